@@ -1,0 +1,104 @@
+"""The base schema every document kind uses, and the flattening of errors to field paths."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import RAISE, Schema, ValidationError, fields
+
+# marshmallow's own messages, in Chinese. Set once on the base classes so every field inherits them.
+fields.Field.default_error_messages = {
+    "required": "必填。",
+    "null": "不能为空。",
+    "validator_failed": "内容不符合要求。",
+}
+fields.String.default_error_messages = {"invalid": "请输入文字。", "invalid_utf8": "不是有效的UTF-8文字。"}
+fields.Boolean.default_error_messages = {"invalid": "请选择“是”或“否”。"}
+fields.Integer.default_error_messages = {"invalid": "请输入整数。", "too_large": "数字过大。"}
+fields.List.default_error_messages = {"invalid": "请输入一组内容。"}
+fields.Nested.default_error_messages = {"type": "格式不对，应为一组字段。"}
+fields.Dict.default_error_messages = {"invalid": "格式不对，应为一组字段。"}
+
+
+class BaseSchema(Schema):
+    """Unknown fields are an error (a typo must not silently drop data)."""
+
+    class Meta:
+        unknown = RAISE
+
+    error_messages = {
+        "unknown": "不认识的字段。",
+        "type": "格式不对，应为一个JSON对象。",
+    }
+
+
+def flatten_errors(messages: Any, prefix: str = "") -> dict[str, list[str]]:
+    """marshmallow's nested {field: {0: {sub: [...]}}} → {"field.0.sub": [...]}; whole-object
+    errors (`_schema`) keep the parent path, or "_schema" at the top."""
+    flat: dict[str, list[str]] = {}
+    if isinstance(messages, dict):
+        for key, value in messages.items():
+            if key == "_schema":
+                path = prefix or "_schema"
+            else:
+                path = f"{prefix}.{key}" if prefix else str(key)
+            for sub_path, msgs in flatten_errors(value, path).items():
+                flat.setdefault(sub_path, []).extend(msgs)
+    elif isinstance(messages, list | tuple):
+        if all(isinstance(m, str) for m in messages):
+            flat.setdefault(prefix or "_schema", []).extend(messages)
+        else:
+            for item in messages:
+                for sub_path, msgs in flatten_errors(item, prefix).items():
+                    flat.setdefault(sub_path, []).extend(msgs)
+    else:
+        flat.setdefault(prefix or "_schema", []).append(str(messages))
+    return flat
+
+
+class FieldErrors(ValidationError):
+    """Validation failure with messages already flattened to field paths."""
+
+    def __init__(self, errors: dict[str, list[str]]):
+        super().__init__(errors)
+        self.errors = errors
+
+
+fields.Number.default_error_messages = {"invalid": "请输入数字。", "too_large": "数字过大。"}
+fields.Date.default_error_messages = {"invalid": "日期格式不对。", "format": "日期格式不对。"}
+fields.Mapping.default_error_messages = {"invalid": "格式不对，应为一组字段。"}
+
+
+class SettingsSchema(BaseSchema):
+    """A schema whose rules read bureau settings (thresholds, required phrases…)."""
+
+    def __init__(self, *args, settings=None, **kwargs):
+        from rules.settings import defaults
+
+        super().__init__(*args, **kwargs)
+        self.settings = settings if settings is not None else defaults()
+
+
+def illegal_characters(payload: Any, prefix: str = "") -> dict[str, list[str]]:
+    """Field paths of every string in a raw payload holding a character XML cannot carry.
+
+    Drafts are stored without full validation (a clerk may save half a form), but never with
+    such characters: they would make the saved draft impossible to render later.
+    """
+    from forms.fields import Text, illegal_xml_char
+
+    found: dict[str, list[str]] = {}
+    if isinstance(payload, str):
+        bad = illegal_xml_char(payload)
+        if bad is not None:
+            found[prefix or "_schema"] = [Text.default_error_messages["illegal_char"].format(code=ord(bad))]
+    elif isinstance(payload, dict):
+        for key, value in payload.items():
+            path = f"{prefix}.{key}" if prefix else str(key)
+            if isinstance(key, str) and illegal_xml_char(key) is not None:
+                found[path] = ["字段名含有非法字符。"]
+            found.update(illegal_characters(value, path))
+    elif isinstance(payload, list):
+        for i, value in enumerate(payload):
+            found.update(illegal_characters(value, f"{prefix}.{i}" if prefix else str(i)))
+    return found

@@ -1,0 +1,114 @@
+"""The registry of document kinds: one place that says, for each kind, its schema, templates,
+samples and output formats. Every interface (web, API, CLI, batch) is driven by it.
+
+Adding a kind means adding its schema module under forms/, its templates and samples, and one
+`register(Kind(...))` call in a module of this package; the modules are discovered on import.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLES_DIR = ROOT / "samples"
+
+Renderer = Callable[[dict, Mapping[str, Any]], bytes]
+
+MIME_TYPES = {
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "pdf": "application/pdf",
+    "html": "text/html; charset=utf-8",
+    "zip": "application/zip",
+}
+
+
+class UnknownKind(LookupError):
+    def __init__(self, kind_id: str, known: list[str]):
+        self.kind_id, self.known = kind_id, known
+        super().__init__(f"没有“{kind_id}”这种文档。可用的文档种类：{'、'.join(known)}")
+
+
+class UnknownFormat(LookupError):
+    def __init__(self, kind: "Kind", fmt: str):
+        self.kind, self.fmt = kind, fmt
+        super().__init__(f"“{kind.name}”不能生成 {fmt} 格式，可用的格式：{'、'.join(kind.formats)}")
+
+
+@dataclass(frozen=True)
+class Kind:
+    id: str
+    name: str  # Chinese name shown to users
+    group: str  # section of the index page: 公文, 绩效目标, 运行监控, 绩效评价, 信息公开
+    schema: type  # marshmallow schema class (a forms.base.SettingsSchema)
+    renderers: Mapping[str, Renderer]  # format → render(data, settings) -> bytes
+    templates: tuple[str, ...] = ()  # files under templates/official/ the renderers read
+    description: str = ""
+    # Rules applied after validation that add computed values (scores, rates, totals).
+    prepare: Callable[[dict, Mapping[str, Any]], dict] | None = None
+    # Base of the download file name from the data (no extension).
+    filename: Callable[[dict], str] | None = None
+    batch: bool = False  # may be produced per unit from a workbook (jobs)
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def formats(self) -> tuple[str, ...]:
+        return tuple(self.renderers)
+
+    @property
+    def sample_dir(self) -> Path:
+        return SAMPLES_DIR / self.id
+
+    def samples(self) -> list[Path]:
+        return sorted(self.sample_dir.glob("*.json"))
+
+    def invalid_samples(self) -> list[Path]:
+        return sorted((self.sample_dir / "invalid").glob("*.json"))
+
+    def schema_instance(self, settings=None, **kwargs):
+        return self.schema(settings=settings, **kwargs)
+
+    def download_base(self, data: Mapping[str, Any]) -> str:
+        if self.filename is not None:
+            return self.filename(dict(data))
+        title = str(data.get("title") or "").replace("\n", "")
+        return title or self.name
+
+
+_registry: dict[str, Kind] = {}
+_discovered = False
+
+
+def register(kind: Kind) -> Kind:
+    if kind.id in _registry:
+        raise ValueError(f"kind {kind.id!r} registered twice")
+    _registry[kind.id] = kind
+    return kind
+
+
+def _discover() -> None:
+    global _discovered
+    if _discovered:
+        return
+    _discovered = True
+    for info in pkgutil.iter_modules(__path__):
+        if not info.name.startswith("_") and info.name != "pipeline":
+            importlib.import_module(f"{__name__}.{info.name}")
+
+
+def all_kinds() -> list[Kind]:
+    _discover()
+    return list(_registry.values())
+
+
+def get(kind_id: str) -> Kind:
+    _discover()
+    try:
+        return _registry[kind_id]
+    except KeyError:
+        raise UnknownKind(kind_id, sorted(_registry)) from None

@@ -1,0 +1,62 @@
+"""The Flask service: `create_app(config=None)` builds it; only this package knows HTTP."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+from flask_wtf import CSRFProtect
+
+from service import config as _config
+
+csrf = CSRFProtect()
+
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "SAMEORIGIN",
+    "Referrer-Policy": "same-origin",
+    "Content-Security-Policy": (
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+        "object-src 'self'; frame-ancestors 'self'; base-uri 'none'; form-action 'self'"
+    ),
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+}
+
+
+def create_app(config: dict | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=False)
+    settings = _config.from_environment(_config.defaults())
+    if config:
+        settings.update(config)
+    app.config.update(settings)
+    data_dir = Path(app.config["DATA_DIR"])
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _config.secret_key(data_dir)
+
+    import kinds
+
+    kinds.all_kinds()  # import every kind so their rules register their settings validators
+
+    from service import db, errors, settings_store
+
+    db.init_app(app)
+    settings_store.init_app(app)
+    errors.init_app(app)
+    csrf.init_app(app)
+
+    from service.api import bp as api_bp
+    from service.web import bp as web_bp
+
+    csrf.exempt(api_bp)  # JSON API: no cookie-authenticated form posts (see README, Security)
+    app.register_blueprint(api_bp)
+    app.register_blueprint(web_bp)
+
+    @app.after_request
+    def _security_headers(response):
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        if app.config["SESSION_COOKIE_SECURE"]:
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        return response
+
+    return app

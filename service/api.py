@@ -1,0 +1,174 @@
+"""JSON API v1: kinds, documents (validate and render), stored submissions."""
+
+from __future__ import annotations
+
+import json
+
+from flask import Blueprint, current_app, jsonify, request
+from sqlalchemy import select
+
+import kinds
+from forms.base import FieldErrors, illegal_characters
+from kinds import pipeline
+from service.db import get_db
+from service.downloads import file_response
+from service.errors import ApiError
+from service.models import Submission, utcnow
+from service.settings_store import current_settings
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+
+
+def _json_body():
+    payload = request.get_json(silent=True)
+    if payload is None:
+        if request.mimetype != "application/json":
+            raise ApiError(415, "请以 application/json 提交JSON内容。")
+        raise ApiError(400, "请求内容不是有效的JSON，请检查格式。")
+    return payload
+
+
+def kind_summary(kind: kinds.Kind) -> dict:
+    return {"id": kind.id, "name": kind.name, "group": kind.group, "formats": list(kind.formats),
+            "description": kind.description}
+
+
+@bp.get("/openapi.json")
+def openapi():
+    from service.openapi import build_spec
+
+    spec = current_app.extensions.get("jxdoc.openapi")
+    if spec is None:
+        spec = current_app.extensions["jxdoc.openapi"] = build_spec()
+    return jsonify(spec)
+
+
+@bp.get("/v1/kinds")
+def list_kinds():
+    return jsonify([kind_summary(k) for k in kinds.all_kinds()])
+
+
+@bp.get("/v1/kinds/<kind_id>")
+def show_kind(kind_id: str):
+    kind = kinds.get(kind_id)
+    return jsonify({**kind_summary(kind), "samples": [p.stem for p in kind.samples()]})
+
+
+@bp.get("/v1/kinds/<kind_id>/sample")
+def kind_sample(kind_id: str):
+    kind = kinds.get(kind_id)
+    samples = kind.samples()
+    if not samples:
+        raise ApiError(404, f"“{kind.name}”没有示例。")
+    return current_app.response_class(samples[0].read_bytes(), mimetype="application/json")
+
+
+def _format(kind: kinds.Kind) -> str:
+    fmt = request.args.get("format", kind.formats[0])
+    if fmt not in kind.formats:
+        raise kinds.UnknownFormat(kind, fmt)
+    return fmt
+
+
+@bp.post("/v1/documents/<kind_id>")
+def render_document(kind_id: str):
+    kind = kinds.get(kind_id)
+    fmt = _format(kind)
+    output = pipeline.produce(kind, _json_body(), fmt, current_settings())
+    return file_response(output)
+
+
+@bp.post("/v1/documents/<kind_id>/validate")
+def validate_document(kind_id: str):
+    kind = kinds.get(kind_id)
+    settings = current_settings()
+    data = pipeline.validate(kind, _json_body(), settings)
+    return jsonify({"data": json.loads(_dump(kind, data, settings))})
+
+
+def _dump(kind: kinds.Kind, data: dict, settings) -> str:
+    from service.models import dumps
+
+    return dumps(kind.schema_instance(settings=settings).dump(data))
+
+
+def submission_json(sub: Submission) -> dict:
+    return {"id": sub.public_id, "kind": sub.kind, "title": sub.title, "status": sub.status,
+            "status_label": sub.status_label, "data": sub.data,
+            "created_at": sub.created_at.isoformat(), "updated_at": sub.updated_at.isoformat()}
+
+
+def store_submission(kind: kinds.Kind, payload, action: str, sub: Submission | None = None) -> Submission:
+    """Save a draft (kept as typed, refused only for characters a document cannot hold) or submit
+    (fully validated, stored in its normalised form). Nothing is written when either check fails."""
+    if action not in ("save", "submit"):
+        raise ApiError(422, errors={"action": ["操作只能是 save（保存草稿）或 submit（提交）。"]})
+    if not isinstance(payload, dict):
+        raise FieldErrors({"data": ["应为一个JSON对象（一组字段）。"]})
+    bad = illegal_characters(payload)
+    if bad:
+        raise FieldErrors(bad)
+    settings = current_settings()
+    if action == "submit":
+        data = pipeline.validate(kind, payload, settings)
+        stored = json.loads(_dump(kind, data, settings))
+        status = "submitted"
+    else:
+        stored, status = payload, "draft"
+    title = str(stored.get("title") or stored.get("project_name") or kind.name).replace("\n", "")[:200]
+    with get_db().write() as session:
+        if sub is None:
+            sub = Submission(kind=kind.id)
+            session.add(sub)
+        else:
+            sub = session.merge(sub)
+        sub.data, sub.status, sub.title, sub.updated_at = stored, status, title, utcnow()
+    return sub
+
+
+@bp.post("/v1/submissions")
+def create_submission():
+    body = _json_body()
+    if not isinstance(body, dict):
+        raise FieldErrors({"_schema": ["应为一个JSON对象。"]})
+    kind = kinds.get(str(body.get("kind", "")))
+    sub = store_submission(kind, body.get("data"), body.get("action", "save"))
+    return jsonify(submission_json(sub)), 201
+
+
+@bp.get("/v1/submissions")
+def list_submissions():
+    with get_db().read() as session:
+        rows = session.scalars(select(Submission).order_by(Submission.updated_at.desc()).limit(200)).all()
+        return jsonify([submission_json(s) for s in rows])
+
+
+def _find(public_id: str) -> Submission:
+    with get_db().read() as session:
+        sub = session.scalar(select(Submission).where(Submission.public_id == public_id))
+    if sub is None:
+        raise ApiError(404)
+    return sub
+
+
+@bp.get("/v1/submissions/<public_id>")
+def show_submission(public_id: str):
+    return jsonify(submission_json(_find(public_id)))
+
+
+@bp.put("/v1/submissions/<public_id>")
+def update_submission(public_id: str):
+    sub = _find(public_id)
+    body = _json_body()
+    if not isinstance(body, dict):
+        raise FieldErrors({"_schema": ["应为一个JSON对象。"]})
+    sub = store_submission(kinds.get(sub.kind), body.get("data"), body.get("action", "save"), sub)
+    return jsonify(submission_json(sub))
+
+
+@bp.get("/v1/submissions/<public_id>/document")
+def submission_document(public_id: str):
+    sub = _find(public_id)
+    kind = kinds.get(sub.kind)
+    fmt = _format(kind)
+    return file_response(pipeline.produce(kind, sub.data, fmt, current_settings()))

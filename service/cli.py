@@ -1,0 +1,159 @@
+"""The `jxdoc` command: kinds, samples, rendering, the database and the server.
+
+Rendering needs no server and no database: `jxdoc render KIND INPUT.json -o OUT.docx`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import click
+
+import kinds
+from forms.base import FieldErrors
+from kinds import pipeline
+
+
+def _fail(message: str, code: int = 2) -> None:
+    click.echo(message, err=True)
+    sys.exit(code)
+
+
+def write_atomically(path: Path, content: bytes) -> None:
+    """Write to a temporary file in the same directory and rename: a reader never sees half a
+    file, and a failure leaves nothing behind."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(content)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def print_errors(errors: dict[str, list[str]]) -> None:
+    click.echo("输入有误，未生成文件：", err=True)
+    for path, messages in errors.items():
+        for message in messages:
+            click.echo(f"  {path}：{message}", err=True)
+
+
+def _settings(settings_file: str | None):
+    from rules.settings import load_settings, read_override_file
+
+    kinds.all_kinds()
+    path = settings_file or os.environ.get("JXDOC_SETTINGS_FILE")
+    return load_settings(read_override_file(path) if path else None)
+
+
+@click.group(help="预算绩效管理文书服务（jxdoc）命令行。")
+def main() -> None:
+    pass
+
+
+@main.command("kinds", help="列出所有文档种类。")
+@click.option("--json", "as_json", is_flag=True, help="以JSON输出。")
+def list_kinds(as_json: bool) -> None:
+    items = kinds.all_kinds()
+    if as_json:
+        click.echo(json.dumps([{"id": k.id, "name": k.name, "group": k.group, "formats": list(k.formats)}
+                               for k in items], ensure_ascii=False, indent=2))
+        return
+    width = max(len(k.id) for k in items)
+    for k in items:
+        click.echo(f"{k.id.ljust(width)}  {k.name}（{k.group}）  {'/'.join(k.formats)}")
+
+
+@main.command(help="输出某种文档的示例数据（JSON）。")
+@click.argument("kind_id")
+@click.option("--name", default=None, help="示例名（默认第一个）。")
+def sample(kind_id: str, name: str | None) -> None:
+    kind = _get_kind(kind_id)
+    paths = kind.samples()
+    if name:
+        paths = [p for p in paths if p.stem == name]
+    if not paths:
+        _fail(f"“{kind.name}”没有示例{('“' + name + '”') if name else ''}。可用示例：{'、'.join(p.stem for p in kind.samples())}")
+    click.echo(paths[0].read_text(encoding="utf-8"), nl=False)
+
+
+def _get_kind(kind_id: str) -> kinds.Kind:
+    try:
+        return kinds.get(kind_id)
+    except kinds.UnknownKind as exc:
+        _fail(str(exc))
+        raise
+
+
+@main.command(help="按输入的JSON生成文档；格式由输出文件扩展名决定（.docx/.pdf/.xlsx）。")
+@click.argument("kind_id")
+@click.argument("input_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("-o", "--output", "output", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="输出文件，例如 请示.docx")
+@click.option("--settings", "settings_file", default=None, help="覆盖默认设置的TOML/JSON文件。")
+def render(kind_id: str, input_file: Path, output: Path, settings_file: str | None) -> None:
+    kind = _get_kind(kind_id)
+    fmt = output.suffix.lstrip(".").lower()
+    if fmt not in kind.formats:
+        _fail(f"“{kind.name}”不能生成 .{fmt} 文件，可用的格式：{'、'.join('.' + f for f in kind.formats)}")
+    try:
+        payload = json.loads(input_file.read_text(encoding="utf-8")) if str(input_file) != "-" else json.load(sys.stdin)
+    except FileNotFoundError:
+        _fail(f"找不到输入文件：{input_file}")
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        _fail(f"输入文件不是有效的JSON（UTF-8）：{exc}")
+    try:
+        result = pipeline.produce(kind, payload, fmt, _settings(settings_file))
+    except FieldErrors as exc:
+        print_errors(exc.errors)
+        sys.exit(1)
+    write_atomically(output, result.content)
+    click.echo(f"已生成 {output}（{len(result.content):,} 字节）")
+
+
+@main.group(help="数据库。")
+def db() -> None:
+    pass
+
+
+@db.command("upgrade", help="把数据库升级到最新结构（Alembic）。")
+def db_upgrade() -> None:
+    from service import create_app
+    from service.migrate import upgrade
+
+    app = create_app()
+    upgrade(app.config["DATABASE_URL"])
+    click.echo("数据库已是最新结构。")
+
+
+@main.command(help="启动服务（迁移数据库后用 gunicorn 运行）。")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=None, type=int, help="工作进程数（默认 CPU 核数 × 2）。")
+@click.option("--dev", is_flag=True, help="用 Flask 开发服务器（自动重载）。")
+def serve(host: str, port: int, workers: int | None, dev: bool) -> None:
+    from service import create_app
+    from service.migrate import upgrade
+
+    app = create_app()
+    upgrade(app.config["DATABASE_URL"])
+    click.echo(f"jxdoc 已启动：http://{host}:{port}/  （数据目录 {app.config['DATA_DIR']}，按 Ctrl+C 停止）")
+    if dev:
+        app.run(host=host, port=port, debug=True)
+        return
+    workers = workers or max(2, (os.cpu_count() or 1) * 2)
+    os.execv(
+        sys.executable,
+        [sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}", "--workers", str(workers),
+         "--timeout", "120", "--access-logfile", "-", "service.wsgi:app"],
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,73 @@
+"""Configuration: defaults, then JXDOC_* environment variables, then the caller's overrides."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PREFIX = "JXDOC_"
+
+
+def _data_dir() -> Path:
+    return Path(os.environ.get(f"{PREFIX}DATA_DIR", ROOT / "var")).resolve()
+
+
+def defaults() -> dict:
+    data_dir = _data_dir()
+    return {
+        "DATA_DIR": str(data_dir),
+        "DATABASE_URL": f"sqlite:///{data_dir / 'jxdoc.sqlite3'}",
+        "SECRET_KEY": None,  # read from the environment or DATA_DIR/secret_key (created once)
+        "JOB_RUNNER": "embedded",  # or "celery"
+        "REDIS_URL": "redis://127.0.0.1:6379/0",
+        "SETTINGS_FILE": "",  # TOML/JSON overriding rules/defaults/*.toml
+        "MAX_CONTENT_LENGTH": 20 * 1024 * 1024,  # uploads and JSON bodies
+        "MAX_UPLOAD_MB": 20,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": False,  # set JXDOC_SESSION_COOKIE_SECURE=1 behind HTTPS
+        "WTF_CSRF_TIME_LIMIT": None,
+        "JSON_SORT_KEYS": False,
+    }
+
+
+_BOOLS = {"1": True, "true": True, "yes": True, "on": True, "0": False, "false": False, "no": False, "off": False}
+
+
+def from_environment(base: dict) -> dict:
+    """Override any default key from JXDOC_<KEY>, converting to the default's type."""
+    out = dict(base)
+    for key, default in base.items():
+        raw = os.environ.get(PREFIX + key)
+        if raw is None:
+            continue
+        if isinstance(default, bool):
+            if raw.lower() not in _BOOLS:
+                raise RuntimeError(f"环境变量 {PREFIX}{key} 应为 1/0、true/false，现在是 {raw!r}。")
+            out[key] = _BOOLS[raw.lower()]
+        elif isinstance(default, int):
+            try:
+                out[key] = int(raw)
+            except ValueError:
+                raise RuntimeError(f"环境变量 {PREFIX}{key} 应为整数，现在是 {raw!r}。") from None
+        else:
+            out[key] = raw
+    if os.environ.get(PREFIX + "MAX_UPLOAD_MB"):
+        out["MAX_CONTENT_LENGTH"] = out["MAX_UPLOAD_MB"] * 1024 * 1024
+    return out
+
+
+def secret_key(data_dir: Path) -> str:
+    """A per-installation secret kept in DATA_DIR, so sessions survive restarts without a
+    hard-coded key."""
+    path = data_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key)
+    return key

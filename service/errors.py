@@ -1,0 +1,78 @@
+"""One error envelope for every failure: {"code", "status", "message", "errors"}.
+
+API paths answer JSON; pages answer a Chinese HTML page with the same message. Validation
+failures are 422 with the Chinese messages under `errors`, keyed by field path.
+"""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+
+from flask import Flask, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from forms.base import FieldErrors
+from kinds import UnknownFormat, UnknownKind
+
+MESSAGES = {
+    400: "请求有误。",
+    401: "请先登录。",
+    403: "没有权限进行此操作。",
+    404: "找不到您要的内容。",
+    405: "不支持这种请求方式。",
+    409: "操作冲突，请刷新后重试。",
+    413: "上传的内容过大。",
+    415: "不支持的内容类型，请以JSON提交。",
+    422: "提交的内容有误，请按提示修改。",
+    429: "操作过于频繁，请稍后再试。",
+    500: "服务器内部错误，请稍后再试；如果问题持续，请联系管理员。",
+}
+
+
+class ApiError(Exception):
+    def __init__(self, code: int, message: str | None = None, errors: dict | None = None):
+        super().__init__(message)
+        self.code = code
+        self.message = message or MESSAGES.get(code, HTTPStatus(code).phrase)
+        self.errors = errors or {}
+
+
+def envelope(code: int, message: str, errors: dict | None = None):
+    body = {"code": code, "status": HTTPStatus(code).phrase, "message": message, "errors": errors or {}}
+    if request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json":
+        return jsonify(body), code
+    return render_template("error.html", error=body), code
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(ApiError)
+    def _api_error(exc: ApiError):
+        return envelope(exc.code, exc.message, exc.errors)
+
+    @app.errorhandler(FieldErrors)
+    def _field_errors(exc: FieldErrors):
+        return envelope(422, MESSAGES[422], exc.errors)
+
+    @app.errorhandler(UnknownKind)
+    def _unknown_kind(exc: UnknownKind):
+        return envelope(404, str(exc), {"kind": [str(exc)]})
+
+    @app.errorhandler(UnknownFormat)
+    def _unknown_format(exc: UnknownFormat):
+        return envelope(400, str(exc), {"format": [str(exc)]})
+
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException):
+        code = exc.code or 500
+        message = MESSAGES.get(code, exc.description or HTTPStatus(code).phrase)
+        if code == 413:
+            limit = app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024)
+            message = f"上传的内容过大，不能超过{limit}MB。"
+        if code == 400 and getattr(exc, "description", "") and "CSRF" in exc.description:
+            message = "表单已过期或缺少安全令牌（CSRF），请刷新页面后重新提交。"
+        return envelope(code, message)
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception):
+        app.logger.exception("unhandled error")
+        return envelope(500, MESSAGES[500])

@@ -1,0 +1,111 @@
+"""The OpenAPI document, generated from the same marshmallow schemas that validate requests."""
+
+from __future__ import annotations
+
+from apispec import APISpec
+from apispec.ext.marshmallow import MarshmallowPlugin
+from marshmallow import Schema, fields
+
+import kinds
+from forms import fields as jf
+
+ERROR_ENVELOPE = {
+    "type": "object",
+    "required": ["code", "status", "message", "errors"],
+    "properties": {
+        "code": {"type": "integer"},
+        "status": {"type": "string"},
+        "message": {"type": "string", "description": "中文错误说明"},
+        "errors": {
+            "type": "object",
+            "description": "字段路径 → 中文错误信息列表",
+            "additionalProperties": {"type": "array", "items": {"type": "string"}},
+        },
+    },
+}
+
+
+class KindSummary(Schema):
+    id = fields.String(required=True)
+    name = fields.String(required=True)
+    group = fields.String(required=True)
+    formats = fields.List(fields.String(), required=True)
+    description = fields.String()
+
+
+class SubmissionOut(Schema):
+    id = fields.String(required=True)
+    kind = fields.String(required=True)
+    title = fields.String()
+    status = fields.String(required=True)
+    status_label = fields.String()
+    data = fields.Dict()
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+
+
+def _responses(ok: dict) -> dict:
+    err = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorEnvelope"}}}}
+    out = dict(ok)
+    for code, text in (("400", "请求有误"), ("404", "不存在"), ("413", "内容过大"), ("422", "字段错误")):
+        out.setdefault(code, {"description": text, **err})
+    return out
+
+
+def build_spec() -> dict:
+    plugin = MarshmallowPlugin()
+    spec = APISpec(title="jxdoc 预算绩效管理文书服务", version="1", openapi_version="3.0.3", plugins=[plugin])
+    plugin.map_to_openapi_type(jf.Money, "string", "decimal")
+    plugin.map_to_openapi_type(jf.ChineseDate, "string", "date")
+    spec.components.schema("ErrorEnvelope", ERROR_ENVELOPE)
+    spec.components.schema("KindSummary", schema=KindSummary)
+    spec.components.schema("Submission", schema=SubmissionOut)
+    spec.path(
+        path="/api/v1/kinds",
+        operations={"get": {"summary": "文档种类列表", "responses": {"200": {
+            "description": "所有文档种类",
+            "content": {"application/json": {"schema": {"type": "array", "items": {"$ref": "#/components/schemas/KindSummary"}}}},
+        }}}},
+    )
+    for kind in kinds.all_kinds():
+        name = "".join(p.capitalize() for p in kind.id.split("_")) + "Input"
+        spec.components.schema(name, schema=kind.schema)
+        ref = {"$ref": f"#/components/schemas/{name}"}
+        mimes = {kinds.MIME_TYPES[f].split(";")[0]: {"schema": {"type": "string", "format": "binary"}} for f in kind.formats}
+        spec.path(
+            path=f"/api/v1/documents/{kind.id}",
+            operations={"post": {
+                "summary": f"生成{kind.name}",
+                "description": kind.description,
+                "parameters": [{"name": "format", "in": "query", "required": False,
+                                "schema": {"type": "string", "enum": list(kind.formats), "default": kind.formats[0]}}],
+                "requestBody": {"required": True, "content": {"application/json": {"schema": ref}}},
+                "responses": _responses({"200": {"description": "文档文件（Content-Disposition 带中文文件名）", "content": mimes}}),
+            }},
+        )
+        spec.path(
+            path=f"/api/v1/documents/{kind.id}/validate",
+            operations={"post": {
+                "summary": f"校验{kind.name}",
+                "requestBody": {"required": True, "content": {"application/json": {"schema": ref}}},
+                "responses": _responses({"200": {"description": "校验通过，返回规范化后的数据",
+                                                 "content": {"application/json": {"schema": {"type": "object"}}}}}),
+            }},
+        )
+    spec.path(
+        path="/api/v1/submissions",
+        operations={
+            "post": {
+                "summary": "保存草稿或提交",
+                "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                    "type": "object", "required": ["kind", "data"],
+                    "properties": {"kind": {"type": "string"}, "data": {"type": "object"},
+                                   "action": {"type": "string", "enum": ["save", "submit"]}}}}}},
+                "responses": _responses({"201": {"description": "已保存", "content": {"application/json": {
+                    "schema": {"$ref": "#/components/schemas/Submission"}}}}}),
+            },
+            "get": {"summary": "已保存的文档", "responses": {"200": {"description": "列表", "content": {"application/json": {
+                "schema": {"type": "array", "items": {"$ref": "#/components/schemas/Submission"}}}}}}},
+        },
+    )
+    return spec.to_dict()
