@@ -76,10 +76,21 @@ CAUSE_LABELS = {
     "facilities": "硬件条件保障",
     "other": "其他",
 }
-_CAUSE_ALIASES = {**{v: k for k, v in CAUSE_LABELS.items()}, **{k: k for k in CAUSE_LABELS},
-                  "硬件保障": "facilities"}
-_OPERATORS = {"≥": "≥", ">=": "≥", ">": "≥", "≤": "≤", "<=": "≤", "<": "≤", "=": "=",
-              "定性": "定性"}
+_CAUSE_ALIASES = {
+    **{v: k for k, v in CAUSE_LABELS.items()},
+    **{k: k for k in CAUSE_LABELS},
+    "硬件保障": "facilities",
+}
+_OPERATORS = {
+    "≥": "≥",
+    ">=": "≥",
+    ">": "≥",
+    "≤": "≤",
+    "<=": "≤",
+    "<": "≤",
+    "=": "=",
+    "定性": "定性",
+}
 
 BUDGET_BASES = ("initial_budget", "adjusted_budget")
 COMPLETION_METHODS = ("indicator_mean", "likelihood_share")
@@ -169,8 +180,9 @@ def _budget_field(line: Mapping[str, Any], basis: str) -> str:
     return "initial_budget"
 
 
-def check_funds(funds: Mapping[str, Any], settings: Mapping[str, Any] | None = None,
-                prefix: str = "funds") -> Errors:
+def check_funds(
+    funds: Mapping[str, Any], settings: Mapping[str, Any] | None = None, prefix: str = "funds"
+) -> Errors:
     """Field errors of the 项目资金 block: numbers ≥ 0, and each amount of the sources adding up
     exactly to the same amount of annual_total."""
     section = _section(settings)
@@ -207,15 +219,20 @@ def check_funds(funds: Mapping[str, Any], settings: Mapping[str, Any] | None = N
         parts = [to_decimal(line[field]) if not _blank(line.get(field)) else ZERO for line in lines]
         expected = to_decimal(total_line[field]) if not _blank(total_line.get(field)) else ZERO
         if total(parts) != expected:
-            named = "与".join(f"{FUND_LABELS[s]}（{money_text(p)}万元）" for s, p in zip(sources, parts))
-            _add(errors, f"{prefix}.annual_total.{field}",
-                 f"{named}之和为{money_text(total(parts))}万元，"
-                 f"与{FUND_LABELS['annual_total']}的{field_label}{money_text(expected)}万元不一致。")
+            pairs = zip(sources, parts, strict=True)
+            named = "与".join(f"{FUND_LABELS[s]}（{money_text(p)}万元）" for s, p in pairs)
+            _add(
+                errors,
+                f"{prefix}.annual_total.{field}",
+                f"{named}之和为{money_text(total(parts))}万元，"
+                f"与{FUND_LABELS['annual_total']}的{field_label}{money_text(expected)}万元不一致。",
+            )
     return errors
 
 
-def fund_execution(funds: Mapping[str, Any], settings: Mapping[str, Any] | None = None
-                   ) -> dict[str, Execution]:
+def fund_execution(
+    funds: Mapping[str, Any], settings: Mapping[str, Any] | None = None
+) -> dict[str, Execution]:
     """执行率 per fund line: {"annual_total": Execution, "fiscal_appropriation": …, …}.
 
     `funds` maps annual_total and the configured sources to {initial_budget, adjusted_budget?,
@@ -274,8 +291,9 @@ def _causes(value: Any) -> tuple[list[str], list[str]]:
     return known, unknown
 
 
-def check_monitoring_indicators(indicators: Sequence[Mapping[str, Any]],
-                                prefix: str = "indicators") -> Errors:
+def check_monitoring_indicators(
+    indicators: Sequence[Mapping[str, Any]], prefix: str = "indicators"
+) -> Errors:
     """Fill-in rules of the indicator rows of a 执行监控表.
 
     完成目标可能性 (completion_likelihood) must be 确定能, 有可能 or 完全不可能 (不可能 accepted);
@@ -297,18 +315,30 @@ def check_monitoring_indicators(indicators: Sequence[Mapping[str, Any]],
             _add(errors, f"{path}.completion_likelihood", "应为“确定能”“有可能”或“完全不可能”。")
         causes, unknown = _causes(row.get("deviation_causes"))
         for item in unknown:
-            _add(errors, f"{path}.deviation_causes",
-                 f"不认识的偏差原因“{item}”，应为经费保障、制度保障、人员保障、硬件条件保障或其他。")
+            _add(
+                errors,
+                f"{path}.deviation_causes",
+                f"不认识的偏差原因“{item}”，应为经费保障、制度保障、人员保障、硬件条件保障或其他。",
+            )
         if normal in ("possible", "impossible"):
             label = LIKELIHOOD_LABELS[normal]
             if not causes and not unknown:
-                _add(errors, f"{path}.deviation_causes",
-                     f"完成目标可能性为“{label}”时，请至少选择一项偏差原因。")
+                _add(
+                    errors,
+                    f"{path}.deviation_causes",
+                    f"完成目标可能性为“{label}”时，请至少选择一项偏差原因。",
+                )
             if _blank(row.get("improvement")):
-                _add(errors, f"{path}.improvement",
-                     f"完成目标可能性为“{label}”时，请填写纠偏（改进）措施。")
-            if ("other" in causes and not isinstance(row.get("deviation_causes"), Mapping)
-                    and _blank(row.get("deviation_reason"))):
+                _add(
+                    errors,
+                    f"{path}.improvement",
+                    f"完成目标可能性为“{label}”时，请填写纠偏（改进）措施。",
+                )
+            if (
+                "other" in causes
+                and not isinstance(row.get("deviation_causes"), Mapping)
+                and _blank(row.get("deviation_reason"))
+            ):
                 _add(errors, f"{path}.deviation_reason", "偏差原因选择“其他”时，请说明具体原因。")
         operator = row.get("operator")
         op = normalise_operator(operator)
@@ -323,8 +353,9 @@ def check_monitoring_indicators(indicators: Sequence[Mapping[str, Any]],
     return errors
 
 
-def indicator_completion(row: Mapping[str, Any], settings: Mapping[str, Any] | None = None
-                         ) -> Decimal:
+def indicator_completion(
+    row: Mapping[str, Any], settings: Mapping[str, Any] | None = None
+) -> Decimal:
     """Completion degree of one indicator in [0, 1] (method "indicator_mean", module docstring)."""
     completion = _section(settings)["completion"]
     op = normalise_operator(row.get("operator"))
@@ -344,8 +375,9 @@ def indicator_completion(row: Mapping[str, Any], settings: Mapping[str, Any] | N
     return to_decimal(completion["qualitative"][likelihood])
 
 
-def target_completion_rate(indicators: Sequence[Mapping[str, Any]],
-                           settings: Mapping[str, Any] | None = None) -> Decimal | None:
+def target_completion_rate(
+    indicators: Sequence[Mapping[str, Any]], settings: Mapping[str, Any] | None = None
+) -> Decimal | None:
     """绩效目标整体完成率 of one project as an unrounded ratio; None without indicators."""
     errors = check_monitoring_indicators(indicators)
     if errors:
@@ -354,13 +386,16 @@ def target_completion_rate(indicators: Sequence[Mapping[str, Any]],
         return None
     completion = _section(settings)["completion"]
     if completion["method"] == "likelihood_share":
-        certain = sum(1 for r in indicators
-                      if normalise_likelihood(r.get("completion_likelihood")) == "certain")
+        certain = sum(
+            1
+            for r in indicators
+            if normalise_likelihood(r.get("completion_likelihood")) == "certain"
+        )
         return ratio(certain, len(indicators))
     degrees = [indicator_completion(r, settings) for r in indicators]
     weights = [_number(r.get("weight")) for r in indicators]
     if completion["weighted"] and all(w is not None and w > ZERO for w in weights):
-        return ratio(total(w * d for w, d in zip(weights, degrees)), total(weights))
+        return ratio(total(w * d for w, d in zip(weights, degrees, strict=True)), total(weights))
     return ratio(total(degrees), len(degrees))
 
 
@@ -428,8 +463,9 @@ def _identity(value: Any) -> tuple[str, str] | None:
     return str(value).strip(), str(value).strip()
 
 
-def check_rows(rows: Sequence[Mapping[str, Any]], group_by: str = "scope",
-               prefix: str = "rows") -> Errors:
+def check_rows(
+    rows: Sequence[Mapping[str, Any]], group_by: str = "scope", prefix: str = "rows"
+) -> Errors:
     errors: Errors = {}
     for i, row in enumerate(rows):
         path = f"{prefix}.{i}"
@@ -447,8 +483,10 @@ def check_rows(rows: Sequence[Mapping[str, Any]], group_by: str = "scope",
                 _add(errors, f"{path}.{field}", "请输入数字。")
             elif number < ZERO:
                 _add(errors, f"{path}.{field}", "不能为负数。")
-        for field, upper, hint in (("completion_rate", ONE, "应为0至1之间的比率（如0.8276表示82.76%）。"),
-                                   ("self_evaluation_score", HUNDRED, "应在0至100分之间。")):
+        for field, upper, hint in (
+            ("completion_rate", ONE, "应为0至1之间的比率（如0.8276表示82.76%）。"),
+            ("self_evaluation_score", HUNDRED, "应在0至100分之间。"),
+        ):
             if _blank(row.get(field)):
                 continue
             number = _number(row.get(field))
@@ -463,8 +501,11 @@ def _group(key: str, label: str, rows: Sequence[Mapping[str, Any]], weighting: s
     units = {_identity(r["unit"])[0] for r in rows}
     # A project is identified within its unit: two units' "公用经费" are two projects.
     projects = {(_identity(r["unit"])[0], _identity(r["project"])[0]) for r in rows}
-    rated = [(to_decimal(r["budget"]), to_decimal(r["completion_rate"]))
-             for r in rows if not _blank(r.get("completion_rate"))]
+    rated = [
+        (to_decimal(r["budget"]), to_decimal(r["completion_rate"]))
+        for r in rows
+        if not _blank(r.get("completion_rate"))
+    ]
     completion = None
     if rated:
         weight = total(b for b, _ in rated)
@@ -472,8 +513,11 @@ def _group(key: str, label: str, rows: Sequence[Mapping[str, Any]], weighting: s
             completion = ratio(total(b * c for b, c in rated), weight)
         else:  # "mean", or budget weights that are all zero
             completion = ratio(total(c for _, c in rated), len(rated))
-    scores = [to_decimal(r["self_evaluation_score"]) for r in rows
-              if not _blank(r.get("self_evaluation_score"))]
+    scores = [
+        to_decimal(r["self_evaluation_score"])
+        for r in rows
+        if not _blank(r.get("self_evaluation_score"))
+    ]
     return GroupSummary(
         key=key,
         label=label,
@@ -487,8 +531,11 @@ def _group(key: str, label: str, rows: Sequence[Mapping[str, Any]], weighting: s
     )
 
 
-def summarise(rows: Iterable[Mapping[str, Any]], group_by: str = "scope",
-              settings: Mapping[str, Any] | None = None) -> Summary:
+def summarise(
+    rows: Iterable[Mapping[str, Any]],
+    group_by: str = "scope",
+    settings: Mapping[str, Any] | None = None,
+) -> Summary:
     """Monitoring figures per `group_by` value (groups in order of first appearance) and overall.
 
     Each row: unit ({code, name} or text), project ({code, name} or text), scope (e.g.
@@ -511,9 +558,11 @@ def summarise(rows: Iterable[Mapping[str, Any]], group_by: str = "scope",
 
 
 def _figures(group: GroupSummary, unit: str) -> str:
-    parts = [f"覆盖{group.units}家单位、{group.projects}个项目",
-             f"预算资金总额{money_text(group.budget)}{unit}",
-             f"已执行{money_text(group.executed)}{unit}"]
+    parts = [
+        f"覆盖{group.units}家单位、{group.projects}个项目",
+        f"预算资金总额{money_text(group.budget)}{unit}",
+        f"已执行{money_text(group.executed)}{unit}",
+    ]
     if group.execution_rate is not None:
         parts.append(f"执行率{percent_text(percent(group.execution_rate))}")
     if group.target_completion_rate is not None:
@@ -525,14 +574,19 @@ def _figures(group: GroupSummary, unit: str) -> str:
     return "，".join(parts)
 
 
-def summary_text(summary: Summary, year: int, period: Period | str,
-                 settings: Mapping[str, Any] | None = None) -> str:
+def summary_text(
+    summary: Summary, year: int, period: Period | str, settings: Mapping[str, Any] | None = None
+) -> str:
     """A paragraph for a report: one sentence per group, then a 合计 sentence when there is more
     than one group (with a single group it would only repeat the first sentence)."""
     unit = _section(settings)["summary"]["money_unit"]
     sentences = []
     for i, group in enumerate(summary.groups):
-        lead = f"{as_of_text(year, parse_period(period))}，纳入绩效运行监控的" if i == 0 else "同期纳入监控的"
+        lead = (
+            f"{as_of_text(year, parse_period(period))}，纳入绩效运行监控的"
+            if i == 0
+            else "同期纳入监控的"
+        )
         sentences.append(f"{lead}{group.label}{_figures(group, unit)}。")
     if len(summary.groups) > 1:
         sentences.append(f"以上合计{_figures(summary.overall, unit)}。")
@@ -562,8 +616,10 @@ def validate_settings(section: Mapping[str, Any]) -> list[str]:
     for key, label in LIKELIHOOD_LABELS.items():
         value = _number(qualitative.get(key))
         if value is None or not ZERO <= value <= ONE:
-            problems.append(f"completion.qualitative.{key}：“{label}”的完成程度应为0至1之间的数"
-                            "（小数请加引号，如 \"0.5\"）。")
+            problems.append(
+                f"completion.qualitative.{key}：“{label}”的完成程度应为0至1之间的数"
+                '（小数请加引号，如 "0.5"）。'
+            )
     summary = section.get("summary", {})
     if summary.get("completion_weighting") not in COMPLETION_WEIGHTINGS:
         problems.append("summary.completion_weighting：应为 budget 或 mean。")

@@ -71,7 +71,10 @@ class Period:
 
 
 def parse_period(value: Period | str) -> Period:
-    """'1-6月', '1—6月', '1至6月', '1月-6月', '１－６月' → Period(1, 6); anything else → PeriodError."""
+    """'1-6月', '1—6月', '1至6月', '1月-6月', '１－６月' → Period(1, 6).
+
+    Anything else raises PeriodError with a Chinese message.
+    """
     if isinstance(value, Period):
         return value
     if not isinstance(value, str):
@@ -125,13 +128,18 @@ def period_settings_problems(periods: Mapping[str, Any]) -> list[str]:
             problems.append(f"periods.due.{label}.month：应为1至12之间的整数。")
             continue
         # A leap year bounds the day, so 2月29日 is accepted and clamped in other years.
-        if (isinstance(mday, bool) or not isinstance(mday, int)
-                or not 1 <= mday <= calendar.monthrange(2024, month)[1]):
+        if (
+            isinstance(mday, bool)
+            or not isinstance(mday, int)
+            or not 1 <= mday <= calendar.monthrange(2024, month)[1]
+        ):
             problems.append(f"periods.due.{label}.day：{month}月没有第{mday}日。")
     return problems
 
 
-def due_date(year: int, period: Period | str, settings: Mapping[str, Any] | None = None) -> _dt.date:
+def due_date(
+    year: int, period: Period | str, settings: Mapping[str, Any] | None = None
+) -> _dt.date:
     """When the monitoring return for `period` of budget `year` is due.
 
     A date configured for the label wins (defaults: 1-6月 → 7月10日, 1-7月 → 8月31日,

@@ -32,7 +32,11 @@ from rules.settings import defaults, register_validator
 
 ONE = Decimal(1)
 RULES = ("proportional", "tiered", "threshold")
-RULE_LABELS = {"proportional": "按得分比例兑现", "tiered": "按得分档次兑现", "threshold": "达标全额兑现"}
+RULE_LABELS = {
+    "proportional": "按得分比例兑现",
+    "tiered": "按得分档次兑现",
+    "threshold": "达标全额兑现",
+}
 
 Errors = dict[str, list[str]]
 
@@ -48,15 +52,15 @@ class PublicFundsInputError(ValueError):
 @dataclass(frozen=True)
 class UnitAssessment:
     index: int
-    unit: Any                   # passed through as given: {code, name} or a name
-    budget: Decimal             # 公用经费预算 (元)
-    score: Decimal              # 考核得分, 0–100
-    payout_rate: Decimal        # share of the performance part paid, 0–1, unrounded
-    base: Decimal               # 基础公用经费
-    performance: Decimal        # 绩效公用经费
-    paid_performance: Decimal   # 应兑现绩效公用经费
-    saved: Decimal              # 节约资金
-    total_paid: Decimal         # base + paid_performance
+    unit: Any  # passed through as given: {code, name} or a name
+    budget: Decimal  # 公用经费预算 (元)
+    score: Decimal  # 考核得分, 0–100
+    payout_rate: Decimal  # share of the performance part paid, 0–1, unrounded
+    base: Decimal  # 基础公用经费
+    performance: Decimal  # 绩效公用经费
+    paid_performance: Decimal  # 应兑现绩效公用经费
+    saved: Decimal  # 节约资金
+    total_paid: Decimal  # base + paid_performance
 
 
 @dataclass(frozen=True)
@@ -76,8 +80,11 @@ class Assessment:
     totals: Totals
 
     def as_dict(self) -> dict[str, Any]:
-        return {"rule": self.rule, "units": [asdict(u) for u in self.units],
-                "totals": asdict(self.totals)}
+        return {
+            "rule": self.rule,
+            "units": [asdict(u) for u in self.units],
+            "totals": asdict(self.totals),
+        }
 
 
 def _section(settings: Mapping[str, Any] | None) -> Mapping[str, Any]:
@@ -114,7 +121,9 @@ def check_units(units: Sequence[Mapping[str, Any]], prefix: str = "units") -> Er
         elif amount < ZERO:
             errors.setdefault(f"{path}.budget", []).append("公用经费预算不能为负数。")
         elif amount % CENT != ZERO:
-            errors.setdefault(f"{path}.budget", []).append("金额以元为单位，最多保留两位小数（到分）。")
+            errors.setdefault(f"{path}.budget", []).append(
+                "金额以元为单位，最多保留两位小数（到分）。"
+            )
         points = _number(score)
         if score is None or score == "":
             errors.setdefault(f"{path}.score", []).append("必填。")
@@ -161,8 +170,9 @@ def allocate_cents(exact: Sequence[Decimal]) -> list[Decimal]:
     return [Decimal(c).scaleb(-2) for c in cents]
 
 
-def assess(units: Sequence[Mapping[str, Any]], settings: Mapping[str, Any] | None = None
-           ) -> Assessment:
+def assess(
+    units: Sequence[Mapping[str, Any]], settings: Mapping[str, Any] | None = None
+) -> Assessment:
     """Assess each unit {unit, budget (元), score} and total the results.
 
     Raises PublicFundsInputError with Chinese messages per field path for bad input.
@@ -193,7 +203,8 @@ def assess(units: Sequence[Mapping[str, Any]], settings: Mapping[str, Any] | Non
             total_paid=money(b - p) + pd,
         )
         for i, (u, b, s, r, p, pd) in enumerate(
-            zip(units, budgets, scores, rates, performance, paid, strict=True))
+            zip(units, budgets, scores, rates, performance, paid, strict=True)
+        )
     )
     totals = Totals(
         budgeted=total(r.budget for r in rows),
@@ -212,10 +223,12 @@ def validate_settings(section: Mapping[str, Any]) -> list[str]:
     base, perf = _number(section.get("base_percent")), _number(section.get("performance_percent"))
     for key, value in (("base_percent", base), ("performance_percent", perf)):
         if value is None or not ZERO <= value <= HUNDRED:
-            problems.append(f"{key}：应为0至100之间的百分数（小数请加引号，如 \"72.5\"）。")
+            problems.append(f'{key}：应为0至100之间的百分数（小数请加引号，如 "72.5"）。')
     if base is not None and perf is not None and base + perf != HUNDRED:
-        problems.append(f"base_percent + performance_percent：基础与绩效公用经费占比之和应为100%，"
-                        f"现为{base + perf}%。")
+        problems.append(
+            f"base_percent + performance_percent：基础与绩效公用经费占比之和应为100%，"
+            f"现为{base + perf}%。"
+        )
     if section.get("rule") not in RULES:
         problems.append("rule：应为 proportional、tiered 或 threshold。")
     threshold = _number(section.get("threshold_score"))
@@ -237,11 +250,15 @@ def validate_settings(section: Mapping[str, Any]) -> list[str]:
             problems.append(f"tiers.{i}.payout_percent：应为0至100之间的百分数。")
             continue
         if previous_score is not None and score >= previous_score:
-            problems.append(f"tiers.{i}.min_score：档次应按分数从高到低排列，{score}分不低于上一档"
-                            f"的{previous_score}分。")
+            problems.append(
+                f"tiers.{i}.min_score：档次应按分数从高到低排列，{score}分不低于上一档"
+                f"的{previous_score}分。"
+            )
         if previous_payout is not None and payout > previous_payout:
-            problems.append(f"tiers.{i}.payout_percent：低分档的兑现比例（{payout}%）不能高于"
-                            f"高分档（{previous_payout}%）。")
+            problems.append(
+                f"tiers.{i}.payout_percent：低分档的兑现比例（{payout}%）不能高于"
+                f"高分档（{previous_payout}%）。"
+            )
         previous_score, previous_payout = score, payout
     if previous_score is not None and previous_score != ZERO:
         problems.append("tiers：最低一档的 min_score 应为0，使任何得分都有对应档次。")

@@ -1,7 +1,9 @@
 from decimal import Decimal as D
 
 import pytest
-from hypothesis import given, settings as hsettings, strategies as st
+from hypothesis import given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 from rules.monitoring import (
     Execution,
@@ -19,8 +21,8 @@ from rules.monitoring import (
 from rules.rounding import percent, ratio
 from rules.settings import SettingsError, load_settings
 
-
 # ------------------------------------------------------------------ rates and deviation
+
 
 @pytest.mark.parametrize(
     ("budget", "executed", "completion", "rate_pct", "dev"),
@@ -50,8 +52,16 @@ def test_acceptance_deviation_uses_unrounded_execution_rate():
 
 
 FUNDS = {
-    "annual_total": {"initial_budget": "100.00", "executed": "40.00", "projected_executed": "95.00"},
-    "fiscal_appropriation": {"initial_budget": "70.00", "executed": "30.00", "projected_executed": "65.00"},
+    "annual_total": {
+        "initial_budget": "100.00",
+        "executed": "40.00",
+        "projected_executed": "95.00",
+    },
+    "fiscal_appropriation": {
+        "initial_budget": "70.00",
+        "executed": "30.00",
+        "projected_executed": "65.00",
+    },
     "other_funds": {"initial_budget": "30.00", "executed": "10.00", "projected_executed": "30.00"},
 }
 
@@ -60,7 +70,11 @@ def test_fund_execution_per_source():
     result = fund_execution(FUNDS)
     assert list(result) == ["annual_total", "fiscal_appropriation", "other_funds"]
     assert result["annual_total"] == Execution(D("100.00"), D("40.00"), D("95.00"))
-    assert [r.execution_rate_percent for r in result.values()] == [D("40.00"), D("42.86"), D("33.33")]
+    assert [r.execution_rate_percent for r in result.values()] == [
+        D("40.00"),
+        D("42.86"),
+        D("33.33"),
+    ]
     assert result["annual_total"].projected_execution_rate_percent == D("95.00")
 
 
@@ -74,18 +88,36 @@ def test_fund_execution_zero_budget_and_adjusted_basis():
 @pytest.mark.parametrize(
     ("changes", "expected"),
     [
-        ({"other_funds": {"initial_budget": "20.00", "executed": "10.00"}},
-         {"funds.annual_total.initial_budget": [
-             "财政拨款（70.00万元）与其他资金（20.00万元）之和为90.00万元，"
-             "与年度资金总额的年初预算数100.00万元不一致。"],
-          "funds.annual_total.projected_executed": [
-              "财政拨款（65.00万元）与其他资金（0.00万元）之和为65.00万元，"
-              "与年度资金总额的全年预计执行数95.00万元不一致。"]}),
-        ({"fiscal_appropriation": {"initial_budget": "70.00", "executed": "-1",
-                                   "projected_executed": "abc"}},
-         {"funds.fiscal_appropriation.executed": ["不能为负数。"],
-          "funds.fiscal_appropriation.projected_executed": ["请输入数字。"]}),
-        ({"annual_total": {"initial_budget": "100.00"}}, {"funds.annual_total.executed": ["必填。"]}),
+        (
+            {"other_funds": {"initial_budget": "20.00", "executed": "10.00"}},
+            {
+                "funds.annual_total.initial_budget": [
+                    "财政拨款（70.00万元）与其他资金（20.00万元）之和为90.00万元，"
+                    "与年度资金总额的年初预算数100.00万元不一致。"
+                ],
+                "funds.annual_total.projected_executed": [
+                    "财政拨款（65.00万元）与其他资金（0.00万元）之和为65.00万元，"
+                    "与年度资金总额的全年预计执行数95.00万元不一致。"
+                ],
+            },
+        ),
+        (
+            {
+                "fiscal_appropriation": {
+                    "initial_budget": "70.00",
+                    "executed": "-1",
+                    "projected_executed": "abc",
+                }
+            },
+            {
+                "funds.fiscal_appropriation.executed": ["不能为负数。"],
+                "funds.fiscal_appropriation.projected_executed": ["请输入数字。"],
+            },
+        ),
+        (
+            {"annual_total": {"initial_budget": "100.00"}},
+            {"funds.annual_total.executed": ["必填。"]},
+        ),
         ({"annual_total": None}, {"funds.annual_total": ["必填。"]}),
     ],
 )
@@ -98,15 +130,24 @@ def test_check_funds(changes, expected):
 
 
 def test_check_funds_with_carryover_source():
-    settings = load_settings({"monitoring": {"fund_sources": ["fiscal_appropriation", "carryover"]}})
-    funds = {"annual_total": {"initial_budget": "10", "executed": "4"},
-             "fiscal_appropriation": {"initial_budget": "8", "executed": "4"},
-             "carryover": {"initial_budget": "2", "executed": "0"}}
+    settings = load_settings(
+        {"monitoring": {"fund_sources": ["fiscal_appropriation", "carryover"]}}
+    )
+    funds = {
+        "annual_total": {"initial_budget": "10", "executed": "4"},
+        "fiscal_appropriation": {"initial_budget": "8", "executed": "4"},
+        "carryover": {"initial_budget": "2", "executed": "0"},
+    }
     assert check_funds(funds, settings) == {}
-    assert list(fund_execution(funds, settings)) == ["annual_total", "fiscal_appropriation", "carryover"]
+    assert list(fund_execution(funds, settings)) == [
+        "annual_total",
+        "fiscal_appropriation",
+        "carryover",
+    ]
 
 
 # ------------------------------------------------------------------ indicators
+
 
 @pytest.mark.parametrize(
     ("row", "degree"),
@@ -131,12 +172,27 @@ def test_indicator_completion(row, degree):
 
 
 INDICATORS = [
-    {"operator": "≥", "target_value": "100", "actual_value": "60", "weight": "30",
-     "completion_likelihood": "确定能"},
-    {"operator": "定性", "completion_likelihood": "有可能", "weight": "10",
-     "deviation_causes": ["funding"], "improvement": "加快资金拨付"},
-    {"operator": "≤", "target_value": "5", "actual_value": "2", "weight": "10",
-     "completion_likelihood": "确定能"},
+    {
+        "operator": "≥",
+        "target_value": "100",
+        "actual_value": "60",
+        "weight": "30",
+        "completion_likelihood": "确定能",
+    },
+    {
+        "operator": "定性",
+        "completion_likelihood": "有可能",
+        "weight": "10",
+        "deviation_causes": ["funding"],
+        "improvement": "加快资金拨付",
+    },
+    {
+        "operator": "≤",
+        "target_value": "5",
+        "actual_value": "2",
+        "weight": "10",
+        "completion_likelihood": "确定能",
+    },
 ]
 
 
@@ -160,26 +216,70 @@ def test_target_completion_rate_methods():
         ({"completion_likelihood": "确定能"}, {}),
         ({"completion_likelihood": "certain"}, {}),
         ({"completion_likelihood": 1}, {}),
-        ({"completion_likelihood": "有可能", "deviation_causes": ["经费保障"], "improvement": "调整进度"}, {}),
-        ({"completion_likelihood": "不可能", "deviation_causes": {"staffing": "人员不足"},
-          "improvement": "增派人员"}, {}),
-        ({"completion_likelihood": "有可能"},
-         {"indicators.0.deviation_causes": ["完成目标可能性为“有可能”时，请至少选择一项偏差原因。"],
-          "indicators.0.improvement": ["完成目标可能性为“有可能”时，请填写纠偏（改进）措施。"]}),
-        ({"completion_likelihood": "完全不可能", "deviation_causes": {"funding": ""}, "improvement": "x"},
-         {"indicators.0.deviation_causes": ["完成目标可能性为“完全不可能”时，请至少选择一项偏差原因。"]}),
-        ({"completion_likelihood": "有可能", "deviation_causes": ["天气"], "improvement": "x"},
-         {"indicators.0.deviation_causes": [
-             "不认识的偏差原因“天气”，应为经费保障、制度保障、人员保障、硬件条件保障或其他。"]}),
-        ({"completion_likelihood": "有可能", "deviation_causes": "其他", "improvement": "x"},
-         {"indicators.0.deviation_reason": ["偏差原因选择“其他”时，请说明具体原因。"]}),
+        (
+            {
+                "completion_likelihood": "有可能",
+                "deviation_causes": ["经费保障"],
+                "improvement": "调整进度",
+            },
+            {},
+        ),
+        (
+            {
+                "completion_likelihood": "不可能",
+                "deviation_causes": {"staffing": "人员不足"},
+                "improvement": "增派人员",
+            },
+            {},
+        ),
+        (
+            {"completion_likelihood": "有可能"},
+            {
+                "indicators.0.deviation_causes": [
+                    "完成目标可能性为“有可能”时，请至少选择一项偏差原因。"
+                ],
+                "indicators.0.improvement": [
+                    "完成目标可能性为“有可能”时，请填写纠偏（改进）措施。"
+                ],
+            },
+        ),
+        (
+            {
+                "completion_likelihood": "完全不可能",
+                "deviation_causes": {"funding": ""},
+                "improvement": "x",
+            },
+            {
+                "indicators.0.deviation_causes": [
+                    "完成目标可能性为“完全不可能”时，请至少选择一项偏差原因。"
+                ]
+            },
+        ),
+        (
+            {"completion_likelihood": "有可能", "deviation_causes": ["天气"], "improvement": "x"},
+            {
+                "indicators.0.deviation_causes": [
+                    "不认识的偏差原因“天气”，应为经费保障、制度保障、人员保障、硬件条件保障或其他。"
+                ]
+            },
+        ),
+        (
+            {"completion_likelihood": "有可能", "deviation_causes": "其他", "improvement": "x"},
+            {"indicators.0.deviation_reason": ["偏差原因选择“其他”时，请说明具体原因。"]},
+        ),
         ({}, {"indicators.0.completion_likelihood": ["必填。"]}),
-        ({"completion_likelihood": "大概"},
-         {"indicators.0.completion_likelihood": ["应为“确定能”“有可能”或“完全不可能”。"]}),
-        ({"completion_likelihood": "确定能", "operator": "≥", "target_value": "≥95%"},
-         {"indicators.0.target_value": ["定量指标的年度指标值请输入数字。"]}),
-        ({"completion_likelihood": "确定能", "operator": "约等于"},
-         {"indicators.0.operator": ["应为≥、≤、=或定性。"]}),
+        (
+            {"completion_likelihood": "大概"},
+            {"indicators.0.completion_likelihood": ["应为“确定能”“有可能”或“完全不可能”。"]},
+        ),
+        (
+            {"completion_likelihood": "确定能", "operator": "≥", "target_value": "≥95%"},
+            {"indicators.0.target_value": ["定量指标的年度指标值请输入数字。"]},
+        ),
+        (
+            {"completion_likelihood": "确定能", "operator": "约等于"},
+            {"indicators.0.operator": ["应为≥、≤、=或定性。"]},
+        ),
     ],
 )
 def test_check_monitoring_indicators(row, expected):
@@ -187,7 +287,9 @@ def test_check_monitoring_indicators(row, expected):
 
 
 def test_check_monitoring_indicators_paths_use_row_index():
-    rows = [{"completion_likelihood": "确定能"}] * 2 + [{"completion_likelihood": "有可能", "improvement": "x"}]
+    rows = [{"completion_likelihood": "确定能"}] * 2 + [
+        {"completion_likelihood": "有可能", "improvement": "x"}
+    ]
     assert list(check_monitoring_indicators(rows)) == ["indicators.2.deviation_causes"]
     with pytest.raises(MonitoringInputError):
         target_completion_rate(rows)
@@ -195,9 +297,15 @@ def test_check_monitoring_indicators_paths_use_row_index():
 
 # ------------------------------------------------------------------ summaries
 
+
 def row(unit, project, scope, budget, executed, completion=None, score=None):
-    r = {"unit": {"code": unit, "name": f"单位{unit}"}, "project": project, "scope": scope,
-         "budget": D(budget), "executed": D(executed)}
+    r = {
+        "unit": {"code": unit, "name": f"单位{unit}"},
+        "project": project,
+        "scope": scope,
+        "budget": D(budget),
+        "executed": D(executed),
+    }
     if completion is not None:
         r["completion_rate"] = D(completion)
     if score is not None:
@@ -208,8 +316,10 @@ def row(unit, project, scope, budget, executed, completion=None, score=None):
 ROWS = [
     row("001", "办公楼维修", "部门预算项目", "100.00", "60.00", "0.80", "90"),
     row("001", "信息化建设", "部门预算项目", "300.00", "240.00", "0.90", "95"),
-    row("002", "办公楼维修", "部门预算项目", "100.00", "40.00", "0.50", "80"),   # same name, other unit
-    row("002", "办公楼维修", "部门预算项目", "20.00", "10.00", "0.50"),          # same project again
+    row(
+        "002", "办公楼维修", "部门预算项目", "100.00", "40.00", "0.50", "80"
+    ),  # same name, other unit
+    row("002", "办公楼维修", "部门预算项目", "20.00", "10.00", "0.50"),  # same project again
     row("002", "乡村振兴补助", "专项资金", "500.00", "250.00", "0.60", "88.5"),
     row("003", "水利工程", "专项资金", "0.00", "0.00"),
 ]
@@ -225,12 +335,19 @@ def test_summarise_counts_totals_and_rates():
     # Budget-weighted: (100×.8 + 300×.9 + 100×.5 + 20×.5) / 520 = 410/520
     assert dept.target_completion_rate == ratio(410, 520)
     assert dept.as_row() == {
-        "key": "部门预算项目", "label": "部门预算项目", "units": 2, "projects": 3,
-        "budget": D("520.00"), "executed": D("350.00"), "execution_rate": D("67.31"),
-        "target_completion_rate": D("78.85"), "deviation": D("11.54"), "average_score": D("88.33"),
+        "key": "部门预算项目",
+        "label": "部门预算项目",
+        "units": 2,
+        "projects": 3,
+        "budget": D("520.00"),
+        "executed": D("350.00"),
+        "execution_rate": D("67.31"),
+        "target_completion_rate": D("78.85"),
+        "deviation": D("11.54"),
+        "average_score": D("88.33"),
     }
     assert special.as_row()["average_score"] == D("88.50")
-    assert summary.overall.as_row()["execution_rate"] == D("58.82")   # 600 / 1020
+    assert summary.overall.as_row()["execution_rate"] == D("58.82")  # 600 / 1020
     assert len(summary.as_rows()) == 3
 
 
@@ -240,12 +357,24 @@ def test_summarise_plain_mean_completion_and_group_by_unit():
     assert dept.target_completion_rate == ratio(D("2.70"), 4)
     by_unit = summarise(ROWS, group_by="unit")
     assert [(g.key, g.label, g.projects) for g in by_unit.groups] == [
-        ("001", "单位001", 2), ("002", "单位002", 2), ("003", "单位003", 1)]
+        ("001", "单位001", 2),
+        ("002", "单位002", 2),
+        ("003", "单位003", 1),
+    ]
 
 
 def test_summarise_refuses_bad_rows():
-    bad = [{"unit": "", "project": "p", "scope": "专项资金", "budget": "-1", "executed": "x",
-            "completion_rate": "82.76", "self_evaluation_score": "101"}]
+    bad = [
+        {
+            "unit": "",
+            "project": "p",
+            "scope": "专项资金",
+            "budget": "-1",
+            "executed": "x",
+            "completion_rate": "82.76",
+            "self_evaluation_score": "101",
+        }
+    ]
     with pytest.raises(MonitoringInputError) as info:
         summarise(bad)
     assert info.value.errors == {
@@ -278,20 +407,34 @@ def test_summary_text_single_group_and_zero_budget():
     rows = [row("001", "p", "部门预算项目", "0.00", "0.00")]
     assert summary_text(summarise(rows), 2023, "1-9月") == (
         "截至2023年9月，纳入绩效运行监控的部门预算项目覆盖1家单位、1个项目，"
-        "预算资金总额0.00万元，已执行0.00万元。")
+        "预算资金总额0.00万元，已执行0.00万元。"
+    )
 
 
 # ------------------------------------------------------------------ settings
+
 
 @pytest.mark.parametrize(
     ("override", "message"),
     [
         ({"budget_basis": "final"}, "budget_basis：应为 initial_budget 或 adjusted_budget。"),
-        ({"fund_sources": ["grants"]}, "fund_sources：只能列出 fiscal_appropriation、other_funds、carryover。"),
-        ({"completion": {"method": "vote"}}, "completion.method：应为 indicator_mean 或 likelihood_share。"),
-        ({"completion": {"qualitative": {"possible": 0.5}}},
-         "completion.qualitative.possible：“有可能”的完成程度应为0至1之间的数（小数请加引号，如 \"0.5\"）。"),
-        ({"summary": {"completion_weighting": "score"}}, "summary.completion_weighting：应为 budget 或 mean。"),
+        (
+            {"fund_sources": ["grants"]},
+            "fund_sources：只能列出 fiscal_appropriation、other_funds、carryover。",
+        ),
+        (
+            {"completion": {"method": "vote"}},
+            "completion.method：应为 indicator_mean 或 likelihood_share。",
+        ),
+        (
+            {"completion": {"qualitative": {"possible": 0.5}}},
+            "completion.qualitative.possible：“有可能”的完成程度应为0至1之间的数"
+            '（小数请加引号，如 "0.5"）。',
+        ),
+        (
+            {"summary": {"completion_weighting": "score"}},
+            "summary.completion_weighting：应为 budget 或 mean。",
+        ),
     ],
 )
 def test_monitoring_settings_refused(override, message):
@@ -307,13 +450,24 @@ rate = st.decimals(min_value=0, max_value=1, places=4, allow_nan=False, allow_in
 random_rows = st.lists(
     st.builds(
         lambda unit, project, scope, budget, executed, completion, score: {
-            "unit": {"code": unit, "name": unit}, "project": project, "scope": scope,
-            "budget": budget, "executed": executed, "completion_rate": completion,
-            "self_evaluation_score": score},
-        st.sampled_from(["A", "B", "C", "D"]), st.sampled_from(["p1", "p2", "p3"]),
-        st.sampled_from(["部门预算项目", "专项资金", "政府性基金"]), money, money,
-        st.none() | rate, st.none() | st.decimals(min_value=0, max_value=100, places=2)),
-    min_size=1, max_size=30,
+            "unit": {"code": unit, "name": unit},
+            "project": project,
+            "scope": scope,
+            "budget": budget,
+            "executed": executed,
+            "completion_rate": completion,
+            "self_evaluation_score": score,
+        },
+        st.sampled_from(["A", "B", "C", "D"]),
+        st.sampled_from(["p1", "p2", "p3"]),
+        st.sampled_from(["部门预算项目", "专项资金", "政府性基金"]),
+        money,
+        money,
+        st.none() | rate,
+        st.none() | st.decimals(min_value=0, max_value=100, places=2),
+    ),
+    min_size=1,
+    max_size=30,
 )
 
 
@@ -321,9 +475,16 @@ random_rows = st.lists(
 @given(random_rows)
 def test_summary_totals_are_sums_of_items(rows):
     summary = summarise(rows)
-    assert sum(g.budget for g in summary.groups) == summary.overall.budget == sum(r["budget"] for r in rows)
-    assert sum(g.executed for g in summary.groups) == summary.overall.executed == sum(
-        r["executed"] for r in rows)
+    assert (
+        sum(g.budget for g in summary.groups)
+        == summary.overall.budget
+        == sum(r["budget"] for r in rows)
+    )
+    assert (
+        sum(g.executed for g in summary.groups)
+        == summary.overall.executed
+        == sum(r["executed"] for r in rows)
+    )
     for g in summary.groups:
         members = [r for r in rows if r["scope"] == g.key]
         assert g.budget == sum(r["budget"] for r in members)

@@ -66,9 +66,9 @@ def test_captions_and_normalisation():
         ("1至6月", dt.date(2024, 7, 10)),
         ("1-7月", dt.date(2024, 8, 31)),
         ("1-9月", dt.date(2024, 10, 20)),
-        ("1-8月", dt.date(2024, 9, 10)),    # default rule: 10th of the next month
+        ("1-8月", dt.date(2024, 9, 10)),  # default rule: 10th of the next month
         ("1-3月", dt.date(2024, 4, 10)),
-        ("1-12月", dt.date(2025, 1, 10)),   # rolls into the next year
+        ("1-12月", dt.date(2025, 1, 10)),  # rolls into the next year
     ],
 )
 def test_due_dates_default(label, due):
@@ -76,12 +76,19 @@ def test_due_dates_default(label, due):
 
 
 def test_due_dates_from_settings():
-    settings = load_settings({"monitoring": {"periods": {
-        "default_due_day": 15, "due": {"1-8月": {"month": 9, "day": 5}, "1-11月": {"month": 2, "day": 29}},
-    }}})
+    settings = load_settings(
+        {
+            "monitoring": {
+                "periods": {
+                    "default_due_day": 15,
+                    "due": {"1-8月": {"month": 9, "day": 5}, "1-11月": {"month": 2, "day": 29}},
+                }
+            }
+        }
+    )
     assert due_date(2024, "1-8月", settings) == dt.date(2024, 9, 5)
     assert due_date(2024, "1-10月", settings) == dt.date(2024, 11, 15)
-    assert due_date(2024, "1-6月", settings) == dt.date(2024, 7, 10)   # defaults still merged in
+    assert due_date(2024, "1-6月", settings) == dt.date(2024, 7, 10)  # defaults still merged in
     # A due month before the period end is next year; 2月29日 is clamped in a common year.
     assert due_date(2024, "1-11月", settings) == dt.date(2025, 2, 28)
 
@@ -90,9 +97,14 @@ def test_due_dates_from_settings():
     ("override", "message"),
     [
         ({"default_due_day": 31}, "periods.default_due_day：应为1至28之间的整数。"),
-        ({"due": {"上半年": {"month": 7, "day": 10}}},
-         "periods.due.上半年：监控期间“上半年”格式不对，应写作“1-6月”这样的形式。"),
-        ({"due": {"1-6月": {"month": 13, "day": 10}}}, "periods.due.1-6月.month：应为1至12之间的整数。"),
+        (
+            {"due": {"上半年": {"month": 7, "day": 10}}},
+            "periods.due.上半年：监控期间“上半年”格式不对，应写作“1-6月”这样的形式。",
+        ),
+        (
+            {"due": {"1-6月": {"month": 13, "day": 10}}},
+            "periods.due.1-6月.month：应为1至12之间的整数。",
+        ),
         ({"due": {"1-6月": {"month": 6, "day": 31}}}, "periods.due.1-6月.day：6月没有第31日。"),
     ],
 )

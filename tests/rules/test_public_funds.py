@@ -1,7 +1,9 @@
 from decimal import Decimal as D
 
 import pytest
-from hypothesis import given, settings as hsettings, strategies as st
+from hypothesis import given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 from rules.public_funds import (
     PublicFundsInputError,
@@ -43,12 +45,16 @@ def test_threshold_is_a_setting():
 
 
 def test_assess_exact_rows():
-    result = assess([
-        {"unit": {"code": "101", "name": "甲局"}, "budget": "100000.00", "score": "87.5"},
-        {"unit": {"code": "102", "name": "乙局"}, "budget": "33333.33", "score": "72.33"},
-        {"unit": {"code": "103", "name": "丙所"}, "budget": "0.05", "score": "100"},
-    ])
-    rows = [(u.base, u.performance, u.paid_performance, u.saved, u.total_paid) for u in result.units]
+    result = assess(
+        [
+            {"unit": {"code": "101", "name": "甲局"}, "budget": "100000.00", "score": "87.5"},
+            {"unit": {"code": "102", "name": "乙局"}, "budget": "33333.33", "score": "72.33"},
+            {"unit": {"code": "103", "name": "丙所"}, "budget": "0.05", "score": "100"},
+        ]
+    )
+    rows = [
+        (u.base, u.performance, u.paid_performance, u.saved, u.total_paid) for u in result.units
+    ]
     # 33333.33 × 30 % = 9999.999 and 0.05 × 30 % = 0.015: the total 40000.014 rounds to 40000.01,
     # so the one cent cut off goes to 乙局 (largest remainder, 0.9 cent); 丙所 keeps 0.01.
     assert rows == [
@@ -58,16 +64,28 @@ def test_assess_exact_rows():
     ]
     t = result.totals
     assert (t.budgeted, t.base, t.performance, t.paid_performance, t.saved, t.total_paid) == (
-        D("133333.38"), D("93333.37"), D("40000.01"), D("33483.01"), D("6517.00"), D("126816.38"))
+        D("133333.38"),
+        D("93333.37"),
+        D("40000.01"),
+        D("33483.01"),
+        D("6517.00"),
+        D("126816.38"),
+    )
     assert result.units[0].unit == {"code": "101", "name": "甲局"}
     assert result.as_dict()["totals"]["saved"] == D("6517.00")
 
 
 def test_acceptance_7835793():
     # Budgets totalling 26,119,310.00 元 carry a 30 % performance share of 7,835,793.00 元.
-    units = [{"budget": b, "score": s} for b, s in [
-        ("1234567.89", "91.25"), ("9876543.21", "84.4"), ("3333333.33", "66.67"),
-        ("11674865.57", "79.99")]]
+    units = [
+        {"budget": b, "score": s}
+        for b, s in [
+            ("1234567.89", "91.25"),
+            ("9876543.21", "84.4"),
+            ("3333333.33", "66.67"),
+            ("11674865.57", "79.99"),
+        ]
+    ]
     for name in ("proportional", "tiered", "threshold"):
         t = assess(units, rule(name)).totals
         assert t.budgeted == D("26119310.00")
@@ -80,14 +98,29 @@ def test_acceptance_7835793():
     ("units", "errors"),
     [
         ([], {"units": ["请至少填写一个单位。"]}),
-        ([{"budget": "100.001", "score": "90"}],
-         {"units.0.budget": ["金额以元为单位，最多保留两位小数（到分）。"]}),
-        ([{"budget": "100.00", "score": "90"}, {"budget": "-1", "score": "100.5"}],
-         {"units.1.budget": ["公用经费预算不能为负数。"], "units.1.score": ["考核得分应在0至100分之间。"]}),
-        ([{"budget": 100.5, "score": "优"}],
-         {"units.0.budget": ["请输入数字。"], "units.0.score": ["请输入数字。"]}),
-        ([{}, "x"], {"units.0.budget": ["必填。"], "units.0.score": ["必填。"],
-                     "units.1": ["格式不对，应为一组字段。"]}),
+        (
+            [{"budget": "100.001", "score": "90"}],
+            {"units.0.budget": ["金额以元为单位，最多保留两位小数（到分）。"]},
+        ),
+        (
+            [{"budget": "100.00", "score": "90"}, {"budget": "-1", "score": "100.5"}],
+            {
+                "units.1.budget": ["公用经费预算不能为负数。"],
+                "units.1.score": ["考核得分应在0至100分之间。"],
+            },
+        ),
+        (
+            [{"budget": 100.5, "score": "优"}],
+            {"units.0.budget": ["请输入数字。"], "units.0.score": ["请输入数字。"]},
+        ),
+        (
+            [{}, "x"],
+            {
+                "units.0.budget": ["必填。"],
+                "units.0.score": ["必填。"],
+                "units.1": ["格式不对，应为一组字段。"],
+            },
+        ),
     ],
 )
 def test_assess_refuses(units, errors):
@@ -103,17 +136,39 @@ def test_trailing_zeros_are_not_extra_decimals():
 @pytest.mark.parametrize(
     ("override", "message"),
     [
-        ({"base_percent": 60}, "base_percent + performance_percent：基础与绩效公用经费占比之和应为100%，现为90%。"),
-        ({"base_percent": 0.7}, "base_percent：应为0至100之间的百分数（小数请加引号，如 \"72.5\"）。"),
+        (
+            {"base_percent": 60},
+            "base_percent + performance_percent：基础与绩效公用经费占比之和应为100%，现为90%。",
+        ),
+        (
+            {"base_percent": 0.7},
+            'base_percent：应为0至100之间的百分数（小数请加引号，如 "72.5"）。',
+        ),
         ({"rule": "lottery"}, "rule：应为 proportional、tiered 或 threshold。"),
         ({"threshold_score": 120}, "threshold_score：应为0至100之间的分数。"),
-        ({"tiers": [{"min_score": 60, "payout_percent": 70}, {"min_score": 90, "payout_percent": 100},
-                    {"min_score": 0, "payout_percent": 0}]},
-         "tiers.1.min_score：档次应按分数从高到低排列，90分不低于上一档的60分。"),
-        ({"tiers": [{"min_score": 90, "payout_percent": 80}, {"min_score": 0, "payout_percent": 90}]},
-         "tiers.1.payout_percent：低分档的兑现比例（90%）不能高于高分档（80%）。"),
-        ({"tiers": [{"min_score": 90, "payout_percent": 100}]},
-         "tiers：最低一档的 min_score 应为0，使任何得分都有对应档次。"),
+        (
+            {
+                "tiers": [
+                    {"min_score": 60, "payout_percent": 70},
+                    {"min_score": 90, "payout_percent": 100},
+                    {"min_score": 0, "payout_percent": 0},
+                ]
+            },
+            "tiers.1.min_score：档次应按分数从高到低排列，90分不低于上一档的60分。",
+        ),
+        (
+            {
+                "tiers": [
+                    {"min_score": 90, "payout_percent": 80},
+                    {"min_score": 0, "payout_percent": 90},
+                ]
+            },
+            "tiers.1.payout_percent：低分档的兑现比例（90%）不能高于高分档（80%）。",
+        ),
+        (
+            {"tiers": [{"min_score": 90, "payout_percent": 100}]},
+            "tiers：最低一档的 min_score 应为0，使任何得分都有对应档次。",
+        ),
         ({"tiers": []}, "tiers：请至少设置一个档次。"),
     ],
 )
@@ -124,19 +179,33 @@ def test_settings_refused(override, message):
 
 
 def test_custom_shares_and_tiers():
-    settings = load_settings({"public_funds": {
-        "base_percent": "72.5", "performance_percent": "27.5", "rule": "tiered",
-        "tiers": [{"min_score": 85, "payout_percent": 100}, {"min_score": 0, "payout_percent": 50}]}})
+    settings = load_settings(
+        {
+            "public_funds": {
+                "base_percent": "72.5",
+                "performance_percent": "27.5",
+                "rule": "tiered",
+                "tiers": [
+                    {"min_score": 85, "payout_percent": 100},
+                    {"min_score": 0, "payout_percent": 50},
+                ],
+            }
+        }
+    )
     row = assess([{"budget": "1000.00", "score": "84"}], settings).units[0]
     assert (row.base, row.performance, row.paid_performance, row.saved) == (
-        D("725.00"), D("275.00"), D("137.50"), D("137.50"))
+        D("725.00"),
+        D("275.00"),
+        D("137.50"),
+        D("137.50"),
+    )
 
 
 @pytest.mark.parametrize(
     ("exact", "cents"),
     [
         ([D("0.333"), D("0.333"), D("0.334")], [D("0.33"), D("0.33"), D("0.34")]),
-        ([D("0.005"), D("0.005")], [D("0.01"), D("0.00")]),   # total 0.01; tie → earlier row
+        ([D("0.005"), D("0.005")], [D("0.01"), D("0.00")]),  # total 0.01; tie → earlier row
         ([D("1"), D("2.5")], [D("1.00"), D("2.50")]),
         ([], []),
     ],
@@ -149,7 +218,9 @@ def test_allocate_cents(exact, cents):
 
 budgets = st.decimals(min_value=0, max_value=10**9, places=2, allow_nan=False, allow_infinity=False)
 scores = st.decimals(min_value=0, max_value=100, places=2, allow_nan=False, allow_infinity=False)
-random_units = st.lists(st.fixed_dictionaries({"budget": budgets, "score": scores}), min_size=1, max_size=40)
+random_units = st.lists(
+    st.fixed_dictionaries({"budget": budgets, "score": scores}), min_size=1, max_size=40
+)
 
 
 def check_invariants(result, units):
@@ -160,7 +231,7 @@ def check_invariants(result, units):
         assert u.total_paid == u.base + u.paid_performance
         assert u.saved >= 0 and u.paid_performance >= 0
         for amount in (u.base, u.performance, u.paid_performance, u.saved):
-            assert amount == money(amount)   # whole cents
+            assert amount == money(amount)  # whole cents
     for field in ("budgeted", "base", "performance", "paid_performance", "saved", "total_paid"):
         column = "budget" if field == "budgeted" else field
         assert getattr(t, field) == sum(getattr(u, column) for u in result.units)
@@ -178,12 +249,14 @@ def test_paid_and_saved_add_up_exactly(units, name):
 @hsettings(max_examples=100, deadline=None)
 @given(st.lists(st.integers(min_value=1, max_value=10**6), min_size=1, max_size=25), st.data())
 def test_random_split_of_7835793(weights, data):
-    # Budgets summing exactly to 26,119,310.00 元, split at random, so Σ performance is 7,835,793.00.
+    # Budgets summing to 26,119,310.00 元, split at random: Σ performance is 7,835,793.00.
     total_cents = 2611931000
     cut = [total_cents * w // sum(weights) for w in weights]
     cut[-1] += total_cents - sum(cut)
     units = [{"budget": D(c).scaleb(-2), "score": data.draw(scores)} for c in cut]
-    result = assess(units, rule(data.draw(st.sampled_from(["proportional", "tiered", "threshold"]))))
+    result = assess(
+        units, rule(data.draw(st.sampled_from(["proportional", "tiered", "threshold"])))
+    )
     check_invariants(result, units)
     assert result.totals.performance == D("7835793.00")
     assert result.totals.paid_performance + result.totals.saved == D("7835793.00")
