@@ -63,7 +63,7 @@ form prints as 总分 and what the grade is taken from.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -500,7 +500,7 @@ def _score_rows(data: Mapping, sec) -> list[dict]:
         except ValueError:
             out["problem"] = "operator"
             continue
-        if out["weight"] is None:
+        if out["weight"] is None or out["weight"] < ZERO:
             out["problem"] = "weight"
             continue
         if out["not_applicable"]:
@@ -541,8 +541,8 @@ def score_self_evaluation(data: Mapping, settings=None) -> dict:
     """Score a 项目支出绩效自评表 (shape in the module docstring).
 
     Call validate_self_evaluation first: scores of invalid data are not meaningful. Raises
-    ValueError only for rows that cannot be scored at all (unknown operator, missing weight,
-    non-numeric target). A quantitative row without an actual value scores 0.
+    ValueError only for rows that cannot be scored at all (unknown operator, missing or negative
+    weight, non-numeric target). A quantitative row without an actual value scores 0.
     """
     sec = section(settings)
     configured = _configured_weights(sec)
@@ -572,7 +572,7 @@ def score_self_evaluation(data: Mapping, settings=None) -> dict:
         scaled = rescale(pairs)
         factor, applicable_weight, final_total = scaled.factor, scaled.applicable_weight, scaled.total
         exec_scaled = (scaled.weights[0], scaled.scores[0])
-        for row, w, s in zip(rows, scaled.weights[1:], scaled.scores[1:]):
+        for row, w, s in zip(rows, scaled.weights[1:], scaled.scores[1:], strict=True):
             row["scaled_weight"], row["scaled_score"] = w, s
     else:
         factor, applicable_weight, final_total = ONE, total(w for _, w in pairs), raw_total
@@ -668,18 +668,18 @@ def validate_self_evaluation(data: Mapping, settings=None) -> dict[str, list[str
         if annual[budget_field] is not None and annual[budget_field] <= ZERO:
             add(f"budget.annual_total.{budget_field}",
                 f"{_FIELD_LABELS[budget_field]}须大于0，才能计算预算执行率")
-        subs = [rows[n] for n in BUDGET_SUB_ROWS if n in rows]
-        if subs:
-            for f in BUDGET_FIELDS:
-                whole = annual[f]
-                if whole is None or any(r[f] is None and not _blank(budget[n].get(f))
-                                        for n, r in zip(BUDGET_SUB_ROWS, subs)):
-                    continue
-                parts = total(r[f] or ZERO for r in subs)
-                if parts != whole:
-                    add(f"budget.annual_total.{f}",
-                        f"年度资金总额的{_FIELD_LABELS[f]}（{points_text(whole)}万元）应等于其中"
-                        f"当年财政拨款、上年结转资金、其他资金之和（{points_text(parts)}万元）")
+        present = [n for n in BUDGET_SUB_ROWS if n in rows]
+        names = "、".join(_FIELD_LABELS[n] for n in present)
+        for f in BUDGET_FIELDS if present else ():
+            whole = annual[f]
+            unreadable = any(rows[n][f] is None and not _blank(budget[n].get(f)) for n in present)
+            if whole is None or unreadable:
+                continue  # already reported above
+            parts = total(rows[n][f] or ZERO for n in present)  # a blank sub-row cell counts as 0
+            if parts != whole:
+                add(f"budget.annual_total.{f}",
+                    f"年度资金总额的{_FIELD_LABELS[f]}（{points_text(whole)}万元）应等于其中"
+                    f"{names}之和（{points_text(parts)}万元）")
         if annual["executed"] is not None and annual[budget_field]:
             rate = execution_rate(annual["executed"], annual[budget_field])
         exp = execution_needs_explanation(rate, sec)
@@ -695,7 +695,7 @@ def validate_self_evaluation(data: Mapping, settings=None) -> dict[str, list[str
     rows = _score_rows(data, sec)
     labels = "、".join(v for k, v in sec["level1_labels"].items()
                       if setting_decimal(sec["weights"].get(k, 0)) > ZERO)
-    for row, src in zip(rows, source_rows):
+    for row, src in zip(rows, source_rows, strict=True):
         path = f"indicators.{row['index']}"
         if row["level1_key"] is None:
             add(f"{path}.level1", f"一级指标“{row['level1'] or ''}”无法识别，应为{labels}")
@@ -783,8 +783,8 @@ def _check_min_table(table, keys, name: str, problems: list[str]) -> None:
         if _blank(entry.get("label")):
             problems.append(f"{name}.{key}.label不能为空")
         mins.append(value)
-    if any(a <= b for a, b in zip(mins, mins[1:])):
-        text = " > ".join(f"{k}({points_text(m)})" for k, m in zip(keys, mins))
+    if any(a <= b for a, b in zip(mins, mins[1:], strict=False)):
+        text = " > ".join(f"{k}({points_text(m)})" for k, m in zip(keys, mins, strict=True))
         problems.append(f"{name}的分数线须从高到低排列：应满足{text}")
 
 
