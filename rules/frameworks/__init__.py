@@ -57,7 +57,7 @@ class FrameworkItem:
     code: str                           # "2.1.3"
     name: str
     points: Decimal
-    items: tuple["FrameworkItem", ...] = ()
+    items: tuple[FrameworkItem, ...] = ()
     note: str = ""
 
     @property
