@@ -3,7 +3,17 @@
 from alembic import context
 from sqlalchemy import create_engine
 
+import importlib
+
 from service.models import Base
+
+# Tables live beside the code that owns them; each module registers on Base when imported.
+for _module in ("service.models", "jobs.models"):
+    try:
+        importlib.import_module(_module)
+    except ModuleNotFoundError as exc:  # a package not written yet
+        if exc.name != _module:
+            raise
 
 config = context.config
 target_metadata = Base.metadata

@@ -69,6 +69,8 @@ class Submission(Base):
     kind: Mapped[str] = mapped_column(String(60), index=True)
     title: Mapped[str] = mapped_column(String(200), default="")
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
+    # A review (target_review …) points at the submission it reviews.
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("submissions.id"), index=True)
     status: Mapped[str] = mapped_column(String(20), default="draft", index=True)
     data_json: Mapped[str] = mapped_column(Text, default="{}")
     created_at: Mapped[_dt.datetime] = mapped_column(DateTime, default=utcnow)

@@ -1,8 +1,8 @@
-"""initial tables
+"""Initial tables: departments, units, submissions.
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 08:21:23.530526
+Create Date: 2026-11-22 08:26:23.885902
 """
 
 from alembic import op
@@ -39,16 +39,19 @@ def upgrade() -> None:
     sa.Column('kind', sa.String(length=60), nullable=False),
     sa.Column('title', sa.String(length=200), nullable=False),
     sa.Column('unit_id', sa.Integer(), nullable=True),
+    sa.Column('parent_id', sa.Integer(), nullable=True),
     sa.Column('status', sa.String(length=20), nullable=False),
     sa.Column('data_json', sa.Text(), nullable=False),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['parent_id'], ['submissions.id'], ),
     sa.ForeignKeyConstraint(['unit_id'], ['units.id'], ),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('public_id')
     )
     with op.batch_alter_table('submissions', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_submissions_kind'), ['kind'], unique=False)
+        batch_op.create_index(batch_op.f('ix_submissions_parent_id'), ['parent_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_submissions_public_id'), ['public_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_submissions_status'), ['status'], unique=False)
         batch_op.create_index(batch_op.f('ix_submissions_unit_id'), ['unit_id'], unique=False)
@@ -62,6 +65,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_submissions_unit_id'))
         batch_op.drop_index(batch_op.f('ix_submissions_status'))
         batch_op.drop_index(batch_op.f('ix_submissions_public_id'))
+        batch_op.drop_index(batch_op.f('ix_submissions_parent_id'))
         batch_op.drop_index(batch_op.f('ix_submissions_kind'))
 
     op.drop_table('submissions')

@@ -1,0 +1,128 @@
+"""The table-grid model every form (申报表, 监控表, 自评表, summaries) is laid out in.
+
+A kind's builder turns validated data into a `Workbook` of `Sheet`s; the xlsx, docx and PDF table
+renderers turn a Workbook into bytes. Rows list only the cells that START in them, with their
+column and row spans, as an HTML table does: the renderers compute positions, so builders never
+count columns by hand.
+
+Cell kinds carry the number format and look, so a builder says *what* a value is and the
+renderers decide *how* each format shows it:
+    title     the form's caption (二号/小标宋-like, centred, no border)
+    subtitle  a line under the title: （2024年度）, 填报单位, 单位：万元
+    header    a column caption (bold, centred, shaded in xlsx)
+    label     a row caption (centred)
+    text      user text (wrapped, left) — never a formula in xlsx
+    money     Decimal money, 2 places, thousands separators (万元 unless the sheet says 元)
+    percent   a ratio shown as 73.17% (value is the ratio 0.7317, not 73.17)
+    score     points with 2 places
+    number    an integer or Decimal count
+    date      datetime.date, written 2024年7月1日
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+CELL_KINDS = ("title", "subtitle", "header", "label", "text", "money", "percent", "score", "number", "date")
+Value = str | Decimal | int | _dt.date | None
+
+
+@dataclass
+class Cell:
+    value: Value = None
+    kind: str = "text"
+    colspan: int = 1
+    rowspan: int = 1
+    align: str | None = None  # left, center, right; None: the kind's default
+    bold: bool = False
+    editable: bool = False  # xlsx: unlocked for clerks to fill; computed cells stay locked
+    validation: str | None = None  # name of a Sheet.validations drop-down list (xlsx)
+    key: str | None = None  # data path this cell holds ("indicators.3.target_value"), for import
+
+    def __post_init__(self) -> None:
+        if self.kind not in CELL_KINDS:
+            raise ValueError(f"unknown cell kind {self.kind!r}")
+        if self.colspan < 1 or self.rowspan < 1:
+            raise ValueError("spans must be at least 1")
+
+
+@dataclass
+class Column:
+    width: float  # in characters of the body face (xlsx column width units, docx/PDF relative widths)
+    kind: str = "text"
+
+
+@dataclass
+class Sheet:
+    name: str  # xlsx sheet name (≤ 31 characters, no []:*?/\)
+    columns: list[Column]
+    rows: list[list[Cell]] = field(default_factory=list)
+    header_rows: int = 0  # rows repeated at the top of every printed page (after title rows)
+    title_rows: int = 0  # leading rows that hold the title/subtitles (no borders)
+    landscape: bool = False
+    fit_width: bool = True  # print on one page width
+    notes: list[str] = field(default_factory=list)  # lines printed under the table (填报说明, 填报人…)
+    validations: dict[str, list[str]] = field(default_factory=dict)  # drop-down lists by name
+    protect: bool = False  # xlsx sheet protection: only `editable` cells can change
+    row_heights: dict[int, float] = field(default_factory=dict)  # points, by row index
+
+    def add(self, *cells: Cell) -> list[Cell]:
+        row = list(cells)
+        self.rows.append(row)
+        return row
+
+    @property
+    def width(self) -> int:
+        return len(self.columns)
+
+    def placed(self) -> Iterator[tuple[int, int, Cell]]:
+        """(row, column, cell) for every cell, 0-based, skipping positions covered by spans.
+
+        Raises ValueError when a row overflows the columns or spans collide, so a builder's
+        mistake is caught in its tests rather than producing a broken file.
+        """
+        taken: set[tuple[int, int]] = set()
+        for r, row in enumerate(self.rows):
+            c = 0
+            for cell in row:
+                while (r, c) in taken:
+                    c += 1
+                if c + cell.colspan > self.width:
+                    raise ValueError(f"sheet {self.name!r} row {r}: cell {cell.value!r} overflows {self.width} columns")
+                for dr in range(cell.rowspan):
+                    for dc in range(cell.colspan):
+                        pos = (r + dr, c + dc)
+                        if pos in taken:
+                            raise ValueError(f"sheet {self.name!r}: spans collide at row {pos[0]}, column {pos[1]}")
+                        taken.add(pos)
+                yield r, c, cell
+                c += cell.colspan
+
+    def merges(self) -> list[tuple[int, int, int, int]]:
+        """(first_row, first_col, last_row, last_col) of every spanning cell, 0-based."""
+        return [(r, c, r + cell.rowspan - 1, c + cell.colspan - 1)
+                for r, c, cell in self.placed() if cell.rowspan > 1 or cell.colspan > 1]
+
+    def matrix(self) -> list[list[Cell | None]]:
+        """A dense grid: the starting cell at its position, None where a span covers."""
+        grid: list[list[Cell | None]] = [[None] * self.width for _ in range(self._height())]
+        for r, c, cell in self.placed():
+            grid[r][c] = cell
+        return grid
+
+    def _height(self) -> int:
+        height = len(self.rows)
+        for r, _c, cell in self.placed():
+            height = max(height, r + cell.rowspan)
+        return height
+
+
+@dataclass
+class Workbook:
+    title: str  # document title (file properties, PDF title)
+    sheets: list[Sheet]
+    meta: dict[str, Any] = field(default_factory=dict)  # author/unit for file properties

@@ -1,0 +1,100 @@
+"""The HTML pages: index, forms with Chinese labels, errors beside fields, CSRF, drafts."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+import kinds
+from tests.conftest import load_sample
+
+
+@pytest.fixture
+def csrf_client(app):
+    app.config["WTF_CSRF_ENABLED"] = True
+    return app.test_client()
+
+
+def _token(client, url):
+    html = client.get(url).get_data(as_text=True)
+    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+
+
+def _form_pairs(payload: dict, prefix: str = "") -> list[tuple[str, str]]:
+    pairs = []
+    for key, value in payload.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            pairs += _form_pairs(value, name + ".")
+        elif isinstance(value, list):
+            for i, item in enumerate(value):
+                if isinstance(item, dict):
+                    pairs += _form_pairs(item, f"{name}.{i}.")
+                else:
+                    pairs.append((f"{name}.{i}", str(item)))
+        elif isinstance(value, bool):
+            pairs += [(name, "false")] + ([(name, "true")] if value else [])
+        else:
+            pairs.append((name, str(value)))
+    return pairs
+
+
+def test_index_lists_kinds_by_group(client):
+    html = client.get("/").get_data(as_text=True)
+    for kind in kinds.all_kinds():
+        assert f'href="/forms/{kind.id}"' in html and kind.name in html
+    assert "<h2>公文</h2>" in html
+
+
+def test_form_has_chinese_labels_and_repeatable_groups(client):
+    html = client.get("/forms/request").get_data(as_text=True)
+    for label in ("发文机关", "发文字号", "签发人", "主送机关", "标题", "正文", "附件", "成文日期", "附注", "抄送机关", "印发机关"):
+        assert label in html, label
+    assert 'class="add-item" data-name="addressees"' in html
+    assert 'name="attachments.__index__.name"' in html  # the row template for “添加附件”
+    assert 'name="csrf_token"' in html
+
+
+def test_post_with_errors_shows_them_beside_fields(client):
+    payload = load_sample("request")
+    payload["doc_number"] = "青财绩〔2024〕第3号"
+    payload["date"] = "2024年07月01日"
+    resp = client.post("/forms/request", data=_form_pairs(payload) + [("action", "docx")])
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 422
+    block = re.search(r'<div class="field text has-error">\s*<label for="f-doc_number">.*?</div>', html, re.S).group(0)
+    assert "发文字号的序号前不加“第”：例如“青财绩〔2024〕3号”。" in block
+    block = re.search(r'<div class="field date has-error">\s*<label for="f-date">.*?</div>', html, re.S).group(0)
+    assert "日期不要补零：请写成“2024年7月1日”。" in block
+    assert 'value="青财绩〔2024〕第3号"' in html  # what the clerk typed is kept
+
+
+def test_post_valid_form_downloads_docx(client):
+    payload = load_sample("request")
+    resp = client.post("/forms/request", data=_form_pairs(payload) + [("action", "docx")])
+    assert resp.status_code == 200, resp.get_data(as_text=True)[:300]
+    assert resp.data[:2] == b"PK"
+    assert "filename*=UTF-8''" in resp.headers["Content-Disposition"]
+
+
+def test_form_without_csrf_token_is_refused(csrf_client):
+    resp = csrf_client.post("/forms/request", data={"title": "x", "action": "save"})
+    assert resp.status_code == 400
+    assert "CSRF" in resp.get_data(as_text=True)
+
+
+def test_save_draft_and_reopen(csrf_client):
+    token = _token(csrf_client, "/forms/notice")
+    resp = csrf_client.post("/forms/notice", data={"csrf_token": token, "title": "关于半成品的通知", "action": "save"})
+    assert resp.status_code == 302
+    location = resp.headers["Location"]
+    assert "draft=" in location and "saved=save" in location
+    html = csrf_client.get(location).get_data(as_text=True)
+    assert "草稿已保存。" in html and 'value="关于半成品的通知"' in html
+
+
+def test_unknown_kind_page_is_404_in_chinese(client):
+    resp = client.get("/forms/nonsense")
+    assert resp.status_code == 404
+    assert "没有“nonsense”这种文档" in resp.get_data(as_text=True)
