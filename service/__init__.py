@@ -44,12 +44,11 @@ def create_app(config: dict | None = None) -> Flask:
     errors.init_app(app)
     csrf.init_app(app)
 
-    from service.api import bp as api_bp
-    from service.web import bp as web_bp
+    from service import api, batches, library, web
 
-    csrf.exempt(api_bp)  # JSON API: no cookie-authenticated form posts (see README, Security)
-    app.register_blueprint(api_bp)
-    app.register_blueprint(web_bp)
+    csrf.exempt(api.bp)  # JSON API: no cookie-authenticated form posts (see README, Security)
+    for module in (api, web, batches, library):
+        app.register_blueprint(module.bp)
 
     @app.after_request
     def _security_headers(response):
