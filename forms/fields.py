@@ -36,7 +36,7 @@ class Text(fields.String):
 
     default_error_messages = {
         "invalid": "请输入文字。",
-        "illegal_char": "含有不能写入文档的控制字符（U+{code:04X}），请删除后重新输入。",
+        "illegal_char": "含有不能写入文档的字符（U+{code:04X}，控制字符或无效字符），请删除后重新输入。",
         "too_long": "不能超过{max}个字（现有{length}个）。",
         "newline": "不能换行。",
         "blank": "不能为空。",
@@ -231,6 +231,8 @@ class DocNumber(Text):
         loose = re.match(r"^(.+?)[\[（(【〔](\d{4})[\]）)】〕]\s*(第?)\s*(\d+)\s*号$", text)
         if DOC_NUMBER.match(text):
             return text
+        if re.search(r"〔\d{4}〕0+号$", text):
+            raise self.make_error("format")
         if loose:
             code, year, di, serial = loose.groups()
             suggest = f"{code}〔{year}〕{int(serial)}号"

@@ -36,7 +36,7 @@ class OfficialDocumentSchema(SettingsSchema):
     kind = "official_document"
     format = "file"
 
-    copy_number = Text(load_default="", allow_blank=True, max_length=6,
+    copy_number = Text(load_default="", allow_blank=True, max_length=20,
                        validate=validate.Regexp(r"^(\d{6})?$", error="份号应为6位阿拉伯数字，例如“000123”。"),
                        metadata={"label": "份号", "group": "版头"})
     classification = Text(load_default="", allow_blank=True, max_length=20,
@@ -78,7 +78,7 @@ class OfficialDocumentSchema(SettingsSchema):
     def official_settings(self):
         return self.settings["official"]
 
-    @validates_schema
+    @validates_schema(skip_on_field_errors=False)
     def _check_title(self, data, **kwargs):
         endings = self.official_settings()["titles"].get(self.kind)
         title = data.get("title", "").replace("\n", "")
@@ -86,7 +86,7 @@ class OfficialDocumentSchema(SettingsSchema):
             example = "”或“".join(endings)
             raise ValidationError(f"标题应以文种“{example}”结尾，例如“关于……的{endings[0]}”。", "title")
 
-    @validates_schema
+    @validates_schema(skip_on_field_errors=False)
     def _check_joint(self, data, **kwargs):
         if data.get("issuer") and data.get("issuer") in data.get("joint_issuers", []):
             raise ValidationError("联合发文机关不要重复填写主办机关。", "joint_issuers")
@@ -94,7 +94,7 @@ class OfficialDocumentSchema(SettingsSchema):
     def effective_direction(self, data) -> str:
         return data.get("direction") or self.official_settings()["defaults"].get(self.kind, "downward")
 
-    @validates_schema
+    @validates_schema(skip_on_field_errors=False)
     def _check_signers(self, data, **kwargs):
         # 第九条: an upward document names its 签发人.
         if self.official_settings()["upward_requires_signers"] and self.effective_direction(data) == "upward":
@@ -116,8 +116,13 @@ class OfficialDocumentSchema(SettingsSchema):
 
 
 def _contains_any(text: str, phrases) -> str | None:
+    """The first phrase used as a request in `text`. “报请审批”“提请批准” describe a procedure, not a
+    request to the reader, so a phrase preceded by 报/提/呈/申 does not count."""
     squashed = re.sub(r"\s+", "", text).replace(",", "，")
-    return next((p for p in phrases if p in squashed), None)
+    for phrase in phrases:
+        if re.search(r"(?<![报提呈申])" + re.escape(phrase), squashed):
+            return phrase
+    return None
 
 
 class RequestSchema(OfficialDocumentSchema):
@@ -125,7 +130,7 @@ class RequestSchema(OfficialDocumentSchema):
 
     kind = "request"
 
-    @validates_schema
+    @validates_schema(skip_on_field_errors=False)
     def _check_request(self, data, **kwargs):
         rules = self.official_settings()["request"]
         errors: dict[str, list[str]] = {}
@@ -134,8 +139,11 @@ class RequestSchema(OfficialDocumentSchema):
         annotation = data.get("annotation", "")
         if rules["require_contact_annotation"] and not ("联系人" in annotation and "电话" in annotation):
             errors["annotation"] = ["请示应在附注中注明联系人和联系电话，例如“联系人：王明，联系电话：0000-1234567”。"]
-        if rules["require_closing"] and data.get("body") and not _contains_any(data["body"][-200:], rules["closing_phrases"]):
+        last = (data.get("body") or "").strip().splitlines()[-1:] or [""]
+        if rules["require_closing"] and data.get("body") and not _contains_any(last[0], rules["closing_phrases"]):
             errors["body"] = ["请示正文应以请示语结尾，例如“妥否，请批示。”"]
+        if data.get("direction") not in (None, "", "upward"):
+            errors["direction"] = ["请示是上行文，行文方向只能是“上行文”。"]
         if errors:
             raise ValidationError(errors)
 
@@ -145,7 +153,7 @@ class ReportSchema(OfficialDocumentSchema):
 
     kind = "report"
 
-    @validates_schema
+    @validates_schema(skip_on_field_errors=False)
     def _check_report(self, data, **kwargs):
         rules = self.official_settings()["report"]
         errors: dict[str, list[str]] = {}
@@ -169,7 +177,7 @@ class NoticeSchema(OfficialDocumentSchema):
 
     kind = "notice"
 
-    @validates_schema
+    @validates_schema(skip_on_field_errors=False)
     def _check_notice(self, data, **kwargs):
         if not data.get("addressees"):
             raise ValidationError("请填写主送机关。", "addressees")
@@ -181,10 +189,16 @@ class LetterSchema(OfficialDocumentSchema):
     kind = "letter"
     format = "letter"
 
-    @validates_schema
+    @validates_schema(skip_on_field_errors=False)
     def _check_letter(self, data, **kwargs):
         if not data.get("addressees"):
             raise ValidationError("请填写主送机关。", "addressees")
+
+    @validates_schema(skip_on_field_errors=False)
+    def _letter_imprint(self, data, **kwargs):
+        imprint = data.get("imprint") or {}
+        if imprint.get("printed_by") or imprint.get("printed_on"):
+            raise ValidationError("函（信函格式）的版记不标印发机关和印发日期，请留空。", "imprint")
 
     @post_load
     def _letter_format(self, data, **kwargs):

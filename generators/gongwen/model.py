@@ -135,7 +135,9 @@ def parse_body(text: str) -> tuple[Paragraph, ...]:
                 level = lvl
                 break
         heading, rest = "", line
-        if level:
+        if level in (3, 4):  # same face as the text: nothing to split
+            heading, rest = "", line
+        elif level:
             stop = line.find("。")
             if 0 <= stop < len(line) - 1:
                 heading, rest = line[: stop + 1], line[stop + 1 :]

@@ -109,9 +109,9 @@ def test_score_range():
 
 
 @pytest.mark.parametrize("value, message", [
-    ("a\x01b", "含有不能写入文档的控制字符（U+0001），请删除后重新输入。"),
-    ("a\ud800b", "含有不能写入文档的控制字符（U+D800），请删除后重新输入。"),
-    ("a\uffffb", "含有不能写入文档的控制字符（U+FFFF），请删除后重新输入。"),
+    ("a\x01b", "含有不能写入文档的字符（U+0001，控制字符或无效字符），请删除后重新输入。"),
+    ("a\ud800b", "含有不能写入文档的字符（U+D800，控制字符或无效字符），请删除后重新输入。"),
+    ("a\uffffb", "含有不能写入文档的字符（U+FFFF，控制字符或无效字符），请删除后重新输入。"),
     ("a\nb", "不能换行。"),
     ("一二三四五六七八九十一", "不能超过10个字（现有11个）。"),
 ])
@@ -138,7 +138,7 @@ def test_illegal_characters_paths():
     payload = {"a": "ok", "b": [{"c": "x\x07"}], "d": {"e": "\ud800"}}
     found = illegal_characters(payload)
     assert set(found) == {"b.0.c", "d.e"}
-    assert found["b.0.c"] == ["含有不能写入文档的控制字符（U+0007），请删除后重新输入。"]
+    assert found["b.0.c"] == ["含有不能写入文档的字符（U+0007，控制字符或无效字符），请删除后重新输入。"]
 
 
 def test_flatten_errors_nested():

@@ -72,7 +72,7 @@ def test_lone_surrogate_in_json_is_422_naming_the_field(client):
     raw = json.dumps(payload, ensure_ascii=True).replace('"body": "', '"body": "\\ud800', 1)
     resp = client.post("/api/v1/documents/request", data=raw, content_type="application/json")
     assert resp.status_code == 422
-    assert resp.get_json()["errors"] == {"body": ["含有不能写入文档的控制字符（U+D800），请删除后重新输入。"]}
+    assert resp.get_json()["errors"] == {"body": ["含有不能写入文档的字符（U+D800，控制字符或无效字符），请删除后重新输入。"]}
 
 
 def test_invalid_json_and_wrong_type(client):
@@ -138,7 +138,7 @@ def test_submit_invalid_stores_nothing(client):
 def test_draft_with_control_character_stores_nothing(client):
     resp = client.post("/api/v1/submissions", json={"kind": "request", "data": {"title": "a\u0000b"}})
     assert resp.status_code == 422
-    assert resp.get_json()["errors"] == {"title": ["含有不能写入文档的控制字符（U+0000），请删除后重新输入。"]}
+    assert resp.get_json()["errors"] == {"title": ["含有不能写入文档的字符（U+0000，控制字符或无效字符），请删除后重新输入。"]}
     assert client.get("/api/v1/submissions").get_json() == []
 
 
