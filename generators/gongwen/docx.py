@@ -1,0 +1,628 @@
+"""Word (.docx) rendering of the 公文 layout model (GB/T 9704-2012).
+
+`render_docx(doc)` turns a `model.Document` into a .docx. The model has taken every content
+decision; this module only turns it into geometry, in three steps:
+
+1. `Geometry.from_settings` converts the millimetres and points of settings["layout"] to the
+   units of WordprocessingML (twips = 1/20 pt, half-points, EMU) once per settings object.
+2. `_blocks` lays out the document as a list of paragraphs/tables (plain dicts).
+3. The Jinja templates in templates/official/gongwen spell those dicts as XML; every part but
+   word/document.xml is rendered once per settings and cached (generators/docx_package.py).
+
+Vertical placement. Every line of the document has an *exact* height; both Word and LibreOffice
+put the baseline of an exact-height line at 80 % of its height, whatever the font. So positions
+are plain arithmetic: a CJK glyph's em box (0.88 em above the baseline, 0.12 em below in the
+common Chinese faces) in a line of height h starts 0.8·h − 0.88·size below the line's top. The
+body runs on the document grid: 22 lines of `line_pitch` twips (579 = 225 mm / 22, rounded down)
+and 28 characters of 442.2 pt / 28; paragraphs of the 版头 opt out of the grid
+(w:snapToGrid="0") and are placed by exact spacer heights measured from the top of the type
+area, and the title is put back on a grid line so that the body on page 1 shares the grid of
+every other page. The red rules and the Party star are page-anchored DrawingML shapes at
+computed positions; the 版记 is a table floating at the bottom of the type area.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from generators.docx_package import DocxTemplate
+from generators.gongwen.model import FANGSONG, HEITI, KAITI, SONGTI, XIAOBIAOSONG, Document, text_width
+
+TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "templates" / "official" / "gongwen"
+
+TWIPS_PER_MM = 1440 / 25.4
+EMU_PER_TWIP = 635
+EMU_PER_MM = 36000
+
+# Word and LibreOffice place the baseline of an exact-height line at 80 % of the height.
+BASELINE_RATIO = 0.8
+# Ideographic em box of the Chinese faces: 0.88 em above the baseline, 0.12 em below.
+EM_ASCENT = 0.88
+EM_DESCENT = 0.12
+# A single-line element set in its own exact line of 1.1 em has its em box starting exactly at
+# the top of the line (0.8 × 1.1 = 0.88), so "top edge at y" means "line starts at y".
+TIGHT_LINE = EM_ASCENT / BASELINE_RATIO
+# Gap between the two strokes of a 信函 double line, in points (the standard leaves it open).
+LETTER_DOUBLE_GAP_PT = 1.5
+# Space between the stacked names of a joint mark and “文件”, in characters of the mark.
+JOINT_SUFFIX_GAP_CHARS = 0.5
+# The Party star: diameter in points (about one 三号 character) and the break in the rule around it.
+STAR_PT = 16.0
+STAR_GAP_PT = 4.0
+# Blank lines before the 署名 (7.3.5): one for an unsealed document; a sealed one leaves the
+# seal room (a 42 mm seal spans four lines and its top is within one line of the body).
+SIGNATURE_GAP_LINES = {True: 3, False: 1}
+
+
+def mm(value: float) -> int:
+    """Millimetres to twips."""
+    return round(value * TWIPS_PER_MM)
+
+
+@dataclass(frozen=True)
+class Geometry:
+    """The layout settings in WordprocessingML units, derived once per settings object."""
+
+    page_w: int
+    page_h: int
+    top: int
+    left: int
+    right: int
+    bottom: int
+    type_w: int
+    type_h: int
+    line: int  # grid line pitch, twips
+    char_space: int  # w:docGrid/@w:charSpace, 1/4096 pt added to the Normal size
+    char_spacing: int  # w:spacing of body-size runs, twips (negative: condensed)
+    pitch: float  # body character pitch, twips
+    body_sz: int  # half-points
+    title_sz: int
+    imprint_sz: int
+    page_number_sz: int
+    red: str
+    black: str
+    fonts: Mapping[str, str]
+    latin: str
+    footer: int  # w:pgMar/@w:footer
+    footer_line: int
+    layout: Mapping[str, Any]
+
+    @classmethod
+    def from_settings(cls, layout: Mapping[str, Any]) -> Geometry:
+        page, sizes = layout["page"], layout["sizes"]
+        page_w, page_h = mm(page["width_mm"]), mm(page["height_mm"])
+        top, left = mm(page["top_mm"]), mm(page["left_mm"])
+        type_w, type_h = mm(page["type_width_mm"]), mm(page["type_height_mm"])
+        body_pt = float(sizes["body_pt"])
+        # 22 lines must fit: round the pitch down (579 twips ≈ 28.95 pt for 225 mm).
+        line = type_h // int(page["lines_per_page"])
+        # docGrid/@charSpace is the amount, in 1/4096 pt, added to the Normal style's East Asian
+        # size to get the character pitch (ECMA-376 17.6.5; LibreOffice's writerfilter reads it
+        # the same way). Round down so that 28 pitches never exceed the type width.
+        pitch_pt = type_w / 20 / int(page["chars_per_line"])
+        char_space = math.floor((pitch_pt - body_pt) * 4096)
+        # The 28 characters themselves come from condensed character spacing on every body-size
+        # run (−0.25 pt with the defaults: 28 × 15.75 pt = 441 pt ≤ 442.2 pt < 29 × 15.75 pt), not
+        # from the character grid: LibreOffice puts every character wider than a grid cell into
+        # two cells, so a 15.79 pt cell under a 16 pt font doubles the spacing (14 per line).
+        char_spacing = math.floor((pitch_pt - body_pt) * 20)
+        # Page numbers (7.5): the top of “— 1 —” 7 mm below the type area. The footer line is a
+        # tight exact line (its em box starts at its top), and Word and LibreOffice put the
+        # bottom of the footer's last line at w:footer above the page's bottom edge, so
+        # footer = bottom margin − offset − line height. With the defaults: 1984 − 397 − 308 = 1279.
+        number = layout["page_number"]
+        footer_line = round(float(sizes["page_number_pt"]) * 20 * TIGHT_LINE)
+        bottom = page_h - top - type_h
+        footer = bottom - mm(number["offset_mm"]) - footer_line
+        return cls(
+            page_w=page_w,
+            page_h=page_h,
+            top=top,
+            left=left,
+            right=page_w - left - type_w,
+            bottom=bottom,
+            type_w=type_w,
+            type_h=type_h,
+            line=line,
+            char_space=char_space,
+            char_spacing=char_spacing,
+            pitch=body_pt * 20 + char_spacing,
+            body_sz=round(body_pt * 2),
+            title_sz=round(float(sizes["title_pt"]) * 2),
+            imprint_sz=round(float(sizes["imprint_pt"]) * 2),
+            page_number_sz=round(float(sizes["page_number_pt"]) * 2),
+            red=str(layout["colors"]["red"]).lstrip("#").upper(),
+            black=str(layout["colors"]["black"]).lstrip("#").upper(),
+            fonts=dict(layout["fonts"]),
+            latin=layout["fonts"]["latin"],
+            footer=footer,
+            footer_line=footer_line,
+            layout=layout,
+        )
+
+    # -- helpers --------------------------------------------------------------------------------
+    def chars(self, n: float) -> int:
+        """n body characters in twips, rounded down so n characters always fit."""
+        return math.floor(n * self.pitch)
+
+    def em_top(self, size_twips: float, line: int | None = None) -> float:
+        """Offset of the em box top below the top of an exact line."""
+        return BASELINE_RATIO * (line or self.line) - EM_ASCENT * size_twips
+
+    def em_bottom(self, size_twips: float, line: int | None = None) -> float:
+        return BASELINE_RATIO * (line or self.line) + EM_DESCENT * size_twips
+
+    def font(self, face: str, latin: bool = True) -> tuple[str, str]:
+        """(ascii/hAnsi face, eastAsia face) of a role. Latin text in body faces is set in the
+        Latin face (common practice); the page numbers and the mark keep the Chinese face."""
+        east = self.fonts[face]
+        return (self.latin if latin else east, east)
+
+
+# --- runs and paragraphs -------------------------------------------------------------------------
+
+def _run(g: Geometry, text: str, face: str = FANGSONG, sz: int | None = None, color: str | None = None,
+         latin: bool = True, **extra: Any) -> dict:
+    run = {"t": text, "font": g.font(face, latin), "sz": sz or g.body_sz, "color": color,
+           "w": None, "spacing": g.char_spacing if (sz or g.body_sz) == g.body_sz else None, "tab": False, "field": None}
+    run.update(extra)
+    return run
+
+
+def _tab(g: Geometry, face: str = FANGSONG, sz: int | None = None) -> dict:
+    return _run(g, "", face, sz, tab=True)
+
+
+def _para(g: Geometry, runs: list[dict] | tuple = (), *, jc: str | None = None, before: int = 0,
+          line: int | None = None, snap: bool = False, ind: dict | None = None, tabs: list | None = None,
+          pbb: bool = False, keep: bool = False, mark: dict | None = None, shapes: list | None = None) -> dict:
+    runs = list(runs)
+    return {
+        "runs": runs,
+        "jc": jc,
+        "before": max(int(round(before)), 0),
+        "line": int(round(line or g.line)),
+        "snap": snap,
+        "ind": ind or {},
+        "tabs": tabs or [],
+        "pbb": pbb,
+        "keep": keep,
+        # The paragraph mark takes the first run's font so an empty line is as tall as a full one.
+        "mark": mark or (runs[0] if runs else None),
+        "shapes": shapes or [],
+    }
+
+
+def _spacer(g: Geometry, height: float) -> dict:
+    """An empty paragraph exactly `height` twips tall (off the grid)."""
+    return _para(g, line=max(int(round(height)), 2), mark=_run(g, "", sz=2))
+
+
+def _blank(g: Geometry, n: int = 1) -> list[dict]:
+    """n blank grid lines (行) of the body face."""
+    return [_para(g, snap=True, mark=_run(g, "")) for _ in range(n)]
+
+
+def _body_ind(g: Geometry, first_chars: float = 0, left_chars: float = 0, hanging_chars: float = 0,
+              right_chars: float = 0) -> dict:
+    """Indents in grid characters: the *Chars attributes for Word/WPS, twips for readers that
+    ignore them (rounded down so the grid still fits 26 characters after a 2-character indent)."""
+    ind: dict[str, int] = {}
+    if left_chars:
+        ind["leftChars"], ind["left"] = round(left_chars * 100), g.chars(left_chars)
+    if right_chars:
+        ind["rightChars"], ind["right"] = round(right_chars * 100), g.chars(right_chars)
+    if first_chars:
+        ind["firstLineChars"], ind["firstLine"] = round(first_chars * 100), g.chars(first_chars)
+    if hanging_chars:
+        ind["hangingChars"], ind["hanging"] = round(hanging_chars * 100), g.chars(hanging_chars)
+    return ind
+
+
+def _shape(shape_id: int, name: str, x: float, y: float, cx: float, cy: float, fill: str | None,
+           prst: str = "rect", text: list | None = None) -> dict:
+    """A page-anchored DrawingML shape; positions and sizes in EMU."""
+    return {"id": shape_id, "name": name, "x": int(round(x)), "y": int(round(y)), "cx": max(int(round(cx)), 1),
+            "cy": max(int(round(cy)), 1), "fill": fill, "prst": prst, "text": text, "z": 251658240 + shape_id}
+
+
+# --- 版头 ------------------------------------------------------------------------------------------
+
+def mark_size_pt(doc: Document, g: Geometry) -> float:
+    """The 发文机关标志 size: the largest that fits one line of the type area, within
+    [mark.min_pt, mark.max_pt], in half points."""
+    mark = g.layout["mark"]
+    scale = float(mark.get("char_scale", 1.0)) or 1.0
+    names = doc.mark_names or ("",)
+    suffix = doc.mark_suffix
+    if len(names) == 1:
+        chars = text_width(names[0] + suffix)
+    else:
+        chars = max(text_width(n) for n in names) + (text_width(suffix) + JOINT_SUFFIX_GAP_CHARS if suffix else 0)
+    fit = g.type_w / 20 / max(chars * scale, 1)
+    size = min(float(mark["max_pt"]), max(float(mark["min_pt"]), fit))
+    return math.floor(size * 2) / 2
+
+
+def _mark_runs(g: Geometry, text: str, size_pt: float) -> list[dict]:
+    scale = float(g.layout["mark"].get("char_scale", 1.0))
+    return [_run(g, text, XIAOBIAOSONG, round(size_pt * 2), g.red, latin=False,
+                 w=round(scale * 100) if scale != 1.0 else None)]
+
+
+def _mark_blocks(doc: Document, g: Geometry, size_pt: float) -> tuple[list[dict], int]:
+    """The mark as flow blocks (a centred paragraph, or a borderless table for stacked names)
+    and its height in twips. Each name line is a tight exact line, so its em box starts at the
+    line's top."""
+    h = round(size_pt * 20 * TIGHT_LINE)
+    names = doc.mark_names or ("",)
+    if len(names) == 1:
+        return [_para(g, _mark_runs(g, names[0] + doc.mark_suffix, size_pt), jc="center", line=h)], h
+    char = size_pt * 20 * float(g.layout["mark"].get("char_scale", 1.0))
+    name_w = math.ceil(max(text_width(n) for n in names) * char + char * 0.25)
+    suffix_w = math.ceil((text_width(doc.mark_suffix) + JOINT_SUFFIX_GAP_CHARS) * char + char * 0.25) if doc.mark_suffix else 0
+    rows = []
+    for i, name in enumerate(names):
+        cells = [{"width": name_w, "vmerge": None, "valign": "top",
+                  "paragraphs": [_para(g, _mark_runs(g, name, size_pt), jc="distribute", line=h)]}]
+        if suffix_w:
+            paragraphs = [_para(g, _mark_runs(g, doc.mark_suffix, size_pt) if i == 0 else [], jc="right", line=h,
+                                mark=_mark_runs(g, "", size_pt)[0])]
+            cells.append({"width": suffix_w, "vmerge": "restart" if i == 0 else "continue", "valign": "center",
+                          "paragraphs": paragraphs})
+        rows.append({"height": h, "rule": "exact", "cells": cells})
+    cols = [name_w] + ([suffix_w] if suffix_w else [])
+    table = {"float": None, "width": sum(cols), "cols": cols, "rows": rows,
+             "borders": {"top": None, "bottom": None, "insideH": None}}
+    return [{"table": table}], h * len(names)
+
+
+def _signer_lines(doc: Document, g: Geometry) -> list[list[str]]:
+    names = list(doc.signers)
+    return [names[i:i + 2] for i in range(0, len(names), 2)]
+
+
+def _number_blocks(doc: Document, g: Geometry, top: float, cursor: float) -> tuple[list[dict], float]:
+    """发文字号 (and 签发人 for upward documents) starting at `top` (twips below the type area's
+    top). Returns the blocks and the y of the last line's top."""
+    blocks: list[dict] = []
+    gap = top - cursor
+    if doc.direction != "upward" or not doc.signers:
+        blocks.append(_para(g, [_run(g, doc.doc_number)], jc="center", before=gap))
+        return blocks, top
+    # 上行文 (7.2.4): number one character in from the left; “签发人：” + names in 楷体 ending one
+    # character from the right; more names two per line, continuation lines aligned with the first
+    # name, and the number on the last signer line.
+    char = g.pitch
+    lines = _signer_lines(doc, g)
+    label = "签发人："
+    widest = max(text_width("　".join(line)) for line in lines)
+    start = g.type_w - char - (text_width(label) + widest) * char
+    names_x = start + text_width(label) * char
+    for i, line in enumerate(lines):
+        last = i == len(lines) - 1
+        runs: list[dict] = []
+        if last:
+            runs += [_run(g, doc.doc_number), _tab(g)]
+        if i == 0:
+            runs.append(_run(g, label))
+        elif last:
+            runs.append(_tab(g))
+        runs.append(_run(g, "　".join(line), KAITI))
+        if last:
+            tabs = [{"val": "left", "pos": int(start)}, {"val": "left", "pos": int(names_x)}]
+            if i == 0:
+                tabs = tabs[:1]
+            blocks.append(_para(g, runs, ind={"left": int(char)}, tabs=tabs, before=gap if i == 0 else 0))
+        else:
+            blocks.append(_para(g, runs, ind={"left": int(start if i == 0 else names_x)}, before=gap if i == 0 else 0))
+    return blocks, top + (len(lines) - 1) * g.line
+
+
+def _rule_shapes(doc: Document, g: Geometry, rule_y: float) -> list[dict]:
+    """The red separator (7.2.7): type-area wide at `rule_y` (twips below the type area's top);
+    the Party variant breaks it around a red star centred on it."""
+    thickness = float(g.layout["rule"]["thickness_pt"]) * 20
+    x0 = g.left * EMU_PER_TWIP
+    y = (g.top + rule_y) * EMU_PER_TWIP
+    width = g.type_w * EMU_PER_TWIP
+    cy = thickness * EMU_PER_TWIP
+    if not doc.party_star:
+        return [_shape(1, "红色分隔线", x0, y, width, cy, g.red)]
+    star = STAR_PT * 12700
+    gap = (STAR_PT + STAR_GAP_PT) * 12700
+    half = (width - gap) / 2
+    centre_y = y + cy / 2
+    return [
+        _shape(1, "红色分隔线左", x0, y, half, cy, g.red),
+        _shape(2, "红色分隔线右", x0 + width - half, y, half, cy, g.red),
+        _shape(3, "五角星", x0 + width / 2 - star / 2, centre_y - star / 2, star, star, g.red, prst="star5"),
+    ]
+
+
+def _snap_to_grid(g: Geometry, y: float, minimum: float) -> int:
+    """The grid line nearest to y, but not above `minimum`."""
+    snapped = round(y / g.line) * g.line
+    while snapped < minimum:
+        snapped += g.line
+    return snapped
+
+
+def _file_header(doc: Document, g: Geometry) -> tuple[list[dict], int]:
+    """版头 of the 文件格式. Returns the blocks and the title's line top (twips below the type
+    area's top, on a grid line)."""
+    blocks: list[dict] = []
+    cursor = 0.0
+    for text in doc.header_lines:  # 份号 (digits, 仿宋) / 密级 / 紧急程度 (黑体), flush left, one per line
+        face = FANGSONG if text.isdigit() else HEITI
+        blocks.append(_para(g, [_run(g, text, face)], jc="left"))
+        cursor += g.line
+    size = mark_size_pt(doc, g)
+    mark_top = mm(g.layout["mark"]["top_offset_mm"])
+    if mark_top > cursor:
+        blocks.append(_spacer(g, mark_top - cursor))
+    cursor = max(mark_top, cursor)
+    mark_blocks, mark_h = _mark_blocks(doc, g, size)
+    blocks += mark_blocks
+    cursor += mark_h
+    # 发文字号 two blank lines below the mark.
+    number_top = cursor + 2 * g.line
+    number_blocks, last_top = _number_blocks(doc, g, number_top, cursor)
+    blocks += number_blocks
+    cursor = last_top + g.line
+    rule_y = last_top + g.em_bottom(g.body_sz * 10) + mm(g.layout["rule"]["gap_mm"])
+    number_blocks[-1]["shapes"] = _rule_shapes(doc, g, rule_y)
+    thickness = float(g.layout["rule"]["thickness_pt"]) * 20
+    title_top = _snap_to_grid(g, rule_y + thickness + 2 * g.line, rule_y + thickness + 1.5 * g.line)
+    return blocks, title_top - cursor
+
+
+def _letter_header(doc: Document, g: Geometry) -> tuple[list[dict], int]:
+    """版头 of the 信函格式 (10.1): the mark 30 mm from the top of the page (a text box, as it
+    sits above the type area), red double lines 170 mm long (thick over thin 4 mm below the mark;
+    thin over thick 20 mm above the bottom edge), 份号/密级/紧急程度 flush left and the 发文字号
+    flush right 7/8 of a 三号 character below the first double line."""
+    letter = g.layout["letter"]
+    size = mark_size_pt(doc, g)
+    h = round(size * 20 * TIGHT_LINE)
+    names = doc.mark_names or ("",)
+    mark_top = mm(g.layout["mark"]["letter_top_mm"])  # from the top of the page
+    mark_paragraphs = [_para(g, _mark_runs(g, name + (doc.mark_suffix if i == 0 else ""), size), jc="center", line=h)
+                       for i, name in enumerate(names)]
+    em_bottom = mark_top + (len(names) - 1) * h + size * 20
+    thick, thin = float(letter["thick_pt"]) * 20, float(letter["thin_pt"]) * 20
+    gap = LETTER_DOUBLE_GAP_PT * 20
+    length = mm(letter["line_length_mm"])
+    x = (g.page_w - length) / 2 * EMU_PER_TWIP
+    cx = length * EMU_PER_TWIP
+    y1 = em_bottom + mm(g.layout["rule"]["gap_mm"])
+    y2 = g.page_h - mm(letter["bottom_line_mm"]) - thick - gap - thin
+    e = EMU_PER_TWIP
+    shapes = [
+        _shape(1, "发文机关标志", g.left * e, mark_top * e, g.type_w * e, h * len(names) * e, None, text=mark_paragraphs),
+        _shape(2, "上双线粗", x, y1 * e, cx, thick * e, g.red),
+        _shape(3, "上双线细", x, (y1 + thick + gap) * e, cx, thin * e, g.red),
+        _shape(4, "下双线细", x, y2 * e, cx, thin * e, g.red),
+        _shape(5, "下双线粗", x, (y2 + thin + gap) * e, cx, thick * e, g.red),
+    ]
+    # First line: its em box 7/8 of a 三号 character (14 pt) below the double line.
+    body = g.body_sz * 10
+    first_em_top = y1 + thick + gap + thin + 0.875 * body
+    first_top = first_em_top - g.em_top(body) - g.top  # relative to the type area
+    lines = list(doc.header_lines) or [""]
+    blocks = []
+    for i, text in enumerate(lines):
+        face = FANGSONG if text.isdigit() else HEITI
+        runs = [_run(g, text, face)] if text else []
+        if i == 0:
+            runs += [_tab(g), _run(g, doc.doc_number)]
+        blocks.append(_para(g, runs, jc="left", before=first_top if i == 0 else 0,
+                            tabs=[{"val": "right", "pos": g.type_w}] if i == 0 else None,
+                            mark=_run(g, "")))
+    blocks[0]["shapes"] = shapes
+    cursor = first_top + len(lines) * g.line
+    title_top = _snap_to_grid(g, cursor + 2 * g.line, cursor + 1.5 * g.line)
+    return blocks, title_top - cursor
+
+
+# --- 主体 ------------------------------------------------------------------------------------------
+
+def _title_blocks(g: Geometry, lines: tuple[str, ...], before: float = 0) -> list[dict]:
+    return [_para(g, [_run(g, text, XIAOBIAOSONG, g.title_sz)], jc="center", before=before if i == 0 else 0)
+            for i, text in enumerate(lines)]
+
+
+def _body_paragraph(g: Geometry, p) -> dict:
+    runs = []
+    if p.heading:
+        runs.append(_run(g, p.heading, p.heading_face))
+    if p.text:
+        runs.append(_run(g, p.text, FANGSONG))
+    return _para(g, runs, jc="both", snap=True, ind=_body_ind(g, first_chars=2), mark=_run(g, ""))
+
+
+def _attachment_note_blocks(doc: Document, g: Geometry) -> list[dict]:
+    """附件说明 (7.3.4): two characters in; names after “附件：” and the following numbered names
+    aligned under the first name (hanging indents)."""
+    label = text_width("附件：")
+    blocks = []
+    for i, text in enumerate(doc.attachment_note):
+        ind = _body_ind(g, left_chars=2 + label, hanging_chars=label) if i == 0 else _body_ind(g, left_chars=2 + label)
+        blocks.append(_para(g, [_run(g, text)], jc="left", snap=True, ind=ind))
+    return blocks
+
+
+def _signature_blocks(doc: Document, g: Geometry) -> list[dict]:
+    blocks = _blank(g, SIGNATURE_GAP_LINES[doc.sealed])
+    for line in doc.signature:
+        blocks.append(_para(g, [_run(g, line.text)], jc="right", snap=True, ind=_body_ind(g, right_chars=line.right_chars)))
+    if doc.annotation:  # 附注 (7.3.6): the line after the date, two characters in
+        blocks.append(_para(g, [_run(g, doc.annotation)], jc="left", snap=True, ind=_body_ind(g, first_chars=2)))
+    return blocks
+
+
+def _attachment_blocks(g: Geometry, page) -> list[dict]:
+    """附件 (7.3.7): new page, 附件N in 黑体 on line 1, the title centred on line 3."""
+    blocks = [_para(g, [_run(g, page.label, HEITI)], jc="left", snap=True, pbb=True)]
+    blocks += _blank(g)
+    blocks += _title_blocks(g, page.title_lines)
+    blocks += _blank(g)
+    blocks += [_body_paragraph(g, p) for p in page.paragraphs]
+    return blocks
+
+
+# --- 版记 ------------------------------------------------------------------------------------------
+
+def _imprint_blocks(doc: Document, g: Geometry) -> list[dict]:
+    """版记 (7.4) as a table floating at the bottom of the type area: thick rule, 抄送 (one
+    character in from both sides, continuation after the colon), thin rule, 印发机关 one
+    character from the left and 印发日期 one from the right, thick rule. A letter (10.1) keeps
+    only its 抄送, without rules."""
+    imp = doc.imprint
+    if imp.empty:
+        return []
+    sz = g.imprint_sz
+    char = sz * 10
+    letter = doc.format == "letter"
+    rows = []
+
+    def row(paragraph: dict) -> dict:
+        return {"height": g.line, "rule": "exact",
+                "cells": [{"width": g.type_w, "vmerge": None, "valign": "center", "paragraphs": [paragraph]}]}
+
+    if imp.cc:
+        label = text_width("抄送：")
+        rows.append(row(_para(g, [_run(g, imp.cc, sz=sz)], jc="left",
+                              ind={"left": round((1 + label) * char), "hanging": round(label * char), "right": char})))
+    if imp.printed_by or imp.printed_on:
+        runs = [_run(g, imp.printed_by, sz=sz), _tab(g, sz=sz), _run(g, imp.printed_on, sz=sz)]
+        rows.append(row(_para(g, runs, jc="left", ind={"left": char, "right": char},
+                              tabs=[{"val": "right", "pos": g.type_w - char}])))
+    imprint = g.layout["imprint"]
+    thick = {"sz": max(2, round(float(imprint["thick_pt"]) * 8)), "color": g.black}
+    thin = {"sz": max(2, round(float(imprint["thin_pt"]) * 8)), "color": g.black}
+    borders = {"top": None, "bottom": None, "insideH": None} if letter else {"top": thick, "bottom": thick, "insideH": thin}
+    table = {"float": "bottom", "width": g.type_w, "cols": [g.type_w], "rows": rows, "borders": borders}
+    # Word needs a paragraph after a table at the end of the body; keep it one twip tall.
+    return [{"table": table}, _spacer(g, 2)]
+
+
+# --- the document ----------------------------------------------------------------------------------
+
+def _blocks(doc: Document, g: Geometry) -> list[dict]:
+    if doc.format == "letter":
+        blocks, title_gap = _letter_header(doc, g)
+    else:
+        blocks, title_gap = _file_header(doc, g)
+    blocks += _title_blocks(g, doc.title_lines, before=title_gap)
+    if doc.title_note:
+        blocks.append(_para(g, [_run(g, doc.title_note, KAITI)], jc="center"))
+    if doc.addressees:
+        blocks += _blank(g)
+        blocks.append(_para(g, [_run(g, doc.addressees)], jc="both", snap=True))
+    else:
+        blocks += _blank(g)
+    blocks += [_body_paragraph(g, p) for p in doc.paragraphs]
+    if doc.attachment_note:
+        blocks += _blank(g)
+        blocks += _attachment_note_blocks(doc, g)
+    blocks += _signature_blocks(doc, g)
+    for page in doc.attachments:
+        blocks += _attachment_blocks(g, page)
+    blocks += _imprint_blocks(doc, g)
+    return blocks
+
+
+def _footer_paragraph(g: Geometry, odd: bool) -> dict:
+    """“— N —” in 四号宋体 with half-width digits (7.5): odd pages right, even pages left, one
+    character in; a tight exact line so the glyph tops sit at the top of the footer line."""
+    sz = g.page_number_sz
+    indent = round(float(g.layout["page_number"]["indent_chars"]) * g.body_sz * 10)
+    runs = [_run(g, "— ", SONGTI, sz, latin=False), _run(g, "1", SONGTI, sz, latin=False, field="PAGE"),
+            _run(g, " —", SONGTI, sz, latin=False)]
+    return _para(g, runs, jc="right" if odd else "left", line=g.footer_line,
+                 ind={"right": indent} if odd else {"left": indent})
+
+
+def _font_table(g: Geometry) -> list[dict]:
+    alt = {"仿宋_GB2312": "仿宋", "楷体_GB2312": "楷体"}
+    seen, out = set(), []
+    for role in (FANGSONG, XIAOBIAOSONG, HEITI, KAITI, SONGTI):
+        name = g.fonts[role]
+        if name not in seen:
+            seen.add(name)
+            out.append({"name": name, "alt": alt.get(name), "charset": "86", "family": "modern", "pitch": "fixed"})
+    if g.latin not in seen:
+        out.append({"name": g.latin, "alt": None, "charset": "00", "family": "roman", "pitch": "variable"})
+    return out
+
+
+@lru_cache(maxsize=16)
+def _geometry_for(key: str) -> tuple[Geometry, dict, str]:
+    layout = json.loads(key)
+    g = Geometry.from_settings(layout)
+    shared = {
+        "fonts": g.fonts, "latin": g.latin, "body_sz": g.body_sz, "line_pitch": g.line, "black": g.black,
+        "body_twips": g.body_sz * 10, "font_table": _font_table(g),
+        "footer_odd": _footer_paragraph(g, True), "footer_even": _footer_paragraph(g, False),
+        "footer_first": _para(g, line=g.footer_line, mark=_run(g, "", SONGTI, g.page_number_sz, latin=False)),
+    }
+    return g, shared, hashlib.sha1(key.encode()).hexdigest()  # noqa: S324 - a cache key, not security
+
+
+def _layout_key(layout: Mapping[str, Any]) -> str:
+    def plain(value):
+        if isinstance(value, Mapping):
+            return {k: plain(v) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [plain(v) for v in value]
+        return value
+
+    return json.dumps(plain(layout), sort_keys=True, ensure_ascii=False)
+
+
+_package: DocxTemplate | None = None
+
+# Layout settings objects are frozen per process; remember their key by identity so a document
+# does not pay for serialising the settings (the id is only trusted while the object is alive).
+_key_by_id: dict[int, tuple[Mapping[str, Any], str]] = {}
+
+
+def geometry(doc: Document) -> tuple[Geometry, dict, str]:
+    layout = doc.settings["layout"]
+    hit = _key_by_id.get(id(layout))
+    if hit is None or hit[0] is not layout:
+        if len(_key_by_id) > 64:
+            _key_by_id.clear()
+        hit = (layout, _layout_key(layout))
+        _key_by_id[id(layout)] = hit
+    return _geometry_for(hit[1])
+
+
+def document_context(doc: Document) -> dict:
+    """Everything word/document.xml needs, as plain data (exposed for tests and debugging)."""
+    g, _, _ = geometry(doc)
+    return {
+        "blocks": _blocks(doc, g),
+        "section": {
+            "page_w": g.page_w, "page_h": g.page_h, "top": g.top, "right": g.right, "bottom": g.bottom,
+            "left": g.left, "header": mm(15), "footer": g.footer, "line_pitch": g.line, "char_space": g.char_space,
+            "title_page": not doc.page_number_on_first_page,
+        },
+    }
+
+
+def render_docx(doc: Document) -> bytes:
+    """The .docx bytes of a 公文 layout model."""
+    global _package
+    if _package is None:
+        _package = DocxTemplate(TEMPLATE_DIR)
+    g, shared, key = geometry(doc)
+    return _package.build({"word/document.xml": document_context(doc)}, shared=shared, key=key)
