@@ -279,10 +279,8 @@ def normalise_operator(value: Any) -> str | None:
         return None
     if text in OPERATORS:
         return text
-    if text == "> =":
-        return "≥"
-    operator, rest = _split_operator(text)
-    if rest in ("", "=") and operator is not None:
+    operator, rest = _split_operator(text)  # whitespace is gone, so "> =" arrives as ">="
+    if not rest and operator is not None:
         return operator
     return None
 
