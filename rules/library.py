@@ -15,8 +15,9 @@ files Excel saved as GB18030/GBK are read too.
 
 Search is a character-bigram inverted index, because Chinese has no spaces to split words on
 and bigrams match most two-character words; single-character queries use a unigram index.
-Ranking: how many query bigrams an entry covers, then whole terms found in the name, then
-bigrams in the name, then in category/sector/level2, then in the explanation.
+Every keyword must match at least half of its bigrams somewhere in the entry. Ranking: how many
+query bigrams an entry covers, then whole keywords found in the name, then bigrams in the name,
+then in category/sector/level2, then in the explanation, then the shorter name.
 """
 
 from __future__ import annotations
@@ -199,43 +200,45 @@ def _read_csv(path: Path) -> list[list[str]]:
     return list(csv.reader(io.StringIO(text)))
 
 
-def _read_xlsx(path: Path) -> list[list[Any]]:
-    """Rows of every sheet, header row included once per sheet (parse_table reads the first; the
-    header rows of later sheets are recognised and skipped)."""
+def _read_xlsx(path: Path) -> list[tuple[str, list[list[Any]]]]:
+    """(sheet title, rows) of every non-empty sheet, bounded to MAX_ROWS × MAX_COLUMNS."""
     from openpyxl import load_workbook  # imported here: only uploads and bureau files need it
 
     workbook = load_workbook(path, read_only=True, data_only=True)
     try:
-        rows: list[list[Any]] = []
+        sheets = []
         for sheet in workbook.worksheets:
-            for cells in sheet.iter_rows(max_row=MAX_ROWS, max_col=MAX_COLUMNS, values_only=True):
-                rows.append(list(cells))
-        return rows
+            rows = [list(cells) for cells in
+                    sheet.iter_rows(max_row=MAX_ROWS, max_col=MAX_COLUMNS, values_only=True)]
+            if any(_cell_text(c) for cells in rows for c in cells):
+                sheets.append((sheet.title, rows))
+        return sheets
     finally:
         workbook.close()
 
 
 def read_file(path: str | Path) -> list[LibraryEntry]:
-    """Entries of one CSV or xlsx file (LibraryImportError on bad rows)."""
+    """Entries of one CSV or xlsx file (every sheet of a workbook has its own header row).
+    Sources are "file:row" or "file[sheet]:row", with the row number a spreadsheet shows.
+    Raises LibraryImportError listing every bad row."""
     path = Path(path)
-    if path.suffix.lower() == ".csv":
-        rows = _read_csv(path)
-    elif path.suffix.lower() == ".xlsx":
-        rows = _read_xlsx(path)
-    else:
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        return parse_table(_read_csv(path), path.name)
+    if suffix != ".xlsx":
         raise LibraryImportError({path.name: [f"不支持的文件类型“{path.suffix}”：请使用CSV或xlsx文件"]})
-    header: list[str | None] | None = None
-    kept: list[Sequence[Any]] = []
-    for cells in rows:  # drop repeated header rows (one per sheet)
-        texts = [_cell_text(c) for c in cells]
-        if not any(texts):
-            continue
-        if header is not None and _header(texts) == header:
-            continue
-        if header is None:
-            header = _header(texts)
-        kept.append(cells)
-    return parse_table(kept, path.name)
+    sheets = _read_xlsx(path)
+    entries: list[LibraryEntry] = []
+    errors: dict[str, list[str]] = {}
+    for title, rows in sheets:
+        source = path.name if len(sheets) == 1 else f"{path.name}[{title}]"
+        try:
+            entries += parse_table(rows, source)
+        except LibraryImportError as exc:
+            errors.update(exc.errors)
+    if errors:
+        raise LibraryImportError(errors)
+    return entries
 
 
 def library_files(paths: Iterable[str | Path] | str | Path) -> list[Path]:
@@ -358,41 +361,51 @@ class IndicatorLibrary:
                limit: int = 20, sector: str | None = None) -> list[LibraryEntry]:
         """Entries matching `query` (keywords separated by spaces), best first.
 
-        An entry must cover at least half of the query's bigrams, so "培训人数" still finds
-        "培训人次". An empty query lists the filtered entries in library order.
+        Every keyword must match, but a keyword of several characters needs only half of its
+        bigrams, so "培训人数" still finds "培训人次". An empty query lists the filtered entries
+        in library order.
         """
         accept = self._filter(category, level1, sector)
         terms = _runs(query or "")
         if not terms:
             ids = (i for i in range(len(self.entries)) if accept is None or accept(i))
             return [self.entries[i] for i, _ in zip(ids, range(limit), strict=False)]
-        grams: set[str] = set()
+        # Each distinct gram gets a bit; an entry's hits are an int mask, so "every term at least
+        # half covered" is a popcount per term.
+        bits: dict[str, int] = {}
+        term_masks = []
         for term in terms:
-            grams |= _query_grams(term)
-        covered: dict[int, int] = {}
+            mask = 0
+            for gram in _query_grams(term):
+                mask |= bits.setdefault(gram, 1 << len(bits))
+            term_masks.append((mask, (mask.bit_count() + 1) // 2))
+        hits: dict[int, int] = {}
         in_name: dict[int, int] = {}
         in_category: dict[int, int] = {}
         in_explanation: dict[int, int] = {}
-        for gram in grams:
+        for gram, bit in bits.items():
             for eid, mask in self._postings.get(gram, ()):
-                covered[eid] = covered.get(eid, 0) + 1
+                hits[eid] = hits.get(eid, 0) | bit
                 if mask & _NAME:
                     in_name[eid] = in_name.get(eid, 0) + 1
                 if mask & _CATEGORY:
                     in_category[eid] = in_category.get(eid, 0) + 1
                 if mask & _EXPLANATION:
                     in_explanation[eid] = in_explanation.get(eid, 0) + 1
-        needed = (len(grams) + 1) // 2
         names = self._names
+
+        def matches(eid: int) -> bool:
+            found = hits[eid]
+            return all((found & mask).bit_count() >= need for mask, need in term_masks) and (
+                accept is None or accept(eid))
 
         def key(eid: int):
             name = names[eid]
             whole = sum(1 for t in terms if t in name)
-            return (-covered[eid], -whole, -in_name.get(eid, 0), -in_category.get(eid, 0),
+            return (-hits[eid].bit_count(), -whole, -in_name.get(eid, 0), -in_category.get(eid, 0),
                     -in_explanation.get(eid, 0), len(name), eid)
 
-        candidates = (eid for eid, n in covered.items()
-                      if n >= needed and (accept is None or accept(eid)))
+        candidates = (eid for eid in hits if matches(eid))
         return [self.entries[eid] for eid in heapq.nsmallest(limit, candidates, key=key)]
 
 
