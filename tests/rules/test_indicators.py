@@ -3,6 +3,8 @@
 from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from rules.indicators import (
     TREE_2020,
@@ -414,3 +416,18 @@ def test_settings_validator(override, message):
     with pytest.raises(SettingsError) as info:
         load_settings({"declaration": override})
     assert info.value.messages == {"declaration": [message]}
+
+
+# ------------------------------------------------------------------------------ property
+
+UNITS = ["%", "人次", "万元", "元/人·月", "个", "天", "平方米", "‰", "台（套）", "km"]
+
+
+@given(operator=st.sampled_from(["≥", "≤", "=", ""]),
+       number=st.from_regex(r"(0|[1-9][0-9]{0,6})(\.[0-9]{1,3})?", fullmatch=True),
+       unit=st.sampled_from(UNITS))
+def test_numeric_values_round_trip(operator, number, unit):
+    text = f"{operator}{number}{unit}"
+    parsed = parse_value(text)
+    assert (parsed.operator, parsed.value, parsed.unit) == (operator or "=", Decimal(number), unit)
+    assert format_value(parsed) == text
