@@ -509,7 +509,9 @@ def _imprint_blocks(doc: Document, g: Geometry) -> list[dict]:
     thick = {"sz": max(2, round(float(imprint["thick_pt"]) * 8)), "color": g.black}
     thin = {"sz": max(2, round(float(imprint["thin_pt"]) * 8)), "color": g.black}
     borders = {"top": None, "bottom": None, "insideH": None} if letter else {"top": thick, "bottom": thick, "insideH": thin}
-    table = {"float": "bottom", "width": g.type_w, "cols": [g.type_w], "rows": rows, "borders": borders}
+    # Anchored horizontally to the page (at the left margin) rather than to the margin: LibreOffice
+    # keeps a type-area-wide table inline unless it is positioned relative to the page edge.
+    table = {"float": "bottom", "x": g.left, "width": g.type_w, "cols": [g.type_w], "rows": rows, "borders": borders}
     # Word needs a paragraph after a table at the end of the body; keep it one twip tall.
     return [{"table": table}, _spacer(g, 2)]
 
