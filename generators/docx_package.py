@@ -92,6 +92,11 @@ class DocxTemplate:
             self._templates[part] = tpl
         return tpl
 
+    def macros(self, name: str) -> Any:
+        """The macros of a template (e.g. a "_macros.xml.j2" library) as callables returning Markup;
+        renderers use them to pre-render markup shared by many elements once."""
+        return self.env.get_template(name).module
+
     def render(self, part: str, context: Mapping[str, Any]) -> bytes:
         return self.template(part).render(context).encode("utf-8")
 

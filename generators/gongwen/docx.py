@@ -32,6 +32,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from markupsafe import Markup
+
 from generators.docx_package import DocxTemplate
 from generators.gongwen.model import FANGSONG, HEITI, KAITI, SONGTI, XIAOBIAOSONG, Document, text_width
 
@@ -168,36 +170,51 @@ class Geometry:
 
 # --- runs and paragraphs -------------------------------------------------------------------------
 
+def _package() -> DocxTemplate:
+    global _template
+    if _template is None:
+        _template = DocxTemplate(TEMPLATE_DIR)
+    return _template
+
+
+@lru_cache(maxsize=4096)
+def _rpr(font: tuple[str, str], sz: int, color: str | None, spacing: int | None, scale: int | None) -> Markup:
+    """w:rPr markup, rendered once per distinct combination (a document has a dozen)."""
+    return _package().macros(MACROS).rpr({"font": font, "sz": sz, "color": color, "spacing": spacing, "w": scale})
+
+
+@lru_cache(maxsize=4096)
+def _ppr(keep: bool, pbb: bool, tabs: tuple, snap: bool, before: int, line: int, ind: tuple, jc: str | None,
+         mark: Markup | None) -> Markup:
+    """w:pPr markup, rendered once per distinct combination."""
+    return _package().macros(MACROS).ppr({
+        "keep": keep, "pbb": pbb, "tabs": [{"val": v, "pos": p} for v, p in tabs], "snap": snap, "before": before,
+        "line": line, "ind": dict(ind), "jc": jc, "mark": mark,
+    })
+
+
 def _run(g: Geometry, text: str, face: str = FANGSONG, sz: int | None = None, color: str | None = None,
-         latin: bool = True, **extra: Any) -> dict:
-    run = {"t": text, "font": g.font(face, latin), "sz": sz or g.body_sz, "color": color,
-           "w": None, "spacing": g.char_spacing if (sz or g.body_sz) == g.body_sz else None, "tab": False, "field": None}
-    run.update(extra)
-    return run
+         latin: bool = True, scale: int | None = None, tab: bool = False, field: str | None = None) -> dict:
+    sz = sz or g.body_sz
+    # Body-size runs are condensed so that 28 characters fill a line (see Geometry).
+    spacing = g.char_spacing if sz == g.body_sz and g.char_spacing else None
+    return {"t": text, "rpr": _rpr(g.font(face, latin), sz, color, spacing, scale), "tab": tab, "field": field}
 
 
 def _tab(g: Geometry, face: str = FANGSONG, sz: int | None = None) -> dict:
     return _run(g, "", face, sz, tab=True)
 
 
-def _para(g: Geometry, runs: list[dict] | tuple = (), *, jc: str | None = None, before: int = 0,
+def _para(g: Geometry, runs: list[dict] | tuple = (), *, jc: str | None = None, before: float = 0,
           line: int | None = None, snap: bool = False, ind: dict | None = None, tabs: list | None = None,
           pbb: bool = False, keep: bool = False, mark: dict | None = None, shapes: list | None = None) -> dict:
     runs = list(runs)
-    return {
-        "runs": runs,
-        "jc": jc,
-        "before": max(int(round(before)), 0),
-        "line": int(round(line or g.line)),
-        "snap": snap,
-        "ind": ind or {},
-        "tabs": tabs or [],
-        "pbb": pbb,
-        "keep": keep,
-        # The paragraph mark takes the first run's font so an empty line is as tall as a full one.
-        "mark": mark or (runs[0] if runs else None),
-        "shapes": shapes or [],
-    }
+    # The paragraph mark takes the first run's font so an empty line is as tall as a full one.
+    mark_run = mark or (runs[0] if runs else None)
+    ppr = _ppr(keep, pbb, tuple((t["val"], int(t["pos"])) for t in tabs or ()), snap, max(int(round(before)), 0),
+               int(round(line or g.line)), tuple((k, int(v)) for k, v in (ind or {}).items()), jc,
+               mark_run["rpr"] if mark_run else None)
+    return {"ppr": ppr, "runs": runs, "shapes": shapes or []}
 
 
 def _spacer(g: Geometry, height: float) -> dict:
@@ -254,7 +271,7 @@ def mark_size_pt(doc: Document, g: Geometry) -> float:
 def _mark_runs(g: Geometry, text: str, size_pt: float) -> list[dict]:
     scale = float(g.layout["mark"].get("char_scale", 1.0))
     return [_run(g, text, XIAOBIAOSONG, round(size_pt * 2), g.red, latin=False,
-                 w=round(scale * 100) if scale != 1.0 else None)]
+                 scale=round(scale * 100) if scale != 1.0 else None)]
 
 
 def _mark_blocks(doc: Document, g: Geometry, size_pt: float) -> tuple[list[dict], int]:
@@ -590,7 +607,8 @@ def _layout_key(layout: Mapping[str, Any]) -> str:
     return json.dumps(plain(layout), sort_keys=True, ensure_ascii=False)
 
 
-_package: DocxTemplate | None = None
+_template: DocxTemplate | None = None
+MACROS = "word/_macros.xml.j2"
 
 # Layout settings objects are frozen per process; remember their key by identity so a document
 # does not pay for serialising the settings (the id is only trusted while the object is alive).
@@ -623,8 +641,5 @@ def document_context(doc: Document) -> dict:
 
 def render_docx(doc: Document) -> bytes:
     """The .docx bytes of a 公文 layout model."""
-    global _package
-    if _package is None:
-        _package = DocxTemplate(TEMPLATE_DIR)
     g, shared, key = geometry(doc)
-    return _package.build({"word/document.xml": document_context(doc)}, shared=shared, key=key)
+    return _package().build({"word/document.xml": document_context(doc)}, shared=shared, key=key)
