@@ -290,8 +290,9 @@ def _mark_blocks(doc: Document, g: Geometry, size_pt: float) -> tuple[list[dict]
         cells = [{"width": name_w, "vmerge": None, "valign": "top",
                   "paragraphs": [_para(g, _mark_runs(g, name, size_pt), jc="distribute", line=h)]}]
         if suffix_w:
-            paragraphs = [_para(g, _mark_runs(g, doc.mark_suffix, size_pt) if i == 0 else [], jc="right", line=h,
-                                mark=_mark_runs(g, "", size_pt)[0])]
+            # The names are distributed over their column, so the gap is the suffix's own indent.
+            paragraphs = [_para(g, _mark_runs(g, doc.mark_suffix, size_pt) if i == 0 else [], jc="left", line=h,
+                                ind={"left": round(JOINT_SUFFIX_GAP_CHARS * char)}, mark=_mark_runs(g, "", size_pt)[0])]
             cells.append({"width": suffix_w, "vmerge": "restart" if i == 0 else "continue", "valign": "center",
                           "paragraphs": paragraphs})
         rows.append({"height": h, "rule": "exact", "cells": cells})
