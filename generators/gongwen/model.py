@@ -246,6 +246,8 @@ def build(kind: str, data: Mapping[str, Any], settings: Mapping[str, Any]) -> Do
     header = [data.get("copy_number") or "", data.get("classification") or "", data.get("urgency") or ""]
     issuers = [data["issuer"], *data.get("joint_issuers", [])]
     mark_names = tuple(n for n in (data.get("issuer_mark") or "").splitlines() if n.strip()) or tuple(issuers)
+    if fmt == "letter":  # 10.1: a joint letter carries only the lead organ's mark
+        mark_names = mark_names[:1]
     mark_suffix = "" if fmt == "letter" else data.get("mark_suffix", "文件")
     attachments = list(data.get("attachments", []))
     date_text = chinese_date(data["date"])
