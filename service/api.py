@@ -13,7 +13,7 @@ from kinds import pipeline
 from service.db import get_db
 from service.downloads import file_response
 from service.errors import ApiError
-from service.models import Submission, utcnow
+from service.models import Submission, public_id, utcnow
 from service.settings_store import current_settings
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -118,11 +118,13 @@ def store_submission(kind: kinds.Kind, payload, action: str, sub: Submission | N
     title = str(stored.get("title") or stored.get("project_name") or kind.name).replace("\n", "")[:200]
     with get_db().write() as session:
         if sub is None:
-            sub = Submission(kind=kind.id)
+            sub = Submission(kind=kind.id, public_id=public_id(), created_at=utcnow())
             session.add(sub)
         else:
             sub = session.merge(sub)
         sub.data, sub.status, sub.title, sub.updated_at = stored, status, title, utcnow()
+        session.flush()
+        session.refresh(sub)
     return sub
 
 

@@ -55,9 +55,10 @@ class Database:
 
     @contextmanager
     def read(self) -> Iterator[Session]:
+        # Closing (not rolling back) ends the transaction and detaches the loaded objects
+        # without expiring them, so views can use them after the block.
         with self._read() as session:
             yield session
-            session.rollback()
 
     @contextmanager
     def write(self) -> Iterator[Session]:

@@ -18,7 +18,7 @@ def app(tmp_path):
 
     url = f"sqlite:///{tmp_path / 'test.sqlite3'}"
     upgrade(url)
-    app = create_app({"TESTING": True, "DATA_DIR": str(tmp_path), "DATABASE_URL": url, "SECRET_KEY": "test"})
+    app = create_app({"TESTING": True, "DATA_DIR": str(tmp_path), "DATABASE_URL": url, "SECRET_KEY": "test", "WTF_CSRF_ENABLED": False})
     yield app
     app.extensions["jxdoc.db"].dispose()
 

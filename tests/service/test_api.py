@@ -98,7 +98,7 @@ def test_validate_returns_normalised_data(client):
     assert resp.status_code == 200
     data = resp.get_json()["data"]
     assert data["date"] == "2024-07-01"
-    assert data["format"] == "file" and data["direction"] == "upward"
+    assert data["direction"] == "upward" and data["imprint"]["printed_on"]
 
 
 def test_openapi_is_generated_from_schemas(client):

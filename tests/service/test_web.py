@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from werkzeug.datastructures import MultiDict
 
 import kinds
 from tests.conftest import load_sample
@@ -60,7 +61,7 @@ def test_post_with_errors_shows_them_beside_fields(client):
     payload = load_sample("request")
     payload["doc_number"] = "青财绩〔2024〕第3号"
     payload["date"] = "2024年07月01日"
-    resp = client.post("/forms/request", data=_form_pairs(payload) + [("action", "docx")])
+    resp = client.post("/forms/request", data=MultiDict(_form_pairs(payload) + [("action", "docx")]))
     html = resp.get_data(as_text=True)
     assert resp.status_code == 422
     block = re.search(r'<div class="field text has-error">\s*<label for="f-doc_number">.*?</div>', html, re.S).group(0)
@@ -72,7 +73,7 @@ def test_post_with_errors_shows_them_beside_fields(client):
 
 def test_post_valid_form_downloads_docx(client):
     payload = load_sample("request")
-    resp = client.post("/forms/request", data=_form_pairs(payload) + [("action", "docx")])
+    resp = client.post("/forms/request", data=MultiDict(_form_pairs(payload) + [("action", "docx")]))
     assert resp.status_code == 200, resp.get_data(as_text=True)[:300]
     assert resp.data[:2] == b"PK"
     assert "filename*=UTF-8''" in resp.headers["Content-Disposition"]
@@ -91,7 +92,7 @@ def test_save_draft_and_reopen(csrf_client):
     location = resp.headers["Location"]
     assert "draft=" in location and "saved=save" in location
     html = csrf_client.get(location).get_data(as_text=True)
-    assert "草稿已保存。" in html and 'value="关于半成品的通知"' in html
+    assert "草稿已保存。" in html and '<textarea id="f-title" name="title" rows="3">关于半成品的通知' in html
 
 
 def test_unknown_kind_page_is_404_in_chinese(client):
