@@ -15,9 +15,7 @@ Usage:
 
 from __future__ import annotations
 
-import io
 import threading
-import zipfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,8 +24,7 @@ from typing import Any
 import jinja2
 from markupsafe import Markup, escape
 
-# A fixed timestamp keeps the output byte-identical for identical input (golden tests, caching).
-_ZIP_DATE = (1980, 1, 1, 0, 0, 0)
+from generators.ziparchive import Member, write_zip
 
 # Parts whose names end with this suffix in the template folder are Jinja templates; the suffix is
 # dropped in the package. Templates whose file name starts with "_" are macro libraries for the
@@ -49,6 +46,9 @@ class Part:
 
     name: str
     data: bytes
+
+    def member(self) -> Member:
+        return Member.compress(self.name, self.data)
 
 
 def _environment(folder: Path) -> jinja2.Environment:
@@ -79,6 +79,7 @@ class DocxTemplate:
         self.dynamic = frozenset(dynamic)
         self._templates: dict[str, jinja2.Template] = {}
         self._static: dict[Any, tuple[Part, ...]] = {}
+        self._members: dict[Any, tuple[Member, ...]] = {}  # static parts deflated once
         self._lock = threading.Lock()
         self._names = sorted(
             p.relative_to(self.folder).as_posix() for p in self.folder.rglob("*") if p.is_file()
@@ -122,7 +123,9 @@ class DocxTemplate:
                 parts = tuple(out)
                 if len(self._static) > 32:  # settings change rarely; never grow without bound
                     self._static.clear()
+                    self._members.clear()
                 self._static[key] = parts
+                self._members[key] = tuple(p.member() for p in parts)
         return parts
 
     def build(self, contexts: Mapping[str, Mapping[str, Any]], shared: Mapping[str, Any], key: Any = None) -> bytes:
@@ -130,18 +133,19 @@ class DocxTemplate:
         missing = self.dynamic - contexts.keys()
         if missing:
             raise ValueError(f"no context for dynamic parts {sorted(missing)}")
-        parts = list(self.static_parts(key, shared))
-        parts.extend(Part(name, self.render(name, ctx)) for name, ctx in contexts.items())
-        return zip_parts(parts)
+        static = self._members.get(key)
+        if static is None:  # first document with these settings (or the cache was just cleared)
+            static = self._members.get(key) or tuple(p.member() for p in self.static_parts(key, shared))
+        members = list(static)
+        members.extend(Member.compress(name, self.render(name, ctx)) for name, ctx in contexts.items())
+        return _zip_members(members)
+
+
+def _zip_members(members: list[Member]) -> bytes:
+    """[Content_Types].xml first, as some readers expect, then by name."""
+    return write_zip(sorted(members, key=lambda m: (m.name != "[Content_Types].xml", m.name)))
 
 
 def zip_parts(parts: Iterable[Part]) -> bytes:
-    """Zip the parts ([Content_Types].xml first, as some readers expect) with deflate."""
-    ordered = sorted(parts, key=lambda p: (p.name != "[Content_Types].xml", p.name))
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as zf:
-        for part in ordered:
-            info = zipfile.ZipInfo(part.name, date_time=_ZIP_DATE)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            zf.writestr(info, part.data, compresslevel=6)
-    return buf.getvalue()
+    """Zip rendered parts with deflate (each compressed now; static ones are cached by `build`)."""
+    return _zip_members([p.member() for p in parts])
