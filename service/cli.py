@@ -135,7 +135,7 @@ def db_upgrade() -> None:
 @main.command(help="启动服务（迁移数据库后用 gunicorn 运行）。")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
-@click.option("--workers", default=None, type=int, help="工作进程数（默认 CPU 核数 × 2）。")
+@click.option("--workers", default=None, type=int, help="工作进程数（默认 CPU 核数 + 1）。")
 @click.option("--dev", is_flag=True, help="用 Flask 开发服务器（自动重载）。")
 def serve(host: str, port: int, workers: int | None, dev: bool) -> None:
     from service import create_app
@@ -147,7 +147,7 @@ def serve(host: str, port: int, workers: int | None, dev: bool) -> None:
     if dev:
         app.run(host=host, port=port, debug=True)
         return
-    workers = workers or max(2, (os.cpu_count() or 1) * 2)
+    workers = workers or (os.cpu_count() or 1) + 1  # CPU-bound renders: one per core plus one
     os.execv(
         sys.executable,
         [sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}", "--workers", str(workers),

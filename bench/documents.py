@@ -1,0 +1,107 @@
+"""Single-document paths: per-document medians, the docx floor, PDF cost per page, memory.
+
+The floor is what a docx must cost at least: the same word/document.xml deflated and zipped with
+every other part pre-compressed once. Each docx path is reported as its median and its ratio to
+that floor, measured in the same run on the same machine, so the ratio is comparable across
+machines while the milliseconds are not.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+import zipfile
+
+import kinds
+from generators.ziparchive import Member, write_zip
+from kinds import pipeline
+from rules.settings import defaults
+
+
+def _median_ms(func, runs: int) -> float:
+    func()  # warm: templates compiled, fonts loaded
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        func()
+        times.append((time.perf_counter() - start) * 1000)
+    return statistics.median(times)
+
+
+def docx_floor_ms(docx: bytes, runs: int = 300) -> float:
+    with zipfile.ZipFile(io.BytesIO(docx)) as zf:
+        document = zf.read("word/document.xml")
+        others = [Member.compress(n, zf.read(n)) for n in zf.namelist() if n != "word/document.xml"]
+    return _median_ms(lambda: write_zip([*others, Member.compress("word/document.xml", document)]), runs)
+
+
+def sample_data(kind_id: str) -> dict:
+    kind = kinds.get(kind_id)
+    payload = json.loads(kind.samples()[0].read_text(encoding="utf-8"))
+    return pipeline.validate(kind, payload, defaults())
+
+
+def pdf_pages(pdf: bytes) -> int:
+    from pypdf import PdfReader
+
+    return len(PdfReader(io.BytesIO(pdf)).pages)
+
+
+def run(quick: bool = False) -> list[dict]:
+    settings = defaults()
+    rows = []
+    runs = 50 if quick else 300
+    for kind in kinds.all_kinds():
+        if not kind.samples():
+            continue
+        data = sample_data(kind.id)
+        if "docx" in kind.renderers:
+            render = kind.renderers["docx"]
+            median = _median_ms(lambda: render(data, settings), runs)
+            floor = docx_floor_ms(render(data, settings), runs)
+            rows.append({"path": f"docx {kind.id}", "median_ms": median, "floor_ms": floor, "ratio": median / floor})
+        if "pdf" in kind.renderers:
+            render = kind.renderers["pdf"]
+            pages = pdf_pages(render(data, settings))
+            median = _median_ms(lambda: render(data, settings), 3 if quick else 10)
+            rows.append({"path": f"pdf {kind.id}", "median_ms": median, "pages": pages, "ms_per_page": median / pages})
+        if "xlsx" in kind.renderers:
+            render = kind.renderers["xlsx"]
+            rows.append({"path": f"xlsx {kind.id}", "median_ms": _median_ms(lambda: render(data, settings), 10 if quick else 50)})
+    return rows
+
+
+def memory_after(count: int, kind_id: str = "notice", fmt: str = "docx") -> dict:
+    """Peak RSS of a fresh process after rendering `count` documents (run in a subprocess so the
+    figure is not the benchmark's own footprint)."""
+    code = (
+        "import resource, sys\n"
+        "from bench.documents import sample_data\n"
+        "import kinds\nfrom rules.settings import defaults\n"
+        f"k = kinds.get({kind_id!r}); d = sample_data({kind_id!r}); s = defaults(); r = k.renderers[{fmt!r}]\n"
+        "r(d, s)\nbase = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+        f"for _ in range({count}): r(d, s)\n"
+        "print(base, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    base, peak = (int(x) for x in out.stdout.split())
+    return {"path": f"RSS after {count:,} {fmt} ({kind_id})", "first_mb": base / 1024, "peak_mb": peak / 1024}
+
+
+def main() -> None:
+    quick = "--quick" in sys.argv
+    for row in run(quick):
+        print(json.dumps(row, ensure_ascii=False, default=float))
+    print(json.dumps(memory_after(1000 if quick else 10000), ensure_ascii=False))
+    print("max RSS of this process (MB):", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+
+
+if __name__ == "__main__":
+    main()
