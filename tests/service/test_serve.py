@@ -1,0 +1,43 @@
+"""The run command: `jxdoc serve` migrates a fresh data directory and serves the pages with
+gunicorn on loopback."""
+
+from __future__ import annotations
+
+import http.client
+import os
+import subprocess
+import sys
+import time
+
+from tests.servers import free_port
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def test_serve_starts_on_a_fresh_data_directory(tmp_path):
+    port = free_port()
+    env = {**os.environ, "JXDOC_DATA_DIR": str(tmp_path / "data")}
+    env.pop("JXDOC_DATABASE_URL", None)
+    proc = subprocess.Popen([sys.executable, "-m", "service.cli", "serve", "--port", str(port), "--workers", "1"],
+                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        status, body = None, ""
+        while time.monotonic() < deadline:
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+                conn.request("GET", "/")
+                resp = conn.getresponse()
+                status, body = resp.status, resp.read().decode("utf-8")
+                break
+            except OSError:
+                time.sleep(0.3)
+        assert status in (200, 302), status
+        assert (tmp_path / "data" / "jxdoc.sqlite3").exists()
+        assert (tmp_path / "data" / "secret_key").stat().st_mode & 0o077 == 0
+        if status == 200:
+            assert "预算绩效管理文书服务" in body
+    finally:
+        proc.terminate()
+        out, _ = proc.communicate(timeout=30)
+    assert f"http://127.0.0.1:{port}/" in out
