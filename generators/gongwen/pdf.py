@@ -1,0 +1,464 @@
+"""The PDF renderer of the 公文 engine: a `Document` (model.py) → GB/T 9704-2012 PDF bytes.
+
+The model has taken every content decision; this module only turns it into geometry. The page
+is CSS paged media for weasyprint (templates/official/gongwen.css, rendered once per bureau
+layout from settings["layout"]); the content is templates/official/gongwen.html (Jinja2,
+autoescaped, so user text can never become markup).
+
+Geometry, all in points and measured from the top-left corner of the type area (版心):
+* The body is a grid: 22 lines of pitch L = 225 mm / 22 and 28 characters of pitch 156 mm / 28
+  (16 pt 仿宋 with a small negative letter-spacing). Every flow element has line-height L, and
+  the 版头 is one block whose height is a whole number of lines, so every line after it sits on
+  the grid, as in a Word document with a document grid.
+* The 版头 elements are absolutely positioned inside that block at the places the standard
+  gives (mark top edge 35 mm below the type area's top, number two lines below, rule 4 mm below
+  the number, …). "Top edge" means the top of the ideographic em box (0.88 em above the
+  baseline); FACE_METRICS gives the ascent and descent the layout engine uses for each face, so
+  the em box can be put exactly where it belongs.
+* The 版记 is a CSS footnote (`float: footnote`): weasyprint puts the footnote area at the
+  bottom of the page area, so the last rule of the 版记 sits on the bottom edge of the type area
+  of the page where the document ends, and the body text above makes room for it.
+* Page numbers are @page margin boxes: odd (right) pages at the right, even (left) pages at the
+  left, one character in, the top of “— N —” 7 mm below the type area.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from generators import pdf as pdfkit
+from generators.gongwen.model import (
+    FANGSONG,
+    HEITI,
+    KAITI,
+    SONGTI,
+    XIAOBIAOSONG,
+    Document,
+    Paragraph,
+    text_width,
+)
+
+TEMPLATE_DIR = pdfkit.TEMPLATES_DIR / "official"
+
+PT_PER_MM = 72 / 25.4
+
+# Ascent and descent (in em) that Pango uses for the fonts fonts.conf maps each face onto (their
+# hhea metrics). A line box of height h puts the baseline at h/2 + (ascent − descent)/2 em.
+FACE_METRICS = {
+    FANGSONG: (0.880, 0.120),  # FandolFang
+    XIAOBIAOSONG: (1.151, 0.286),  # Noto Serif CJK SC Bold
+    SONGTI: (1.151, 0.286),  # Noto Serif CJK SC
+    HEITI: (1.160, 0.288),  # Noto Sans CJK SC
+    KAITI: (0.879, 0.120),  # AR PL KaitiM GB
+}
+# The ideographic em box: 0.88 em above the baseline, 0.12 em below.
+EM_ASCENT = 0.88
+
+# Same conventions as the docx renderer, so both outputs put things in the same places.
+MARK_ROW = 1.1  # pitch of stacked mark names, in em of the mark
+JOINT_SUFFIX_GAP_CHARS = 0.5  # between the stacked names and “文件”, in mark characters
+LETTER_DOUBLE_GAP_PT = 1.5  # between the two strokes of a 信函 double line
+STAR_PT = 16.0  # Party star diameter (about one 三号 character)
+STAR_GAP_PT = 2.0  # break in the rule on each side of the star
+SIGNATURE_GAP_LINES = {True: 3, False: 1}  # blank lines before the 署名: seal room, or one line
+
+
+def _pt(value: float) -> str:
+    """A CSS length in points with enough precision for 0.01 mm."""
+    return f"{value:.3f}pt"
+
+
+def _hex(value: Any) -> str:
+    text = str(value).lstrip("#")
+    if not re.fullmatch(r"[0-9A-Fa-f]{6}", text):
+        raise ValueError(f"颜色设置应为六位十六进制，例如“FF0000”，而不是“{value}”。")
+    return "#" + text.upper()
+
+
+def _family(name: Any) -> str:
+    """A font family name as a CSS string (settings values never reach CSS unquoted)."""
+    text = re.sub(r"[\x00-\x1f\\\"{};<>]", "", str(name)).strip()
+    return f'"{text}"'
+
+
+@dataclass(frozen=True)
+class Geometry:
+    """Every measure of the page, in points, derived from settings["layout"]."""
+
+    page_w: float
+    page_h: float
+    top: float
+    left: float
+    right: float
+    bottom: float
+    type_w: float
+    type_h: float
+    line: float  # grid line pitch
+    pitch: float  # body character pitch
+    body_pt: float
+    title_pt: float
+    imprint_pt: float
+    number_pt: float
+    number_offset: float
+    number_indent: float
+    red: str
+    black: str
+    layout: Mapping[str, Any]
+
+    @classmethod
+    def from_layout(cls, layout: Mapping[str, Any]) -> Geometry:
+        page, sizes = layout["page"], layout["sizes"]
+        mm = PT_PER_MM
+        type_w, type_h = float(page["type_width_mm"]) * mm, float(page["type_height_mm"]) * mm
+        page_w, page_h = float(page["width_mm"]) * mm, float(page["height_mm"]) * mm
+        top, left = float(page["top_mm"]) * mm, float(page["left_mm"]) * mm
+        # Round both pitches down to 1/1000 pt: 22 lines and 28 characters must always fit.
+        line = math.floor(type_h / int(page["lines_per_page"]) * 1000) / 1000
+        pitch = math.floor(type_w / int(page["chars_per_line"]) * 1000) / 1000
+        return cls(
+            page_w=page_w,
+            page_h=page_h,
+            top=top,
+            left=left,
+            right=page_w - left - type_w,
+            bottom=page_h - top - type_h,
+            type_w=type_w,
+            type_h=type_h,
+            line=line,
+            pitch=pitch,
+            body_pt=float(sizes["body_pt"]),
+            title_pt=float(sizes["title_pt"]),
+            imprint_pt=float(sizes["imprint_pt"]),
+            number_pt=float(sizes["page_number_pt"]),
+            number_offset=float(layout["page_number"]["offset_mm"]) * mm,
+            number_indent=float(layout["page_number"]["indent_chars"]) * pitch,
+            red=_hex(layout["colors"]["red"]),
+            black=_hex(layout["colors"]["black"]),
+            layout=layout,
+        )
+
+    @property
+    def letter_spacing(self) -> float:
+        """Letter-spacing of body text. Pango rounds glyph positions, so the exact pitch − 16 pt
+        (−0.207 pt) sometimes leaves the 28th character out; 0.02 pt less keeps 28 characters on
+        every full line (measured: 28 characters span 442.29 pt of the 442.20 pt line, the
+        trailing spacing excluded from the fit) while the pitch stays within 0.01 mm of 156/28."""
+        return self.pitch - self.body_pt - 0.02
+
+    def em_offset(self, face: str, size: float, line_height: float) -> float:
+        """How far the em box top lies below the top of a line box of `line_height`."""
+        ascent, descent = FACE_METRICS[face]
+        return (line_height - (ascent + descent) * size) / 2 + (ascent - EM_ASCENT) * size
+
+    def tight_line(self, face: str) -> float:
+        """The line height, in em, that puts the em box top exactly at the line's top."""
+        ascent, descent = FACE_METRICS[face]
+        return 2 * EM_ASCENT - ascent + descent
+
+    def body_em_top(self) -> float:
+        return self.em_offset(FANGSONG, self.body_pt, self.line)
+
+    def snap(self, y: float, minimum: float) -> float:
+        """The grid line nearest to y, but not above `minimum`."""
+        snapped = round(y / self.line) * self.line
+        while snapped < minimum - 1e-6:
+            snapped += self.line
+        return snapped
+
+
+# --- the 版头 ------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Item:
+    """One absolutely positioned piece of the 版头: text or a filled rectangle."""
+
+    cls: str
+    style: str
+    text: str = ""
+
+
+def _box(x: float, y: float, w: float | None = None, h: float | None = None, **extra: str) -> str:
+    parts = [f"left:{_pt(x)}", f"top:{_pt(y)}"]
+    if w is not None:
+        parts.append(f"width:{_pt(w)}")
+    if h is not None:
+        parts.append(f"height:{_pt(h)}")
+    parts += [f"{k.replace('_', '-')}:{v}" for k, v in extra.items()]
+    return ";".join(parts)
+
+
+def mark_size(doc: Document, g: Geometry) -> float:
+    """The mark's size: the largest that keeps it on one line of the type area, within
+    [mark.min_pt, mark.max_pt], rounded down to half points."""
+    mark = g.layout["mark"]
+    scale = float(mark.get("char_scale", 1.0)) or 1.0
+    names = doc.mark_names or ("",)
+    if len(names) == 1:
+        chars = text_width(names[0] + doc.mark_suffix)
+    else:
+        suffix = text_width(doc.mark_suffix) + JOINT_SUFFIX_GAP_CHARS if doc.mark_suffix else 0
+        chars = max(text_width(n) for n in names) + suffix
+    fit = g.type_w / max(chars * scale, 1)
+    size = min(float(mark["max_pt"]), max(float(mark["min_pt"]), fit))
+    return math.floor(size * 2) / 2
+
+
+def _mark_items(doc: Document, g: Geometry, em_top: float) -> tuple[list[Item], float]:
+    """The 发文机关标志 with its em box top at `em_top`; returns the items and the bottom of its
+    last row (the row pitch is MARK_ROW em, as in the docx renderer)."""
+    size = mark_size(doc, g)
+    scale = float(g.layout["mark"].get("char_scale", 1.0)) or 1.0
+    row = MARK_ROW * size
+    line_top = em_top - g.em_offset(XIAOBIAOSONG, size, row)
+    names = doc.mark_names or ("",)
+    font = f"font-size:{_pt(size)};line-height:{_pt(row)}"
+    squeeze = f";transform:scaleX({scale:.3f})" if scale != 1.0 else ""
+    items: list[Item] = []
+    if len(names) == 1:
+        items.append(Item("mark", _box(0, line_top, g.type_w, row) + ";" + font + squeeze, names[0] + doc.mark_suffix))
+        return items, line_top + row
+    # Joint issue: names stacked and spread to the widest, “文件” to their right, vertically
+    # centred on them; the whole group centred in the type area.
+    char = size * scale
+    name_w = max(text_width(n) for n in names) * char
+    suffix_w = (text_width(doc.mark_suffix) + JOINT_SUFFIX_GAP_CHARS) * char if doc.mark_suffix else 0.0
+    x0 = (g.type_w - name_w - suffix_w) / 2
+    for i, name in enumerate(names):
+        count = len(name)
+        spread = (name_w - text_width(name) * char) / (count - 1) / scale if count > 1 else 0.0
+        style = _box(x0, line_top + i * row, None, row) + ";" + font + f";letter-spacing:{_pt(spread)}"
+        if scale != 1.0:
+            style += f";transform:scaleX({scale:.3f});transform-origin:0 0"
+        items.append(Item("mark", style, name))
+    if doc.mark_suffix:
+        centre = line_top + (len(names) * row) / 2
+        style = _box(x0 + name_w + JOINT_SUFFIX_GAP_CHARS * char, centre - row / 2, None, row) + ";" + font
+        if scale != 1.0:
+            style += f";transform:scaleX({scale:.3f});transform-origin:0 0"
+        items.append(Item("mark", style, doc.mark_suffix))
+    return items, line_top + len(names) * row
+
+
+def _rule_items(doc: Document, g: Geometry, y: float) -> list[Item]:
+    """The red separator line (7.2.7), type-area wide, with the Party star in a break at its
+    centre when the document uses the Party style."""
+    rule = g.layout["rule"]
+    t = float(rule["thickness_pt"])
+    if not doc.party_star:
+        return [Item("red-rule", _box(0, y, g.type_w, t))]
+    half = (g.type_w - STAR_PT - 2 * STAR_GAP_PT) / 2
+    centre = y + t / 2
+    return [
+        Item("red-rule", _box(0, y, half, t)),
+        Item("red-rule", _box(g.type_w - half, y, half, t)),
+        Item("star", _box((g.type_w - STAR_PT) / 2, centre - STAR_PT / 2, STAR_PT, STAR_PT)),
+    ]
+
+
+def _header_line_items(doc: Document, g: Geometry, first_top: float) -> list[Item]:
+    """份号 (仿宋 digits), 密级和保密期限 and 紧急程度 (黑体), flush left, one per line."""
+    items = []
+    for i, text in enumerate(doc.header_lines):
+        cls = "line" if text.isdigit() else "line heiti"
+        items.append(Item(cls, _box(0, first_top + i * g.line, g.type_w, g.line), text))
+    return items
+
+
+def _number_items(doc: Document, g: Geometry, top: float) -> tuple[list[Item], float]:
+    """发文字号, and for upward documents the 签发人 lines (7.2.4–7.2.5). Returns the items and
+    the top of the last line."""
+    if doc.direction != "upward" or not doc.signers:
+        return [Item("line center", _box(0, top, g.type_w, g.line), doc.doc_number)], top
+    # Number one character in from the left; “签发人：” + names in 楷体 ending one character from
+    # the right; names two per line, continuation lines aligned with the first name; the number
+    # on the last signer line.
+    names = list(doc.signers)
+    lines = ["　".join(names[i:i + 2]) for i in range(0, len(names), 2)]
+    label = "签发人："
+    widest = max(text_width(line) for line in lines)
+    start = g.type_w - g.pitch - (text_width(label) + widest) * g.pitch
+    names_x = start + text_width(label) * g.pitch
+    items = [Item("line", _box(start, top, None, g.line), label)]
+    for i, line in enumerate(lines):
+        items.append(Item("line kaiti", _box(names_x, top + i * g.line, None, g.line), line))
+    last = top + (len(lines) - 1) * g.line
+    items.append(Item("line", _box(g.pitch, last, None, g.line), doc.doc_number))
+    return items, last
+
+
+def _file_banner(doc: Document, g: Geometry) -> tuple[list[Item], float]:
+    """版头 of the 文件格式. Returns the items and the banner height (the title's grid line)."""
+    items = _header_line_items(doc, g, 0.0)
+    cursor = len(doc.header_lines) * g.line
+    mark_top = max(float(g.layout["mark"]["top_offset_mm"]) * PT_PER_MM, cursor)
+    mark_items, mark_bottom = _mark_items(doc, g, mark_top)
+    items += mark_items
+    number_items, last_top = _number_items(doc, g, mark_bottom + 2 * g.line)
+    items += number_items
+    em_bottom = last_top + g.body_em_top() + g.body_pt
+    rule_y = em_bottom + float(g.layout["rule"]["gap_mm"]) * PT_PER_MM
+    items += _rule_items(doc, g, rule_y)
+    below = rule_y + float(g.layout["rule"]["thickness_pt"])
+    return items, g.snap(below + 2 * g.line, below + 1.5 * g.line)
+
+
+def _letter_banner(doc: Document, g: Geometry) -> tuple[list[Item], float]:
+    """版头 of the 信函格式 (10.1): the mark's top 30 mm from the top of the page; red double
+    lines 170 mm long centred on the page, thick over thin 4 mm below the mark and thin over
+    thick 20 mm above the bottom edge (first page only); 份号/密级/紧急程度 flush left and the
+    发文字号 flush right, the first of them 7/8 of a 三号 character below the double line."""
+    letter = g.layout["letter"]
+    mm = PT_PER_MM
+    mark_top = float(g.layout["mark"]["letter_top_mm"]) * mm - g.top
+    items, _ = _mark_items(doc, g, mark_top)
+    size = mark_size(doc, g)
+    em_bottom = mark_top + (len(doc.mark_names or ("",)) - 1) * MARK_ROW * size + size
+    thick, thin = float(letter["thick_pt"]), float(letter["thin_pt"])
+    length = float(letter["line_length_mm"]) * mm
+    x = (g.page_w - length) / 2 - g.left
+    y1 = em_bottom + float(g.layout["rule"]["gap_mm"]) * mm
+    y2 = g.page_h - float(letter["bottom_line_mm"]) * mm - thick - LETTER_DOUBLE_GAP_PT - thin - g.top
+    items += [
+        Item("red-rule", _box(x, y1, length, thick)),
+        Item("red-rule", _box(x, y1 + thick + LETTER_DOUBLE_GAP_PT, length, thin)),
+        Item("red-rule", _box(x, y2, length, thin)),
+        Item("red-rule", _box(x, y2 + thin + LETTER_DOUBLE_GAP_PT, length, thick)),
+    ]
+    first_em_top = y1 + thick + LETTER_DOUBLE_GAP_PT + thin + 0.875 * g.body_pt
+    first_top = first_em_top - g.body_em_top()
+    items += _header_line_items(doc, g, first_top)
+    if doc.doc_number:
+        items.append(Item("line right", _box(0, first_top, g.type_w, g.line), doc.doc_number))
+    cursor = first_top + max(len(doc.header_lines), 1) * g.line
+    return items, g.snap(cursor + 2 * g.line, cursor + 1.5 * g.line)
+
+
+# --- 主体 and 版记 ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class NoteLine:
+    """A line of the 附件说明 split for hanging alignment: label, number, name."""
+
+    label: str
+    number: str
+    name: str
+
+
+def _note_lines(doc: Document) -> tuple[list[NoteLine], float]:
+    """The 附件说明 lines and the width (in characters) of the widest “N.” number."""
+    out = []
+    for text in doc.attachment_note:
+        label = "附件：" if text.startswith("附件：") else ""
+        rest = text[len(label):]
+        m = re.match(r"(\d+[.．])(.*)", rest, re.S)
+        number, name = (m.group(1), m.group(2)) if m and len(doc.attachment_note) > 1 else ("", rest)
+        out.append(NoteLine(label, number, name))
+    widest = max((text_width(n.number) for n in out), default=0.0)
+    return out, widest
+
+
+def _para_classes(p: Paragraph) -> str:
+    return "p heading-only" if p.heading and not p.text else "p"
+
+
+FACE_CLASS = {FANGSONG: "", HEITI: "heiti", KAITI: "kaiti", XIAOBIAOSONG: "xbs", SONGTI: "songti"}
+
+
+# --- templates -----------------------------------------------------------------------------------
+
+@lru_cache(maxsize=1)
+def _html_template():
+    env = Environment(loader=FileSystemLoader(str(TEMPLATE_DIR)), autoescape=True, undefined=StrictUndefined,
+                      trim_blocks=True, lstrip_blocks=True)
+    env.globals.update(face_class=lambda p: FACE_CLASS[p.heading_face], para_classes=_para_classes)
+    return env.get_template("gongwen.html")
+
+
+@lru_cache(maxsize=1)
+def _css_template():
+    env = Environment(loader=FileSystemLoader(str(TEMPLATE_DIR)), autoescape=False, undefined=StrictUndefined)
+    return env.get_template("gongwen.css")
+
+
+def _layout_key(layout: Mapping[str, Any]) -> str:
+    def plain(value):
+        if isinstance(value, Mapping):
+            return {k: plain(v) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [plain(v) for v in value]
+        return value
+
+    return json.dumps(plain(layout), sort_keys=True, ensure_ascii=False)
+
+
+@lru_cache(maxsize=16)
+def _compiled(layout_key: str):
+    """Geometry and the compiled stylesheet of one bureau layout, built once per process."""
+    layout = json.loads(layout_key)
+    g = Geometry.from_layout(layout)
+    fonts = {role: _family(name) for role, name in layout["fonts"].items()}
+    css = _css_template().render(g=g, pt=_pt, fonts=fonts, imprint=layout["imprint"])
+    return g, pdfkit.compile_css(css, TEMPLATE_DIR)
+
+
+def geometry(doc: Document) -> Geometry:
+    return _compiled(_layout_key(doc.settings["layout"]))[0]
+
+
+def render_html(doc: Document) -> str:
+    """The HTML of a document (useful for debugging the layout in a browser)."""
+    g = geometry(doc)
+    if doc.format == "letter":
+        banner, banner_h = _letter_banner(doc, g)
+    else:
+        banner, banner_h = _file_banner(doc, g)
+    note_lines, number_w = _note_lines(doc)
+    return _html_template().render(
+        doc=doc,
+        g=g,
+        pt=_pt,
+        banner=banner,
+        banner_h=banner_h,
+        note_lines=note_lines,
+        note_number_w=number_w * g.pitch,
+        note_label_w=text_width("附件：") * g.pitch,
+        signature_gap=SIGNATURE_GAP_LINES[doc.sealed] * g.line,
+        star_points=_star_points(STAR_PT),
+        star_size=STAR_PT,
+    )
+
+
+def _star_points(size: float) -> str:
+    """A five-pointed star filling a size × size box, point up."""
+    r_out, r_in = size / 2, size / 2 * 0.382
+    cx = cy = size / 2
+    pts = []
+    for i in range(10):
+        r = r_out if i % 2 == 0 else r_in
+        a = math.pi / 2 + i * math.pi / 5
+        pts.append(f"{cx + r * math.cos(a):.3f},{cy - r * math.sin(a) + size * 0.05:.3f}")
+    return " ".join(pts)
+
+
+def render_pdf(doc: Document, url_fetcher: pdfkit.SafeURLFetcher | None = None) -> bytes:
+    """The PDF of a layout-model Document."""
+    _, css = _compiled(_layout_key(doc.settings["layout"]))
+    html = render_html(doc)
+    return pdfkit.html_to_pdf(
+        html,
+        [css],
+        base_url=TEMPLATE_DIR,
+        url_fetcher=url_fetcher,
+        metadata={"title": "".join(doc.title_lines), "author": (doc.mark_names or ("",))[0]},
+    )
+
+
+__all__ = ["Geometry", "geometry", "mark_size", "render_html", "render_pdf"]

@@ -1,0 +1,178 @@
+"""Shared PDF infrastructure: HTML → PDF with weasyprint, for every PDF output of jxdoc.
+
+Three things every PDF needs and that must not be improvised per document kind:
+
+* Fonts. Documents name official faces (仿宋_GB2312, 方正小标宋简体, …) that the project maps onto
+  open CJK fonts in `templates/official/fonts/fonts.conf`. weasyprint's `FontConfiguration` loads
+  fontconfig's configuration from FONTCONFIG_FILE when it is created, so the file is pointed to
+  only while the one configuration of the process is created: weasyprint then has our mapping
+  whether or not it was imported earlier, and the rest of the process (and the subprocesses it
+  starts, such as LibreOffice) keep the system configuration.
+* Safety. User text ends up in HTML. The URL fetcher serves only files bundled under
+  `templates/` (stylesheets, images, fonts) and refuses every other URL: other files, http(s),
+  data:, loopback and metadata addresses. PDF attachments (`<link rel=attachment>`,
+  `<a rel=attachment>`, the `attachments` option) are dropped before the PDF is written.
+* Speed. The font configuration and the compiled stylesheets are built once per process and
+  reused; weasyprint's layout caches live in the font configuration.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import mimetypes
+import os
+import threading
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+from urllib.request import url2pathname
+
+from weasyprint import CSS, HTML
+from weasyprint.text.fonts import FontConfiguration
+from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATES_DIR = ROOT / "templates"
+FONTS_CONF = TEMPLATES_DIR / "official" / "fonts" / "fonts.conf"
+
+# What the fetcher may serve from the bundled folders: styles, images and fonts, never the
+# templates themselves, configuration or anything executable.
+ASSET_SUFFIXES = frozenset({".css", ".svg", ".png", ".jpg", ".jpeg", ".gif", ".otf", ".ttf", ".woff", ".woff2"})
+
+
+class RefusedURL(ValueError):
+    """The fetcher refused a URL that is not a bundled asset."""
+
+
+class SafeURLFetcher(URLFetcher):
+    """A weasyprint (≥ 68) URL fetcher that serves only bundled files.
+
+    weasyprint calls `fetch(url)` for every stylesheet, image, font and attachment it wants.
+    A URL is served only when it is a `file:` URL whose real path (symlinks resolved) lies inside
+    one of `roots` and has an asset suffix; anything else raises `RefusedURL`, which weasyprint
+    turns into a logged warning and a missing resource. `requested` and `refused` record every
+    URL asked for, so tests (and audits) can see that nothing else was fetched.
+    """
+
+    def __init__(self, roots: Iterable[Path] = (TEMPLATES_DIR,)):
+        # No redirects and no protocols other than file:, should a caller reach the base class.
+        super().__init__(allowed_protocols=("file",), allow_redirects=False, timeout=1)
+        self.roots = tuple(Path(r).resolve() for r in roots)
+        self.requested: list[str] = []
+        self.refused: list[str] = []
+        self._lock = threading.Lock()
+
+    def resolve(self, url: str) -> Path | None:
+        """The bundled file a URL names, or None when it must not be served."""
+        parts = urlsplit(url)
+        if parts.scheme.lower() != "file" or parts.netloc not in ("", "localhost"):
+            return None
+        try:
+            path = Path(url2pathname(unquote(parts.path))).resolve(strict=True)
+        except (OSError, RuntimeError, ValueError):
+            return None
+        if path.suffix.lower() not in ASSET_SUFFIXES or not path.is_file():
+            return None
+        if not any(path.is_relative_to(root) for root in self.roots):
+            return None
+        return path
+
+    def fetch(self, url, headers=None):
+        with self._lock:
+            self.requested.append(url)
+        path = self.resolve(url)
+        if path is None:
+            with self._lock:
+                self.refused.append(url)
+            raise RefusedURL(f"只能引用项目自带的模板资源，已拒绝：{url[:200]}")
+        mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        return URLFetcherResponse(path.as_uri(), path.read_bytes(), {"Content-Type": mime})
+
+
+# --- fonts ---------------------------------------------------------------------------------------
+
+_font_lock = threading.Lock()
+_font_config: FontConfiguration | None = None
+
+
+def font_config() -> FontConfiguration:
+    """The process-wide weasyprint font configuration, loaded from the project's fonts.conf."""
+    global _font_config
+    if _font_config is None:
+        with _font_lock:
+            if _font_config is None:
+                if not FONTS_CONF.is_file():
+                    raise RuntimeError(f"找不到字体配置文件 {FONTS_CONF}，请检查项目文件是否完整。")
+                previous = os.environ.get("FONTCONFIG_FILE")
+                os.environ["FONTCONFIG_FILE"] = str(FONTS_CONF)
+                try:
+                    # fontconfig reads FONTCONFIG_FILE when this configuration is loaded.
+                    _font_config = FontConfiguration()
+                finally:
+                    if previous is None:
+                        os.environ.pop("FONTCONFIG_FILE", None)
+                    else:
+                        os.environ["FONTCONFIG_FILE"] = previous
+    return _font_config
+
+
+# --- stylesheets ---------------------------------------------------------------------------------
+
+_css_lock = threading.Lock()
+_css_cache: dict[str, CSS] = {}
+_CSS_CACHE_MAX = 64  # distinct bureau layouts per process; more is a leak, not a use case
+
+
+def compile_css(text: str, base_url: Path = TEMPLATES_DIR) -> CSS:
+    """A compiled weasyprint stylesheet for `text`, parsed once per process per distinct text."""
+    key = hashlib.sha256(f"{base_url}\0{text}".encode()).hexdigest()
+    css = _css_cache.get(key)
+    if css is None:
+        css = CSS(string=text, base_url=_dir_url(base_url), url_fetcher=SafeURLFetcher(),
+                  font_config=font_config())
+        with _css_lock:
+            if len(_css_cache) >= _CSS_CACHE_MAX:
+                _css_cache.clear()
+            _css_cache[key] = css
+    return css
+
+
+def _dir_url(path: Path) -> str:
+    return Path(path).resolve().as_uri() + "/"
+
+
+# --- rendering -----------------------------------------------------------------------------------
+
+# Pango font maps are not thread-safe; a threaded server renders one PDF at a time per process
+# (gunicorn and Celery use processes, so this costs nothing there).
+_render_lock = threading.Lock()
+
+
+def html_to_pdf(
+    html: str,
+    stylesheets: Sequence[CSS] = (),
+    *,
+    base_url: Path = TEMPLATES_DIR,
+    url_fetcher: SafeURLFetcher | None = None,
+    metadata: dict[str, str] | None = None,
+) -> bytes:
+    """Render trusted template output `html` (user text already escaped) to PDF bytes.
+
+    Resources resolve against `base_url` and go through `url_fetcher` (a fresh SafeURLFetcher by
+    default). Attachments of any origin are dropped, so the PDF never embeds files.
+    """
+    fetcher = url_fetcher or SafeURLFetcher()
+    with _render_lock:
+        document = HTML(string=html, base_url=_dir_url(base_url), url_fetcher=fetcher).render(
+            font_config=font_config(), stylesheets=list(stylesheets), presentational_hints=False
+        )
+        document.metadata.attachments = []
+        for page in document.pages:
+            page.links = [link for link in page.links if link[0] != "attachment"]
+        if metadata:
+            for key in ("title", "description"):
+                if metadata.get(key):
+                    setattr(document.metadata, key, metadata[key])
+            if metadata.get("author"):
+                document.metadata.authors = [metadata["author"]]
+        return document.write_pdf(attachments=None)
