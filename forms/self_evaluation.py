@@ -55,21 +55,21 @@ def _numeric(text: str | None) -> Decimal | str | None:
         return text
 
 
-class BudgetRowSchema(BaseSchema):
+class SelfEvaluationBudgetRowSchema(BaseSchema):
     initial_budget = Money(load_default=None, allow_none=True, metadata={"label": "年初预算数（万元）"})
     adjusted_budget = Money(load_default=None, allow_none=True, metadata={"label": "全年预算数（万元）"})
     executed = Money(load_default=None, allow_none=True, metadata={"label": "全年执行数（万元）"})
 
 
-class BudgetSchema(BaseSchema):
+class SelfEvaluationBudgetSchema(BaseSchema):
     """项目资金（万元）: 年度资金总额 and, optionally, its 其中 rows."""
 
-    annual_total = fields.Nested(BudgetRowSchema, load_default=None, allow_none=True,
+    annual_total = fields.Nested(SelfEvaluationBudgetRowSchema, load_default=None, allow_none=True,
                                  metadata={"label": "年度资金总额"})
-    fiscal_appropriation = fields.Nested(BudgetRowSchema, load_default=None, allow_none=True,
+    fiscal_appropriation = fields.Nested(SelfEvaluationBudgetRowSchema, load_default=None, allow_none=True,
                                          metadata={"label": "其中：当年财政拨款"})
-    carryover = fields.Nested(BudgetRowSchema, load_default=None, allow_none=True, metadata={"label": "上年结转资金"})
-    other_funds = fields.Nested(BudgetRowSchema, load_default=None, allow_none=True, metadata={"label": "其他资金"})
+    carryover = fields.Nested(SelfEvaluationBudgetRowSchema, load_default=None, allow_none=True, metadata={"label": "上年结转资金"})
+    other_funds = fields.Nested(SelfEvaluationBudgetRowSchema, load_default=None, allow_none=True, metadata={"label": "其他资金"})
     deviation_reason = Text(load_default=None, allow_none=True, allow_blank=True, max_length=500, multiline=True,
                             metadata={"label": "执行率偏差原因分析"})
     improvement = Text(load_default=None, allow_none=True, allow_blank=True, max_length=500, multiline=True,
@@ -123,7 +123,7 @@ class SelfEvaluationIndicatorSchema(BaseSchema):
         return data
 
 
-class GoalSchema(BaseSchema):
+class SelfEvaluationGoalSchema(BaseSchema):
     """年度总体目标: 预期目标 and 实际完成情况."""
 
     annual_goal = Text(required=True, max_length=2000, multiline=True, metadata={"label": "预期目标"})
@@ -209,8 +209,8 @@ class SelfEvaluationBaseSchema(SettingsSchema):
     year = fields.Integer(required=True, strict=False, validate=validate.Range(2000, 2100, error="年度应在2000年至2100年之间。"),
                           metadata={"label": "年度"})
     department = Text(required=True, max_length=60, metadata={"label": "主管部门"})
-    budget = fields.Nested(BudgetSchema, required=True, metadata={"label": "项目资金（万元）"})
-    goals = fields.List(fields.Nested(GoalSchema), load_default=list,
+    budget = fields.Nested(SelfEvaluationBudgetSchema, required=True, metadata={"label": "项目资金（万元）"})
+    goals = fields.List(fields.Nested(SelfEvaluationGoalSchema), load_default=list,
                         validate=validate.Length(max=20, error="年度总体目标最多20条。"),
                         metadata={"label": "年度总体目标"})
     indicators = fields.List(fields.Nested(SelfEvaluationIndicatorSchema), load_default=list,
@@ -243,7 +243,7 @@ class SelfEvaluationSchema(SelfEvaluationBaseSchema):
     implementing_unit = Text(required=True, max_length=60, metadata={"label": "实施单位"})
 
 
-class DepartmentTaskSchema(BaseSchema):
+class DepartmentSelfEvaluationTaskSchema(BaseSchema):
     """年度主要任务 of a department with the funds planned and spent on it."""
 
     name = Text(required=True, max_length=60, metadata={"label": "任务名称"})
@@ -260,6 +260,6 @@ class DepartmentSelfEvaluationSchema(SelfEvaluationBaseSchema):
 
     unit = Text(required=True, max_length=60, metadata={"label": "部门（单位）名称"})
     unit_code = Text(load_default="", allow_blank=True, max_length=30, metadata={"label": "单位编码"})
-    tasks = fields.List(fields.Nested(DepartmentTaskSchema), load_default=list,
+    tasks = fields.List(fields.Nested(DepartmentSelfEvaluationTaskSchema), load_default=list,
                         validate=validate.Length(max=30, error="年度主要任务最多30项。"),
                         metadata={"label": "年度主要任务"})
