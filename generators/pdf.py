@@ -116,6 +116,77 @@ def font_config() -> FontConfiguration:
     return _font_config
 
 
+# --- font subsets --------------------------------------------------------------------------------
+
+# weasyprint subsets every embedded font for every PDF. For the big CJK faces (Noto CJK has
+# 65 535 glyph slots and weasyprint keeps glyph ids) one subset costs 10–30 ms of HarfBuzz time,
+# most of a short document's rendering time. Many PDFs reuse a glyph set exactly: the page
+# numbers (“— 1 —”), a bureau's mark, re-rendered previews. So subsets are kept, keyed by the font
+# and the glyph ids; a new glyph set is subset as usual.
+_SUBSET_CACHE_MAX = 256
+_subset_cache: dict[tuple, bytes] = {}
+_subset_lock = threading.Lock()
+
+
+def _install_subset_cache() -> None:
+    from weasyprint.pdf import fonts as wp_fonts
+
+    font_class = getattr(wp_fonts, "Font", None)
+    original = getattr(font_class, "subset", None)
+    if original is None or getattr(original, "_jxdoc_cached", False):
+        return  # another weasyprint layout, or already installed: leave weasyprint as it is
+
+    def subset(self, to_unicode, hinting):
+        if not to_unicode:
+            return original(self, to_unicode, hinting)
+        content = self.file_content
+        key = (self.family, self.index, len(content), hashlib.blake2b(content[:65536]).digest(),
+               frozenset(to_unicode), bool(hinting), frozenset(self.missing))
+        cached = _subset_cache.get(key)
+        if cached is not None:
+            self.file_content = cached
+            return None
+        result = original(self, to_unicode, hinting)
+        with _subset_lock:
+            if len(_subset_cache) >= _SUBSET_CACHE_MAX:
+                _subset_cache.pop(next(iter(_subset_cache)))  # oldest first
+            _subset_cache[key] = self.file_content
+        return result
+
+    subset._jxdoc_cached = True
+    font_class.subset = subset
+
+    # weasyprint serialises the whole font (15–20 MB for a Noto CJK face) into a new bytes object
+    # for every font of every PDF, only to read its first bytes and then subset it through the
+    # HarfBuzz face. The faces live in the process-wide font configuration, so the bytes are kept
+    # per face; the cache holds a reference on the face, so its address cannot be reused by
+    # another font. A handful of faces: about 80 MB per process for ~50 ms per PDF.
+    original_data = getattr(wp_fonts, "get_hb_object_data", None)
+    if original_data is None or getattr(original_data, "_jxdoc_cached", False):
+        return
+    from weasyprint.text.ffi import ffi, harfbuzz
+
+    def face_data(hb_object, ot_color=None, glyph=None):
+        if ot_color is not None:
+            return original_data(hb_object, ot_color, glyph)
+        key = int(ffi.cast("uintptr_t", hb_object))
+        hit = _face_data.get(key)
+        if hit is None:
+            keep = ffi.gc(harfbuzz.hb_face_reference(hb_object), harfbuzz.hb_face_destroy)
+            hit = (keep, original_data(hb_object))
+            with _subset_lock:
+                _face_data[key] = hit
+        return hit[1]
+
+    face_data._jxdoc_cached = True
+    wp_fonts.get_hb_object_data = face_data
+
+
+_face_data: dict[int, tuple] = {}
+
+_install_subset_cache()
+
+
 # --- stylesheets ---------------------------------------------------------------------------------
 
 _css_lock = threading.Lock()

@@ -42,7 +42,9 @@ from generators.gongwen.model import (
     SONGTI,
     XIAOBIAOSONG,
     Document,
+    ImageBlock,
     Paragraph,
+    TableBlock,
     text_width,
 )
 
@@ -372,13 +374,76 @@ def _para_classes(p: Paragraph) -> str:
 FACE_CLASS = {FANGSONG: "", HEITI: "heiti", KAITI: "kaiti", XIAOBIAOSONG: "xbs", SONGTI: "songti"}
 
 
+# --- report blocks: tables and pictures -----------------------------------------------------------
+
+IMAGE_SCHEME = "jxdoc-image"
+
+
+def _block_kind(block) -> str:
+    if isinstance(block, TableBlock):
+        return "table"
+    if isinstance(block, ImageBlock):
+        return "image"
+    return "p"
+
+
+@dataclass(frozen=True)
+class HtmlCell:
+    lines: tuple[str, ...]
+    colspan: int
+    rowspan: int
+    cls: str  # kind and alignment classes
+
+
+def html_table(block: TableBlock) -> tuple[list[float], list[list[HtmlCell]], int]:
+    """Column widths (% of the type area), rows of cells (only where a cell starts) and the
+    number of leading header rows of a TableBlock; the sheet's title rows are left out."""
+    from generators.tables import cell_align, cell_text, layout
+
+    sheet = block.sheet
+    placed, height = layout(sheet)
+    weight = sum(c.width for c in sheet.columns)
+    widths = [c.width * 100 / weight for c in sheet.columns]
+    rows: list[list[HtmlCell]] = [[] for _ in range(sheet.title_rows, height)]
+    for p in placed:
+        if p.row < sheet.title_rows:
+            continue
+        cell = p.cell
+        rows[p.row - sheet.title_rows].append(HtmlCell(tuple(cell_text(cell).split("\n")), cell.colspan, cell.rowspan,
+                                                       f"k-{cell.kind} a-{cell_align(cell)}"))
+    return widths, rows, sheet.header_rows
+
+
+class MemoryImageFetcher(pdfkit.SafeURLFetcher):
+    """The safe fetcher, plus the pictures of one document served from memory under
+    jxdoc-image:<n>.png (nothing is written to disk and no other URL becomes reachable)."""
+
+    def __init__(self, images: Mapping[str, bytes]):
+        super().__init__()
+        self.images = dict(images)
+
+    def fetch(self, url, headers=None):
+        if url in self.images:
+            with self._lock:
+                self.requested.append(url)
+            return pdfkit.URLFetcherResponse(url, self.images[url], {"Content-Type": "image/png"})
+        return super().fetch(url, headers)
+
+
+def image_urls(doc: Document) -> dict[int, str]:
+    """id(ImageBlock) → its URL, numbered in body order like the docx media parts."""
+    pictures = [b for b in doc.paragraphs if isinstance(b, ImageBlock)]
+    return {id(b): f"{IMAGE_SCHEME}:{n}.png" for n, b in enumerate(pictures, start=1)}
+
+
 # --- templates -----------------------------------------------------------------------------------
 
 @lru_cache(maxsize=1)
 def _html_template():
     env = Environment(loader=FileSystemLoader(str(TEMPLATE_DIR)), autoescape=True, undefined=StrictUndefined,
                       trim_blocks=True, lstrip_blocks=True)
-    env.globals.update(face_class=lambda p: FACE_CLASS[p.heading_face], para_classes=_para_classes)
+    env.globals.update(face_class=lambda p: FACE_CLASS[p.heading_face], para_classes=_para_classes,
+                       block_kind=_block_kind, html_table=html_table, id_of=id)
     return env.get_template("gongwen.html")
 
 
@@ -416,7 +481,9 @@ def geometry(doc: Document) -> Geometry:
 def render_html(doc: Document) -> str:
     """The HTML of a document (useful for debugging the layout in a browser)."""
     g = geometry(doc)
-    if doc.format == "letter":
+    if doc.plain:
+        banner, banner_h = [], 0.0
+    elif doc.format == "letter":
         banner, banner_h = _letter_banner(doc, g)
     else:
         banner, banner_h = _file_banner(doc, g)
@@ -433,6 +500,7 @@ def render_html(doc: Document) -> str:
         signature_gap=SIGNATURE_GAP_LINES[doc.sealed] * g.line,
         star_points=_star_points(STAR_PT),
         star_size=STAR_PT,
+        image_urls=image_urls(doc),
     )
 
 
@@ -452,6 +520,9 @@ def render_pdf(doc: Document, url_fetcher: pdfkit.SafeURLFetcher | None = None) 
     """The PDF of a layout-model Document."""
     _, css = _compiled(_layout_key(doc.settings["layout"]))
     html = render_html(doc)
+    urls = image_urls(doc)
+    if urls and url_fetcher is None:
+        url_fetcher = MemoryImageFetcher({urls[id(b)]: b.png for b in doc.paragraphs if id(b) in urls})
     return pdfkit.html_to_pdf(
         html,
         [css],
