@@ -106,6 +106,16 @@ def _scope(record: Mapping[str, Any]) -> str:
     return PROJECT if _project_key(record) else DEPARTMENT
 
 
+def indicator_rows(record: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The indicators a declaration sets for the year: a list, or the `annual` block of a project
+    declaration that also carries `midterm` indicators (only the year's targets are counted, as
+    the yearly reports do)."""
+    rows = record.get("indicators") or []
+    if isinstance(rows, Mapping):
+        rows = rows.get("annual") or []
+    return list(rows)
+
+
 def _mean(values: Sequence[Decimal]) -> Decimal | None:
     return ratio(total(values), len(values)) if values else None
 
@@ -354,7 +364,7 @@ def indicator_statistics(units: Sequence[Mapping[str, Any]], scope: str) -> Indi
                 continue
             found = True
             declarations += 1
-            counts = count_indicators(list(record.get("indicators") or []))
+            counts = count_indicators(indicator_rows(record))
             level2 += counts.level2
             level3 += counts.level3
             quantitative += counts.quantitative

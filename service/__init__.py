@@ -44,10 +44,10 @@ def create_app(config: dict | None = None) -> Flask:
     errors.init_app(app)
     csrf.init_app(app)
 
-    from service import api, batches, library, web
+    from service import api, batches, drafts, library, web
 
     csrf.exempt(api.bp)  # JSON API: no cookie-authenticated form posts (see README, Security)
-    for module in (api, web, batches, library):
+    for module in (api, web, batches, library, drafts):
         app.register_blueprint(module.bp)
 
     @app.after_request

@@ -155,5 +155,65 @@ def serve(host: str, port: int, workers: int | None, dev: bool) -> None:
     )
 
 
+@main.group(help="按系统数据起草文稿。")
+def draft() -> None:
+    pass
+
+
+@draft.command("summary-report", help="起草年度总结报告及上报它的请示：统计数据取自系统中已提交的申报、监控和自评，"
+                                      "做法成效、存在问题和下一步工作取自输入文件。")
+@click.option("--year", type=int, default=None, help="总结年度（默认取输入文件中的 year）。")
+@click.option("--input", "input_file", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="起草信息（JSON）：地区、发文机关、主送机关、文号、签发人、联系人和三部分正文；可含 units 代替系统数据。")
+@click.option("-o", "--output", "output", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="报告输出文件（.docx 或 .pdf）。")
+@click.option("--request-output", "request_output", default=None, type=click.Path(dir_okay=False, path_type=Path),
+              help="请示输出文件（.docx 或 .pdf），可不填。")
+@click.option("--json", "json_output", default=None, type=click.Path(dir_okay=False, path_type=Path),
+              help="另存两份文稿的JSON，便于修改后再用 render 生成。")
+@click.option("--settings", "settings_file", default=None, help="覆盖默认设置的TOML/JSON文件。")
+def draft_summary_report(year: int | None, input_file: Path, output: Path, request_output: Path | None,
+                         json_output: Path | None, settings_file: str | None) -> None:
+    from service.drafts import summary_drafts
+    from service.models import dumps
+
+    try:
+        payload = json.loads(input_file.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        _fail(f"找不到输入文件：{input_file}")
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        _fail(f"输入文件不是有效的JSON（UTF-8）：{exc}")
+    if not isinstance(payload, dict):
+        _fail("输入文件应为一个JSON对象。")
+    if year is not None:
+        payload["year"] = year
+    targets = [("report", output), *([("request", request_output)] if request_output else [])]
+    for _kind, path in targets:
+        if path.suffix.lower() not in (".docx", ".pdf"):
+            _fail(f"只能生成 .docx 或 .pdf 文件：{path}")
+    settings = _settings(settings_file)
+
+    def load(y: int) -> list[dict]:
+        from service import create_app
+        from service.db import get_db
+        from service.records import load_units
+
+        app = create_app()
+        return load_units(get_db(app), y, settings)
+
+    try:
+        result = summary_drafts(payload, settings, load)
+    except FieldErrors as exc:
+        print_errors(exc.errors)
+        sys.exit(1)
+    for kind_id, path in targets:
+        out = pipeline.produce(kind_id, result[kind_id], path.suffix.lower().lstrip("."), settings)
+        write_atomically(path, out.content)
+        click.echo(f"已生成 {path}（{len(out.content):,} 字节）")
+    if json_output:
+        write_atomically(json_output, dumps({"report": result["report"], "request": result["request"]}).encode())
+        click.echo(f"已保存文稿JSON {json_output}")
+
+
 if __name__ == "__main__":
     main()
