@@ -128,15 +128,21 @@ class DocxTemplate:
                 self._members[key] = tuple(p.member() for p in parts)
         return parts
 
-    def build(self, contexts: Mapping[str, Mapping[str, Any]], shared: Mapping[str, Any], key: Any = None) -> bytes:
-        """The package: cached static parts plus each dynamic part rendered with its context."""
+    def build(self, contexts: Mapping[str, Mapping[str, Any]], shared: Mapping[str, Any], key: Any = None,
+              extra: Iterable[Part] = ()) -> bytes:
+        """The package: cached static parts plus each dynamic part rendered with its context.
+        `extra` parts (pictures, and a relationships part that names them) are added as given and
+        replace a static part of the same name."""
         missing = self.dynamic - contexts.keys()
         if missing:
             raise ValueError(f"no context for dynamic parts {sorted(missing)}")
         static = self._members.get(key)
         if static is None:  # first document with these settings (or the cache was just cleared)
             static = self._members.get(key) or tuple(p.member() for p in self.static_parts(key, shared))
-        members = list(static)
+        extra = list(extra)
+        replaced = {p.name for p in extra}
+        members = [m for m in static if m.name not in replaced] if replaced else list(static)
+        members.extend(p.member() for p in extra)
         members.extend(Member.compress(name, self.render(name, ctx)) for name, ctx in contexts.items())
         return _zip_members(members)
 

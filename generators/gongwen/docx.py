@@ -34,8 +34,18 @@ from typing import Any
 
 from markupsafe import Markup
 
-from generators.docx_package import DocxTemplate
-from generators.gongwen.model import FANGSONG, HEITI, KAITI, SONGTI, XIAOBIAOSONG, Document, text_width
+from generators.docx_package import DocxTemplate, Part
+from generators.gongwen.model import (
+    FANGSONG,
+    HEITI,
+    KAITI,
+    SONGTI,
+    XIAOBIAOSONG,
+    Document,
+    ImageBlock,
+    TableBlock,
+    text_width,
+)
 
 TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "templates" / "official" / "gongwen"
 
@@ -536,8 +546,118 @@ def _imprint_blocks(doc: Document, g: Geometry) -> list[dict]:
 
 # --- the document ----------------------------------------------------------------------------------
 
+# --- report blocks: tables and pictures ------------------------------------------------------------
+
+TABLE_SZ = 21  # half-points: 五号 (10.5 pt), the usual size of tables in reports
+TABLE_LINE = 1.3  # line height of table text, in em
+TABLE_MARGIN = 57  # twips (1 mm) of padding left and right in each cell
+CAPTION_SZ = 28  # 四号 captions
+IMAGE_RID = "rIdImage{}"
+IMAGE_PART = "media/image{}.png"
+
+
+def _cell_paragraphs(g: Geometry, cell, empty: bool = False) -> list[dict]:
+    from generators.tables import cell_align, cell_text
+
+    face = HEITI if cell.kind == "header" else FANGSONG
+    line = round(TABLE_SZ * 10 * TABLE_LINE)
+    mark = _run(g, "", face, TABLE_SZ)
+    if empty:
+        return [_para(g, line=line, mark=mark)]
+    jc = cell_align(cell)
+    return [_para(g, [_run(g, text, face, TABLE_SZ)] if text else [], jc=jc, line=line, mark=mark)
+            for text in cell_text(cell).split("\n")]
+
+
+def _table_blocks(g: Geometry, block) -> list[dict]:
+    """A grid.Sheet as a bordered Word table across the type area: column widths in proportion
+    to the sheet's, gridSpan for column spans, vMerge for row spans; the sheet's title rows are
+    left out (the caption names the table)."""
+    from generators.tables import layout, owners
+
+    sheet = block.sheet
+    placed, height = layout(sheet)
+    grid = owners(placed, height, sheet.width)
+    weight = sum(c.width for c in sheet.columns)
+    cols = [math.floor(g.type_w * c.width / weight) for c in sheet.columns]
+    rows = []
+    for r in range(sheet.title_rows, height):
+        cells, c = [], 0
+        while c < sheet.width:
+            owner = grid[r][c]
+            if owner is None or owner.row < sheet.title_rows:
+                cells.append({"width": cols[c], "span": None, "vmerge": None, "valign": "center",
+                              "paragraphs": _cell_paragraphs(g, None, empty=True)})
+                c += 1
+                continue
+            span = owner.last_col - owner.col + 1
+            first = owner.row == r
+            vmerge = None if owner.cell.rowspan == 1 else ("restart" if first else "continue")
+            cells.append({"width": sum(cols[owner.col:owner.last_col + 1]), "span": span if span > 1 else None,
+                          "vmerge": vmerge, "valign": "center",
+                          "paragraphs": _cell_paragraphs(g, owner.cell, empty=not first)})
+            c = owner.last_col + 1
+        header = r < sheet.title_rows + sheet.header_rows
+        rows.append({"height": round(TABLE_SZ * 10 * TABLE_LINE) + 80, "rule": "atLeast", "cells": cells,
+                     "header": header})
+    line = {"sz": 4, "color": g.black}
+    table = {"float": None, "width": sum(cols), "cols": cols, "rows": rows, "margin": TABLE_MARGIN,
+             "borders": {"top": line, "bottom": line, "insideH": line, "left": line, "right": line, "insideV": line}}
+    blocks = []
+    if block.caption:
+        blocks.append(_para(g, [_run(g, block.caption, HEITI, CAPTION_SZ)], jc="center", keep=True,
+                            line=round(CAPTION_SZ * 10 * 1.6)))
+    # A short paragraph after the table keeps two tables apart and gives the text some air.
+    return blocks + [{"table": table}, _spacer(g, g.line / 2)]
+
+
+def _png_size(png: bytes) -> tuple[int, int]:
+    """Pixel width and height from the PNG header (IHDR is always the first chunk)."""
+    if png[:8] != b"\x89PNG\r\n\x1a\n":
+        raise ValueError("ImageBlock.png is not a PNG")
+    return int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
+
+
+def _image_blocks(g: Geometry, block, number: int) -> list[dict]:
+    """An inline picture centred on its own line (auto line height, so nothing clips it), the
+    caption below. `number` ties it to word/media/image<number>.png."""
+    w_px, h_px = _png_size(block.png)
+    cx = round(block.width_mm * EMU_PER_MM)
+    cy = round(cx * h_px / w_px)
+    picture = {"blip": IMAGE_RID.format(number), "id": 1000 + number, "name": f"图{number}",
+               "file": f"image{number}.png", "cx": cx, "cy": cy}
+    ppr = _package().macros(MACROS).ppr({"keep": True, "pbb": False, "tabs": [], "snap": False, "before": 0,
+                                         "line": 240, "rule": "auto", "ind": {}, "jc": "center", "mark": None})
+    blocks = [{"ppr": ppr, "runs": [], "shapes": [picture]}]
+    if block.caption:
+        blocks.append(_para(g, [_run(g, block.caption, HEITI, CAPTION_SZ)], jc="center",
+                            line=round(CAPTION_SZ * 10 * 1.6)))
+    return blocks
+
+
+def images(doc: Document) -> list:
+    """The ImageBlocks of the body in order; the n-th (1-based) becomes word/media/image<n>.png."""
+    return [b for b in doc.paragraphs if isinstance(b, ImageBlock)]
+
+
+def _body_blocks(doc: Document, g: Geometry) -> list[dict]:
+    blocks: list[dict] = []
+    number = 0
+    for p in doc.paragraphs:
+        if isinstance(p, TableBlock):
+            blocks += _table_blocks(g, p)
+        elif isinstance(p, ImageBlock):
+            number += 1
+            blocks += _image_blocks(g, p, number)
+        else:
+            blocks.append(_body_paragraph(g, p))
+    return blocks
+
+
 def _blocks(doc: Document, g: Geometry) -> list[dict]:
-    if doc.format == "letter":
+    if doc.plain:
+        blocks, title_gap = [], 0
+    elif doc.format == "letter":
         blocks, title_gap = _letter_header(doc, g)
     else:
         blocks, title_gap = _file_header(doc, g)
@@ -549,14 +669,15 @@ def _blocks(doc: Document, g: Geometry) -> list[dict]:
         blocks.append(_para(g, [_run(g, doc.addressees)], jc="both", snap=True))
     else:
         blocks += _blank(g)
-    blocks += [_body_paragraph(g, p) for p in doc.paragraphs]
+    blocks += _body_blocks(doc, g)
     if doc.attachment_note:
         blocks += _blank(g)
         blocks += _attachment_note_blocks(doc, g)
     blocks += _signature_blocks(doc, g)
     for page in doc.attachments:
         blocks += _attachment_blocks(g, page)
-    blocks += _imprint_blocks(doc, g)
+    if not doc.plain:
+        blocks += _imprint_blocks(doc, g)
     return blocks
 
 
@@ -643,4 +764,30 @@ def document_context(doc: Document) -> dict:
 def render_docx(doc: Document) -> bytes:
     """The .docx bytes of a 公文 layout model."""
     g, shared, key = geometry(doc)
-    return _package().build({"word/document.xml": document_context(doc)}, shared=shared, key=key)
+    return _package().build({"word/document.xml": document_context(doc)}, shared=shared, key=key,
+                            extra=_image_parts(doc, shared, key))
+
+
+REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
+IMAGE_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/image"
+
+
+def _image_parts(doc: Document, shared: Mapping[str, Any], key: str) -> list[Part]:
+    """word/media/image<n>.png for each picture and the document's relationships with one image
+    relationship per picture added to the template's (built with ElementTree, not by hand)."""
+    pictures = images(doc)
+    if not pictures:
+        return []
+    from xml.etree import ElementTree as ET  # noqa: S405 - parses our own template part
+
+    rels_name = "word/_rels/document.xml.rels"
+    static = {p.name: p.data for p in _package().static_parts(key, shared)}
+    ET.register_namespace("", REL_NS)
+    root = ET.fromstring(static[rels_name])  # noqa: S314 - our own template part
+    parts = []
+    for n, picture in enumerate(pictures, start=1):
+        ET.SubElement(root, f"{{{REL_NS}}}Relationship",
+                      {"Id": IMAGE_RID.format(n), "Type": IMAGE_REL, "Target": IMAGE_PART.format(n)})
+        parts.append(Part(f"word/{IMAGE_PART.format(n)}", picture.png))
+    rels = ET.tostring(root, encoding="UTF-8", xml_declaration=True)
+    return [Part(rels_name, rels), *parts]

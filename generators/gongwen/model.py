@@ -51,6 +51,28 @@ class Paragraph:
 
 
 @dataclass(frozen=True)
+class TableBlock:
+    """A table in the body (reports): a grid.Sheet laid out full type-area width, with an optional
+    caption above it (表1 …). Only the sheet's cells are drawn; its title rows and print settings
+    are for standalone forms and are ignored here."""
+
+    sheet: Any  # generators.grid.Sheet
+    caption: str = ""
+
+
+@dataclass(frozen=True)
+class ImageBlock:
+    """A picture in the body (a chart): PNG bytes centred at `width_mm`, caption below it."""
+
+    png: bytes = field(repr=False)
+    width_mm: float
+    caption: str = ""
+
+
+Block = Paragraph | TableBlock | ImageBlock
+
+
+@dataclass(frozen=True)
 class AttachmentPage:
     """An attachment bound with the document (7.3.7): new page, 附件N in 黑体 on line 1, the
     title centred on line 3, then body paragraphs."""
@@ -95,7 +117,7 @@ class Document:
     title_lines: tuple[str, ...]
     title_note: str  # 题注 under the title, with its brackets, or ""
     addressees: str  # "县委、县政府：" or ""
-    paragraphs: tuple[Paragraph, ...]
+    paragraphs: tuple[Block, ...]  # Paragraph, and in reports also TableBlock / ImageBlock
     attachment_note: tuple[str, ...]  # 附件说明 lines, first starts with "附件："
     sealed: bool
     signature: tuple[SignatureLine, ...]  # names then the date
@@ -104,6 +126,9 @@ class Document:
     # 版记
     imprint: Imprint
     settings: Mapping[str, Any] = field(repr=False, default_factory=dict)
+    # A plain document (a report a unit files as an attachment) has no 版头 and no 版记: the title
+    # starts the first page; the body, signature and page numbers are laid out as usual.
+    plain: bool = False
 
     @property
     def page_number_on_first_page(self) -> bool:
