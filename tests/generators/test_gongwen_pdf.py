@@ -315,6 +315,17 @@ def test_attachment_note_hangs_after_the_label(notice_pdf):
     assert first.x0 - LEFT == pytest.approx(2 * PITCH, abs=0.3)
     assert name2.x0 == pytest.approx(name1.x0, abs=0.3)
     assert number2.x1 == pytest.approx(first.x1, abs=0.5)
+    assert name2.y0 - name1.y0 == pytest.approx(LINE, abs=0.1)  # one line each, no gaps
+
+
+def test_long_attachment_name_continues_under_the_name():
+    long_name = "临川县2025年度县级部门项目支出绩效目标编报范围、审核要点和常见问题汇编"
+    pdf = render_pdf(make(attachments=[{"name": long_name, "title": "", "body": ""}]))
+    ws = words(pdf)
+    first = next(w for w in ws if w.text.startswith("附件："))
+    rest = next(w for w in ws if w.page == first.page and w.y0 > first.y0 and long_name.endswith(w.text))
+    assert rest.y0 - first.y0 == pytest.approx(LINE, abs=0.1)
+    assert rest.x0 == pytest.approx(first.x0 + 3 * PITCH, abs=0.3)  # under the name, after “附件：”
 
 
 def test_attachment_starts_a_new_page_with_label_and_title(notice_pdf):
