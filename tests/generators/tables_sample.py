@@ -39,8 +39,9 @@ def money(value, key=None):
 
 
 def score(value, key=None):
+    # scores are computed, never typed: locked even when they carry a key for import
     v = D(value) if isinstance(value, str) and value[:1].isdigit() else value
-    return Cell(v, "score", key=key, editable=key is not None)
+    return Cell(v, "score", key=key)
 
 
 def pct(value):
