@@ -1,0 +1,154 @@
+"""The 绩效运行监控 kinds: 项目支出 and 部门整体支出绩效目标执行监控表 (per unit in batches), and the
+summary across units with its paragraph for a report.
+
+Each prepare step adds the figures rules.monitoring computes (执行率 per fund line, 绩效目标整体
+完成率, 偏差值, totals per scope) under `computed`, so no rate is ever typed; the layouts in
+generators/monitoring.py only place them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from forms import monitoring as forms
+from generators import monitoring as layouts
+from kinds import Kind, register
+from rules.formatting import percent_text
+from rules.monitoring import deviation, fund_execution, summarise, summary_text, target_completion_rate
+from rules.rounding import percent, quantize
+
+
+def table_renderer(fmt: str, build: Callable[[dict, Mapping[str, Any]], Any]):
+    """render(data, settings) -> bytes of the Workbook `build` makes, through the shared table
+    renderers (generators/tables), imported lazily so a process that never renders PDF never
+    imports weasyprint."""
+
+    def render(data: dict, settings: Mapping[str, Any]) -> bytes:
+        workbook = build(data, settings)
+        if fmt == "xlsx":
+            from generators.tables.xlsx import render_xlsx
+
+            return render_xlsx(workbook)
+        if fmt == "docx":
+            from generators.tables.docx import render_docx
+
+            return render_docx(workbook)
+        from generators.tables.pdf import render_pdf
+
+        return render_pdf(workbook)
+
+    render.__name__ = f"render_{build.__name__}_{fmt}"
+    return render
+
+
+def _tables(build) -> dict:
+    return {fmt: table_renderer(fmt, build) for fmt in ("xlsx", "docx", "pdf")}
+
+
+def prepare_monitoring(data: dict, settings: Mapping[str, Any]) -> dict:
+    """执行率 of every fund line, 绩效目标整体完成率 of the indicators and their 偏差值."""
+    execution = fund_execution(data["funds"], settings)
+    completion = target_completion_rate(data["indicators"], settings)
+    total_rate = execution["annual_total"].execution_rate
+    data["computed"] = {
+        "execution": {name: line.execution_rate for name, line in execution.items()},
+        "execution_rate": total_rate,
+        "target_completion_rate": completion,
+        "target_completion_rate_text": percent_text(percent(completion)),
+        "deviation": deviation(completion, total_rate),
+    }
+    return data
+
+
+def summary_rows(data: Mapping[str, Any]) -> list[dict]:
+    """The rows rules.monitoring.summarise reads, from a validated summary form."""
+    return [forms.summary_rule_row(r) for r in data["rows"]]
+
+
+def _display(group) -> dict:
+    """A group of the summary for the table: money rounded once to 2 places, rates left as ratios
+    (the table renderers round a percent cell once), 偏差值 and the mean score as rounded by
+    rules.monitoring."""
+    return {
+        "key": group.key,
+        "label": group.label,
+        "units": group.units,
+        "projects": group.projects,
+        "budget": quantize(group.budget, 2),
+        "executed": quantize(group.executed, 2),
+        "execution_rate": group.execution_rate,
+        "target_completion_rate": group.target_completion_rate,
+        "deviation": group.deviation,
+        "average_score": None if group.average_score is None else quantize(group.average_score),
+    }
+
+
+def prepare_summary(data: dict, settings: Mapping[str, Any]) -> dict:
+    rows = summary_rows(data)
+    by_scope = summarise(rows, "scope", settings)
+    by_unit = summarise(rows, "unit", settings)
+    data["computed"] = {
+        "by_scope": [_display(g) for g in by_scope.groups],
+        "total": _display(by_scope.overall),
+        "by_unit": [_display(g) for g in by_unit.groups],
+        "text": summary_text(by_scope, data["year"], data["period"], settings),
+        "notes": list(data.get("notes") or []),
+    }
+    return data
+
+
+def summary_paragraph(data: Mapping[str, Any]) -> str:
+    """The paragraph of a prepared summary, ready to paste into a report."""
+    return data["computed"]["text"]
+
+
+def _project(data, settings):
+    return layouts.project_workbook(data, settings)
+
+
+def _department(data, settings):
+    return layouts.department_workbook(data, settings)
+
+
+def _summary(data, settings):
+    return layouts.summary_workbook(data, settings)
+
+
+register(Kind(
+    id="monitoring",
+    name="项目支出绩效目标执行监控表",
+    group="运行监控",
+    schema=forms.MonitoringSchema,
+    renderers=_tables(_project),
+    description="财预〔2019〕136号；监控期间（1-6月、1-9月等）为参数，执行率、绩效目标整体完成率和偏差值自动计算；"
+                "完成目标可能性不是“确定能”的指标须选择偏差原因并填写纠偏措施。可按单位批量生成。",
+    prepare=prepare_monitoring,
+    filename=lambda d: f"{d['project_name']}{d['year']}年{d['period']}项目支出绩效目标执行监控表",
+    batch=True,
+))
+
+register(Kind(
+    id="department_monitoring",
+    name="部门整体支出绩效目标执行监控表",
+    group="运行监控",
+    schema=forms.DepartmentMonitoringSchema,
+    renderers=_tables(_department),
+    description="部门（单位）整体的年度主要任务、年度资金执行和绩效指标完成情况；监控期间为参数。可按单位批量生成。",
+    prepare=prepare_monitoring,
+    filename=lambda d: f"{d['unit']['name']}{d['year']}年{d['period']}部门整体支出绩效目标执行监控表",
+    batch=True,
+))
+
+register(Kind(
+    id="monitoring_summary",
+    name="绩效运行监控情况汇总表",
+    group="运行监控",
+    schema=forms.MonitoringSummarySchema,
+    renderers=_tables(_summary),
+    description="按监控范围（部门预算项目、专项资金等）汇总单位数、项目数、预算资金总额、执行总额、执行率、完成率、"
+                "偏差值和自评平均得分，并生成可直接用于报告的文字说明。",
+    prepare=prepare_summary,
+    filename=layouts.summary_title,
+    extra={"text": summary_paragraph},
+))
