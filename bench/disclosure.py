@@ -1,0 +1,203 @@
+"""A disclosure batch of N units (default 1,000): pages per second, ms per page, peak memory.
+
+    .venv/bin/python -m bench.disclosure [--units 1000] [--processes 2] [--no-verify] [--keep DIR]
+
+Units are made from samples/disclosure: each with its 部门整体支出绩效自评报告 and 1 to 3 项目支出
+绩效自评表s, every 50th unit excluded (涉密). The batch goes through generators.disclosure.
+write_archive into a zip on disk, rendering in `processes` worker processes (default: one per
+core). Reported:
+
+* wall time, pages, pages per second, and ms per page — overall and *warm* (after the first
+  result of every worker, so process start and font loading are left out); the issue-8 target is
+  ≤ 35 ms per page warm with every core busy;
+* CPU ms per page (all processes), which says how far more cores would go;
+* peak RSS of this process and of the largest worker.
+
+With verification on (default), every PDF of the zip is then checked: fonts embedded (pdffonts)
+and the unit's Chinese name extractable (pdftotext), and the count of PDFs equals the count of
+published units.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from pathlib import Path
+
+import kinds
+from generators import disclosure as layout
+from kinds import pipeline
+from rules.settings import defaults
+
+SURNAMES = "青溪县"
+BUREAUS = ("教育局", "公安局", "民政局", "司法局", "财政局", "人力资源和社会保障局", "自然资源局", "住房和城乡建设局",
+           "交通运输局", "水利局", "农业农村局", "商务局", "文化和旅游局", "卫生健康委员会", "应急管理局", "审计局",
+           "市场监督管理局", "统计局", "医疗保障局", "林业局")
+
+
+def make_units(count: int) -> list[dict]:
+    """Validated `disclosure` data for `count` units (validation is not part of the timing)."""
+    settings = defaults()
+    base = json.loads(kinds.get("disclosure").samples()[0].read_text(encoding="utf-8"))
+    table = base["project_evaluations"][0]
+    units = []
+    for i in range(count):
+        name = f"{SURNAMES}{BUREAUS[i % len(BUREAUS)]}第{i // len(BUREAUS) + 1}分局"
+        if i % 50 == 49:
+            payload = {"year": base["year"], "unit": name, "unit_code": f"9{i:06d}", "excluded": True,
+                       "exclusion_reason": "涉密"}
+        else:
+            payload = copy.deepcopy(base)
+            payload.update(unit=name, unit_code=f"3{i:06d}")
+            payload["project_evaluations"] = [
+                {**copy.deepcopy(table), "project_name": f"{table['project_name']}（{k + 1}标段）"} for k in range(i % 3 + 1)]
+        units.append(pipeline.validate("disclosure", payload, settings))
+    return units
+
+
+class Descendants:
+    """Peak RSS and CPU time of this process's descendants (the forkserver and its pool workers are
+    not our direct children, so getrusage(RUSAGE_CHILDREN) cannot see them): /proc is sampled
+    from a thread every 0.2 s. Linux only, like the rest of the deployment."""
+
+    def __init__(self):
+        import threading
+
+        self.peak_kb = 0
+        self.cpu: dict[int, float] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+
+    def _loop(self):
+        tick = os.sysconf("SC_CLK_TCK")
+        while not self._stop.wait(0.2):
+            parents: dict[int, int] = {}
+            for entry in os.listdir("/proc"):
+                if entry.isdigit():
+                    try:
+                        fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+                    except OSError:
+                        continue
+                    parents[int(entry)] = int(fields[1])
+            mine, frontier = set(), {os.getpid()}
+            while frontier:
+                frontier = {pid for pid, ppid in parents.items() if ppid in frontier and pid not in mine}
+                mine |= frontier
+            for pid in mine:
+                try:
+                    status = Path(f"/proc/{pid}/status").read_text()
+                    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                except OSError:
+                    continue
+                for line in status.splitlines():
+                    if line.startswith("VmHWM:"):
+                        self.peak_kb = max(self.peak_kb, int(line.split()[1]))
+                self.cpu[pid] = (int(fields[11]) + int(fields[12])) / tick
+
+    @property
+    def cpu_seconds(self) -> float:
+        return sum(self.cpu.values())
+
+
+def run(count: int, processes: int, keep: Path | None, verify: bool) -> dict:
+    units = make_units(count)
+    settings = defaults()
+    out_dir = keep or Path(tempfile.mkdtemp(prefix="jxdoc-disclosure-"))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / "disclosure.zip"
+    stamps: list[tuple[float, int]] = []
+    original = layout._results
+
+    def timed(units_iter, settings_, processes_):
+        for row, pdf in original(units_iter, settings_, processes_):
+            stamps.append((time.perf_counter(), row.pages))
+            yield row, pdf
+
+    layout._results = timed
+    cpu0 = os.times()
+    start = time.perf_counter()
+    try:
+        with Descendants() as workers, path.open("wb") as fh:
+            rows = layout.write_archive(iter(units), fh, settings, units[0]["year"], processes=processes)
+    finally:
+        layout._results = original
+    wall = time.perf_counter() - start
+    cpu1 = os.times()
+    pages = sum(r.pages for r in rows)
+    published = [r for r in rows if r.published]
+    # Warm: from the arrival of the first result of each worker (≈ the processes-th result) on.
+    k = min(max(processes, 1), len(stamps) - 1)
+    warm_time = stamps[-1][0] - stamps[k - 1][0]
+    warm_pages = sum(p for _, p in stamps[k:])
+    cpu = (cpu1.user - cpu0.user) + (cpu1.system - cpu0.system) + workers.cpu_seconds
+    result = {
+        "units": count,
+        "published": len(published),
+        "excluded": len(rows) - len(published),
+        "processes": processes,
+        "pages": pages,
+        "wall_s": round(wall, 2),
+        "pages_per_s": round(pages / wall, 2),
+        "ms_per_page": round(wall * 1000 / pages, 1),
+        "warm_ms_per_page": round(warm_time * 1000 / warm_pages, 1) if warm_pages else None,
+        "cpu_ms_per_page": round(cpu * 1000 / pages, 1),
+        "zip_mb": round(path.stat().st_size / 2**20, 1),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "peak_worker_rss_mb": round(workers.peak_kb / 1024, 1),
+        "target_warm_ms_per_page": 35,
+    }
+    if verify:
+        result.update(verify_zip(path, rows))
+    result["zip"] = str(path)
+    return result
+
+
+def verify_zip(path: Path, rows) -> dict:
+    """Every PDF: fonts embedded and the unit's name extractable."""
+    problems = []
+    with zipfile.ZipFile(path) as archive, tempfile.TemporaryDirectory() as tmp:
+        pdfs = [n for n in archive.namelist() if n.endswith(".pdf")]
+        names = {r.filename: r.unit for r in rows if r.published}
+        for member in pdfs:
+            target = Path(tmp) / "unit.pdf"
+            target.write_bytes(archive.read(member))
+            fonts = subprocess.run(["pdffonts", str(target)], capture_output=True, text=True, check=True).stdout
+            lines = [line.split() for line in fonts.splitlines()[2:] if line.strip()]
+            if not lines or any(line[-5] != "yes" for line in lines):
+                problems.append(f"{member}: font not embedded")
+            text = subprocess.run(["pdftotext", "-enc", "UTF-8", "-l", "1", str(target), "-"], capture_output=True,
+                                  check=True).stdout.decode("utf-8")
+            if names.get(member, "?") not in "".join(text.split()):
+                problems.append(f"{member}: unit name not extractable")
+    return {"pdfs": len(pdfs), "pdfs_expected": sum(r.published for r in rows), "verify_problems": problems[:20],
+            "verified_ok": not problems and len(pdfs) == sum(r.published for r in rows)}
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--units", type=int, default=1000)
+    parser.add_argument("--processes", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--keep", type=Path, default=None, help="directory to keep the zip in")
+    parser.add_argument("--no-verify", dest="verify", action="store_false")
+    args = parser.parse_args(argv)
+    print(json.dumps(run(args.units, args.processes, args.keep, args.verify), ensure_ascii=False, indent=2))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
