@@ -29,7 +29,11 @@ ALL_KINDS = (*DECLARATION_KINDS, *MONITORING_KINDS, *SELF_EVALUATION_KINDS, *REV
 def _unit_of(sub: Submission, data: Mapping[str, Any]) -> dict[str, str]:
     if sub.unit is not None:
         return {"code": sub.unit.code, "name": sub.unit.name}
-    name = data.get("unit") or data.get("implementing_unit") or data.get("department") or "未注明单位"
+    unit = data.get("unit")
+    if isinstance(unit, Mapping) and (unit.get("code") or unit.get("name")):  # monitoring forms: {code, name}
+        name = str(unit.get("name") or unit.get("code"))
+        return {"code": str(unit.get("code") or name), "name": name}
+    name = unit or data.get("implementing_unit") or data.get("department") or "未注明单位"
     return {"code": str(data.get("unit_code") or name), "name": str(name)}
 
 
@@ -40,6 +44,24 @@ def _score(sub: Submission, data: dict, settings) -> Any:
     from kinds import pipeline
 
     return pipeline.validate(sub.kind, data, settings)["scoring"]["total"]
+
+
+def _review_score(sub: Submission, data: dict, settings) -> Any:
+    """A review's total: stored data keeps the criteria scores, the kind's prepare adds the total."""
+    if data.get("total_score") is not None or data.get("score") is not None:
+        return data.get("total_score", data.get("score"))
+    from kinds import pipeline
+
+    return pipeline.validate(sub.kind, data, settings)["total_score"]
+
+
+def _period_end(data: Mapping[str, Any]) -> int:
+    from rules.periods import PeriodError, parse_period
+
+    try:
+        return parse_period(data.get("period") or "1-12月").end_month
+    except PeriodError:
+        return 0
 
 
 def group_records(subs: Iterable[Submission], year: int, settings=None) -> list[dict]:
@@ -55,14 +77,21 @@ def group_records(subs: Iterable[Submission], year: int, settings=None) -> list[
         if sub.kind in DECLARATION_KINDS:
             entry["declarations"].append({**data, "scope": DECLARATION_KINDS[sub.kind]})
         elif sub.kind in MONITORING_KINDS:
-            entry["monitoring"].append(data)
+            # A project is monitored several times a year (1-6月, 1-9月): the latest period counts.
+            key = data.get("project_code") or data.get("project_name")
+            same = [i for i, m in enumerate(entry["monitoring"])
+                    if (m.get("project_code") or m.get("project_name")) == key]
+            if not same:
+                entry["monitoring"].append(data)
+            elif _period_end(data) > _period_end(entry["monitoring"][same[0]]):
+                entry["monitoring"][same[0]] = data
         elif sub.kind in SELF_EVALUATION_KINDS:
             entry["self_evaluations"].append({"scope": SELF_EVALUATION_KINDS[sub.kind],
                                               "project_name": data.get("project_name"),
                                               "score": _score(sub, data, settings)})
         elif sub.kind in REVIEW_KINDS:
             entry["reviews"].append({"project_name": data.get("project_name"),
-                                     "score": data.get("score", data.get("total_score"))})
+                                     "score": _review_score(sub, data, settings)})
     return list(units.values())
 
 

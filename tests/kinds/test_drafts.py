@@ -10,6 +10,7 @@ import copy
 import io
 import json
 import re
+from decimal import Decimal as D
 
 import pytest
 from docx import Document
@@ -193,3 +194,27 @@ def test_cli_writes_both_documents(runner, tmp_path):
     assert "妥否，请批示。" in docx_text(request.read_bytes())
     saved = json.loads(payloads.read_text(encoding="utf-8"))
     assert pipeline.validate("request", saved["request"])["attachments"][0]["name"] == TITLE
+
+
+def test_loader_keeps_the_latest_monitoring_period_and_scores_reviews():
+    from service.models import Submission
+    from service.records import group_records
+
+    def sub(kind, data, status="submitted"):
+        s = Submission(kind=kind, status=status)
+        s.data = data
+        return s
+
+    monitoring = load_sample("monitoring")  # 1-6月: 702.35 of 1,260.00 万元 executed
+    review = {**load_sample("target_review"), "year": monitoring["year"]}  # its criteria add up to 85.00
+    later = {**copy.deepcopy(monitoring), "period": "1-9月", "budget": "1260.00", "executed": "1000.00",
+             "completion_rate": "0.9"}
+    units = group_records([sub("monitoring", later), sub("monitoring", monitoring), sub("target_review", review)],
+                          monitoring["year"], defaults())
+    assert [m for u in units for m in u["monitoring"]] == [later]
+    assert [r["score"] for u in units for r in u["reviews"]] == [D("85.00")]
+    assert units[0]["unit"] == {"code": "118001", "name": "青溪县水务局"}  # as the monitoring form gives it
+    from rules.statistics import compute
+
+    row = compute(units).as_dict()["monitoring"][-1]
+    assert (row["projects"], row["execution_rate"], row["deviation"]) == (1, D("79.37"), D("10.63"))
