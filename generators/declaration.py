@@ -274,14 +274,18 @@ def import_sheet(kind_id: str, settings: Mapping[str, Any], counts: Mapping[str,
     return SHEETS[kind_id](None, settings, blank=True, counts=counts)
 
 
-def block_counts(kind_id: str, merged: list[tuple[str, int]]) -> dict[str, int]:
-    """Rows per block from (caption, merged height) pairs of column A; missing captions → {}."""
+def block_counts(kind_id: str, column_a: list[Any]) -> dict[str, int]:
+    """Rows per repeated block from the values of column A. A block's caption is merged down
+    over its rows, so the rows below it read empty until the next caption; a clerk who inserts
+    rows inside a block extends that merge, and the count follows. Missing captions are left out."""
+    texts = [re.sub(r"\s+", "", str(v)) if v is not None else "" for v in column_a]
     found: dict[str, int] = {}
     for block, (caption, extra) in BLOCKS[kind_id].items():
-        for text, height in merged:
-            if re.sub(r"\s+", "", str(text or "")) == caption:
-                found[block] = max(height - extra, 0)
-                break
+        if caption not in texts:
+            continue
+        start = texts.index(caption)
+        end = next((i for i in range(start + 1, len(texts)) if texts[i]), len(texts))
+        found[block] = max(end - start - extra, 0)
     return found
 
 
@@ -290,9 +294,16 @@ _TEXT_FIELDS_NUMERIC_OK = ("target_value",)
 
 
 def payload_from_values(kind_id: str, values: Mapping[str, Any]) -> dict:
-    """The nested payload of a form from {cell key: value}: blanks left out (the schema supplies
-    defaults), empty rows dropped, merged or omitted group captions filled down, numbers in text
-    cells turned into the text a clerk sees."""
+    """The nested payload of a form from {cell key: value} (see `rows_from_values`)."""
+    return rows_from_values(kind_id, values)[0]
+
+
+def rows_from_values(kind_id: str, values: Mapping[str, Any]) -> tuple[dict, dict[str, list[int]]]:
+    """(payload, row map) from {cell key: value}: blanks left out (the schema supplies defaults),
+    empty rows dropped, merged or omitted group captions filled down, numbers in text cells turned
+    into the text a clerk sees. The row map gives, per repeated block ("indicators.annual",
+    "tasks" …), the sheet row number of each payload item, so an error on item 2 can point at
+    the row the clerk filled even when blank rows came before it."""
     payload: dict[str, Any] = {}
     for key, value in values.items():
         if value is None or (isinstance(value, str) and not value.strip()):
@@ -303,7 +314,8 @@ def payload_from_values(kind_id: str, values: Mapping[str, Any]) -> dict:
         elif isinstance(value, float | int | Decimal) and not isinstance(value, bool) and not _money_key(key):
             value = _number_text(value)
         _set(payload, key.split("."), value)
-    _listify(payload)
+    rows: dict[str, list[int]] = {}
+    _listify(payload, "", rows)
     if kind_id == "target_declaration":
         blocks = payload.get("indicators") or {}
         for block in ("midterm", "annual"):
@@ -312,7 +324,7 @@ def payload_from_values(kind_id: str, values: Mapping[str, Any]) -> dict:
     else:
         if "indicators" in payload:
             payload["indicators"] = _fill_down(payload["indicators"])
-    return payload
+    return payload, rows
 
 
 def _money_key(key: str) -> bool:
@@ -333,14 +345,17 @@ def _set(tree: dict, parts: list[str], value: Any) -> None:
     node[parts[-1]] = value
 
 
-def _listify(node: dict) -> None:
+def _listify(node: dict, prefix: str, rows: dict[str, list[int]]) -> None:
     """Dicts keyed by row numbers become lists in row order (the row numbers are sparse after
-    blank rows were left out)."""
+    blank rows were left out); `rows` records the numbers of each list."""
     for key, value in list(node.items()):
+        path = f"{prefix}{key}"
         if isinstance(value, dict):
-            _listify(value)
+            _listify(value, path + ".", rows)
             if value and all(k.isdigit() for k in value):
-                node[key] = [value[k] for k in sorted(value, key=int)]
+                order = sorted(value, key=int)
+                node[key] = [value[k] for k in order]
+                rows[path] = [int(k) for k in order]
 
 
 def _fill_down(rows: list[dict]) -> list[dict]:
@@ -385,3 +400,68 @@ def cell_labels(sheet: Sheet) -> dict[str, tuple[int, int, str]]:
 
 
 _ROW_KEY = re.compile(r"\.\d+\.")
+
+
+# ------------------------------------------------------------------------------ reading a workbook
+
+SHEET_NAMES = {"target_declaration": PROJECT_SHEET, "department_target_declaration": DEPARTMENT_SHEET}
+
+
+def read_declaration(kind_id: str, content: bytes, settings: Mapping[str, Any]):
+    """(payload, locate) from an uploaded workbook of this form, blank-filled or generated.
+
+    `locate(errors)` turns the schema's {path: [messages]} into the same paths with messages that
+    name the sheet, row, column and caption ("工作表“…”第31行F列（指标值）：…"), so a clerk
+    finds the cell to fix. Raises generators.tables.XlsxImportError (messages already located)
+    when the file cannot be read or its captions are not where the form puts them.
+    """
+    from generators.tables.reader import Messages, XlsxImportError, read_grid, read_workbook
+
+    name = SHEET_NAMES[kind_id]
+    sheets = read_workbook(content)
+    if name not in sheets:
+        raise XlsxImportError(Messages.missing_sheet.format(sheet=name))
+    column_a = [row[0] if row else None for row in sheets[name]]
+    sheet = import_sheet(kind_id, settings, block_counts(kind_id, column_a))
+    payload, rows = rows_from_values(kind_id, read_grid(content, sheet))
+    labels = cell_labels(sheet)
+    captions = {caption: r for r, _c, cell in sheet.placed() if cell.kind == "label" and cell.rowspan > 1
+                for caption in [str(cell.value)]}
+
+    def where(path: str) -> str:
+        key = _sheet_key(path, rows)
+        if key in labels:
+            r, c, caption = labels[key]
+            return f"工作表“{name}”第{r + 1}行{_letter(c)}列（{caption}）"
+        block = _BLOCK_OF.get(path)
+        if block in captions:
+            return f"工作表“{name}”第{captions[block] + 1}行起（{block}）"
+        inside = sorted(v[0] for k, v in labels.items() if k.startswith(key + "."))
+        if inside:
+            return f"工作表“{name}”第{inside[0] + 1}行"
+        return f"工作表“{name}”"
+
+    def locate(errors: Mapping[str, list[str]]) -> dict[str, list[str]]:
+        return {path: [f"{where(path)}：{m}" for m in messages] for path, messages in errors.items()}
+
+    return payload, locate
+
+
+_BLOCK_OF = {"indicators.midterm": BLOCK_CAPTIONS["midterm"], "indicators.annual": BLOCK_CAPTIONS["annual"],
+             "indicators": DEPARTMENT_INDICATOR_CAPTION, "tasks": TASK_CAPTION}
+
+
+def _sheet_key(path: str, rows: Mapping[str, list[int]]) -> str:
+    """The cell key of a payload path: item numbers replaced by the sheet row numbers."""
+    for prefix, numbers in rows.items():
+        if path.startswith(prefix + "."):
+            index, _, rest = path[len(prefix) + 1:].partition(".")
+            if index.isdigit() and int(index) < len(numbers):
+                return f"{prefix}.{numbers[int(index)]}" + (f".{rest}" if rest else "")
+    return path
+
+
+def _letter(col: int) -> str:
+    from openpyxl.utils import get_column_letter
+
+    return get_column_letter(col + 1)
