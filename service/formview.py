@@ -32,6 +32,7 @@ class Widget:
     help: str = ""
     group: str = ""
     placeholder: str = ""
+    autocomplete: str = ""  # schema metadata "autocomplete" (e.g. "indicator": the 指标库 search)
 
     @property
     def id(self) -> str:
@@ -65,7 +66,8 @@ def widgets(schema: Schema, values: dict | None, errors: dict[str, list[str]], p
         label = f.metadata.get("label", key)
         value = values.get(key)
         common = dict(name=name, label=label, errors=_errors_under(errors, name), required=f.required,
-                      help=f.metadata.get("help", ""), group=f.metadata.get("group", ""))
+                      help=f.metadata.get("help", ""), group=f.metadata.get("group", ""),
+                      autocomplete=f.metadata.get("autocomplete", ""))
         if isinstance(f, fields.Nested):
             out.append(Widget(type="object", children=widgets(_schema_of(f), value, errors, name + "."), **common))
         elif isinstance(f, fields.List) and isinstance(f.inner, fields.Nested):

@@ -1,5 +1,237 @@
-"""Routes for library (filled in by its issue)."""
+"""The indicator library API (指标库), the blank declaration forms and their import, and the link
+between a target review and the declaration it reviews.
 
-from flask import Blueprint
+    GET  /api/v1/library/indicators?q=&category=&level1=&sector=&tree=&limit=   search
+    GET  /api/v1/library/categories                                  categories, sectors, trees
+    GET  /api/v1/forms/<kind>/blank.xlsx?tree=                       blank form to fill offline
+    POST /api/v1/forms/<kind>/import                                 filled xlsx → validated data
+    GET  /api/v1/submissions/<id>/reviews                            reviews of a declaration
+    GET  /forms/<kind>/blank.xlsx, POST /forms/<kind>/import         the same for the web form
+
+Only this module knows HTTP; the search is rules.library, the layouts and the reading back are
+generators.declaration.
+"""
+
+from __future__ import annotations
+
+import json
+
+from flask import Blueprint, jsonify, redirect, request, url_for
+from sqlalchemy import select
+
+import kinds
+from forms.base import FieldErrors
+from forms.review import OUTCOMES
+from generators import declaration as layout
+from kinds import pipeline
+from kinds.pipeline import Output
+from rules.indicators import TREE_LABELS, TREES, convert_tree, tree_id
+from rules.library import default_library
+from service import csrf
+from service.db import get_db
+from service.downloads import file_response
+from service.errors import ApiError
+from service.models import Submission, utcnow
+from service.settings_store import current_settings
 
 bp = Blueprint("library", __name__)
+
+MAX_LIMIT = 100
+MAX_QUERY = 100
+MAX_UPLOAD = 5 * 1024 * 1024  # a filled form is tens of kilobytes
+
+
+# ------------------------------------------------------------------------------ search
+
+
+def _limit() -> int:
+    raw = request.args.get("limit", "20").strip()
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
+        raise ApiError(422, errors={"limit": [f"limit 应为1至{MAX_LIMIT}之间的整数。"]})
+    return int(raw)
+
+
+def _tree_arg() -> str | None:
+    raw = request.args.get("tree", "").strip()
+    if not raw:
+        return None
+    try:
+        return tree_id(raw)
+    except ValueError as exc:
+        raise ApiError(422, errors={"tree": [f"{exc}。"]}) from None
+
+
+def entry_json(entry, tree: str | None = None) -> dict:
+    """A library entry as the form needs it; with `tree`, its captions placed in that tree."""
+    indicator = entry.indicator()
+    if tree is not None:
+        try:
+            indicator = convert_tree(indicator, tree)
+        except ValueError:
+            pass
+    return {"name": entry.name, "level1": indicator.level1, "level2": indicator.level2,
+            "operator": entry.operator, "target_value": entry.target_value,
+            "measure_unit": entry.measure_unit, "value_text": entry.value_text,
+            "explanation": entry.explanation, "category": entry.category, "sector": entry.sector}
+
+
+@bp.get("/api/v1/library/indicators")
+def search_indicators():
+    query = request.args.get("q", "")
+    if len(query) > MAX_QUERY:
+        raise ApiError(422, errors={"q": [f"检索词不能超过{MAX_QUERY}个字。"]})
+    limit, tree = _limit(), _tree_arg()
+    sector = request.args.get("sector")
+    library = default_library(current_settings())
+    found = library.search(query, category=request.args.get("category") or None,
+                           level1=request.args.get("level1") or None, limit=limit,
+                           sector=sector if sector else None)
+    return jsonify({"query": query, "count": len(found), "results": [entry_json(e, tree) for e in found]})
+
+
+@bp.get("/api/v1/library/categories")
+def library_categories():
+    library = default_library(current_settings())
+    return jsonify({"categories": library.categories(), "sectors": library.sectors(),
+                    "trees": {key: {"label": TREE_LABELS[key], "levels": {k: list(v) for k, v in tree.items()}}
+                              for key, tree in TREES.items()}})
+
+
+# ------------------------------------------------------------------------------ blank forms and import
+
+
+def _form_kind(kind_id: str) -> kinds.Kind:
+    kind = kinds.get(kind_id)
+    if not kind.extra.get("blank_form"):
+        raise ApiError(404, f"“{kind.name}”没有空白表。")
+    return kind
+
+
+def _blank_output(kind: kinds.Kind) -> Output:
+    from generators.tables import render_xlsx
+
+    tree = _tree_arg()
+    content = render_xlsx(layout.blank_workbook(kind.id, current_settings(), tree))
+    return Output(content, f"{kind.name}（空白表）.xlsx", kinds.MIME_TYPES["xlsx"])
+
+
+def _uploaded() -> bytes:
+    upload = request.files.get("file")
+    content = upload.read(MAX_UPLOAD + 1) if upload is not None else request.get_data(cache=False)
+    if not content:
+        raise ApiError(422, "请上传填好的xlsx文件。", {"file": ["请上传填好的xlsx文件。"]})
+    if len(content) > MAX_UPLOAD:
+        raise ApiError(413)
+    return content
+
+
+def _import(kind: kinds.Kind, content: bytes) -> dict:
+    """The payload read from a workbook; FieldErrors whose messages name sheet, row and column."""
+    settings = current_settings()
+    payload, located = layout.read_declaration(kind.id, content, settings)
+    try:
+        data = pipeline.validate(kind, payload, settings)
+    except FieldErrors as exc:
+        raise FieldErrors(located(exc.errors)) from None
+    return json.loads(_dump(kind, data, settings))
+
+
+def _dump(kind: kinds.Kind, data: dict, settings) -> str:
+    from service.models import dumps
+
+    return dumps(kind.schema_instance(settings=settings).dump(data))
+
+
+@bp.get("/api/v1/forms/<kind_id>/blank.xlsx")
+def blank_form_api(kind_id: str):
+    return file_response(_blank_output(_form_kind(kind_id)))
+
+
+@bp.post("/api/v1/forms/<kind_id>/import")
+@csrf.exempt  # JSON API: a file body, no cookie-authenticated form (as the api blueprint)
+def import_form_api(kind_id: str):
+    kind = _form_kind(kind_id)
+    return jsonify({"kind": kind.id, "data": _import(kind, _uploaded())})
+
+
+@bp.get("/forms/<kind_id>/blank.xlsx")
+def blank_form_web(kind_id: str):
+    return file_response(_blank_output(_form_kind(kind_id)))
+
+
+@bp.post("/forms/<kind_id>/import")
+def import_form_web(kind_id: str):
+    """Read the upload into a draft the clerk reviews and submits in the web form. Unreadable
+    files are refused; values the schema rejects are kept in the draft and shown on submit."""
+    from service.api import store_submission
+
+    kind = _form_kind(kind_id)
+    payload, _located = layout.read_declaration(kind.id, _uploaded(), current_settings())
+    sub = store_submission(kind, payload, "save")
+    return redirect(url_for("web.form", kind_id=kind.id, draft=sub.public_id, saved="save"))
+
+
+# ------------------------------------------------------------------------------ reviews
+
+
+def _accounts():
+    """service.auth when accounts are installed: a review then follows the workflow's rules
+    (the reviewer's scope and role, an audit event per transition). None in a tree without them."""
+    try:
+        from service import auth
+    except ImportError:
+        return None
+    return auth
+
+
+def link_review(session, kind: kinds.Kind, sub: Submission, status: str) -> None:
+    """Point a submitted review at its declaration and move the declaration's status.
+
+    Called by store_submission inside the transaction that stores the review, so either both
+    change or neither does. The declaration must be waiting for review (submitted) — unless this
+    very review already moved it and is being corrected — and, with accounts, be one the
+    signed-in reviewer may review. The outcome → status map is the target_review.outcomes
+    setting (修改后通过 returns the form by default: the clerk changes it and submits again).
+    """
+    reviewed_kinds = kind.extra.get("reviews")
+    data = sub.data
+    if not reviewed_kinds or status != "submitted" or not data.get("declaration_id"):
+        return
+    auth = _accounts()
+    user = auth.current_user() if auth is not None else None
+    stmt = select(Submission).where(Submission.public_id == data["declaration_id"], Submission.kind.in_(reviewed_kinds))
+    if user is not None:
+        stmt = auth.scope_submissions(stmt, user)
+    parent = session.scalar(stmt)
+    if parent is None:
+        raise FieldErrors({"declaration_id": [f"找不到编号为“{data['declaration_id']}”的绩效目标申报表：请核对申报表编号。"]})
+    if parent.kind != data.get("declaration_kind"):
+        name = kinds.get(parent.kind).name
+        raise FieldErrors({"declaration_kind": [f"该编号对应的是{name}，请将被审核的申报表改为“{name}”。"]})
+    if user is not None and not auth.can_review(user, parent):
+        raise FieldErrors({"declaration_id": ["只有该申报表所属主管部门或财政局的审核人员可以审核，且不能审核自己填写的申报表。"]})
+    if parent.status != "submitted" and sub.parent_id != parent.id:
+        raise FieldErrors({"declaration_id": [f"该申报表当前状态为“{parent.status_label}”，只能审核已提交的申报表。"]})
+    before = parent.status
+    after = current_settings()["target_review"]["outcomes"][data["outcome"]]
+    sub.parent_id = parent.id
+    parent.status, parent.updated_at = after, utcnow()
+    if auth is not None:
+        label = OUTCOMES[data["outcome"]]
+        comment = f"绩效目标审核结论：{label}。{data.get('changes') or data.get('opinion', '')}"
+        auth.audit(session, "approve" if after == "approved" else "return", user=user, submission=parent,
+                   from_status=before, to_status=after, comment=comment[:2000])
+
+
+@bp.get("/api/v1/submissions/<public_id>/reviews")
+def declaration_reviews(public_id: str):
+    """The reviews of a declaration, newest first, so the clerk sees the opinions to act on."""
+    with get_db().read() as session:
+        parent = session.scalar(select(Submission).where(Submission.public_id == public_id))
+        if parent is None:
+            raise ApiError(404)
+        rows = session.scalars(select(Submission).where(Submission.parent_id == parent.id)
+                               .order_by(Submission.updated_at.desc())).all()
+        return jsonify({"id": parent.public_id, "status": parent.status, "status_label": parent.status_label,
+                        "reviews": [{"id": r.public_id, "kind": r.kind, "status": r.status,
+                                     "updated_at": r.updated_at.isoformat(), "data": r.data} for r in rows]})
