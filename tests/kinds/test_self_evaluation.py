@@ -223,3 +223,20 @@ def test_renders_every_format(kind, fmt):
         import subprocess
         text = subprocess.run(["pdftotext", "-", "-"], input=out.content, capture_output=True, check=True).stdout.decode()
         assert "绩效自评表" in text and "总分" in text and "自评等级：优" in text
+
+
+def test_over_achievement_needs_a_reason():
+    payload = sample()
+    payload["indicators"][0]["actual_value"] = "60"    # 133 % of the 45 km target
+    with pytest.raises(FieldErrors) as exc:
+        pipeline.validate("self_evaluation", payload)
+    assert exc.value.errors == {"indicators.0.deviation_reason": [
+        "实际完成值为年度指标值的133.33%，达到130%以上，须说明超额完成的原因"]}
+
+
+def test_a_reason_stands_in_for_a_missing_actual_value():
+    payload = sample()
+    payload["indicators"][5].update(actual_value=None, deviation_reason="统计部门数据尚未发布。",
+                                    improvement="数据发布后补报。")
+    scoring = pipeline.validate("self_evaluation", payload)["scoring"]
+    assert str(scoring["indicators"][5]["score"]) == "0.00" and str(scoring["total"]) == "85.62"
