@@ -125,10 +125,21 @@ def _uploaded() -> bytes:
     return content
 
 
+def _read(kind: kinds.Kind, content: bytes):
+    """(payload, locate) of an upload; an unreadable file or a moved caption is a 400 whose
+    errors list every problem with its sheet, row and column."""
+    from generators.tables.reader import XlsxImportError
+
+    try:
+        return layout.read_declaration(kind.id, content, current_settings())
+    except XlsxImportError as exc:
+        raise ApiError(400, exc.message, {"file": exc.messages}) from None
+
+
 def _import(kind: kinds.Kind, content: bytes) -> dict:
-    """The payload read from a workbook; FieldErrors whose messages name sheet, row and column."""
+    """The validated data of a workbook; FieldErrors whose messages name sheet, row and column."""
     settings = current_settings()
-    payload, located = layout.read_declaration(kind.id, content, settings)
+    payload, located = _read(kind, content)
     try:
         data = pipeline.validate(kind, payload, settings)
     except FieldErrors as exc:
@@ -166,7 +177,7 @@ def import_form_web(kind_id: str):
     from service.api import store_submission
 
     kind = _form_kind(kind_id)
-    payload, _located = layout.read_declaration(kind.id, _uploaded(), current_settings())
+    payload, _located = _read(kind, _uploaded())
     sub = store_submission(kind, payload, "save")
     return redirect(url_for("web.form", kind_id=kind.id, draft=sub.public_id, saved="save"))
 
