@@ -44,11 +44,22 @@ def create_app(config: dict | None = None) -> Flask:
     errors.init_app(app)
     csrf.init_app(app)
 
+    from service import auth
+
+    auth.init_app(app)  # the gate: every route needs a signed-in user unless marked @public
+
     from service import api, batches, drafts, library, web
 
-    csrf.exempt(api.bp)  # JSON API: no cookie-authenticated form posts (see README, Security)
+    # JSON API: bearer tokens need no CSRF token; cookie sessions send X-CSRFToken (service.auth)
+    csrf.exempt(api.bp)
     for module in (api, web, batches, library, drafts):
         app.register_blueprint(module.bp)
+
+    from service import account, admin, submissions
+
+    for module in (account, submissions, admin):
+        app.register_blueprint(module.bp)
+    auth.bootstrap_admin(app)  # JXDOC_ADMIN_USERNAME/JXDOC_ADMIN_PASSWORD, once, if no admin exists
 
     @app.after_request
     def _security_headers(response):

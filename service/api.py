@@ -10,6 +10,8 @@ from sqlalchemy import select
 import kinds
 from forms.base import FieldErrors, illegal_characters
 from kinds import pipeline
+from service import auth, workflow
+from service.auth import current_user, find_submission, public, scope_submissions
 from service.db import get_db
 from service.downloads import file_response
 from service.errors import ApiError
@@ -34,6 +36,7 @@ def kind_summary(kind: kinds.Kind) -> dict:
 
 
 @bp.get("/openapi.json")
+@public  # the description of the API, not data: tools read it before they hold a token
 def openapi():
     from service.openapi import build_spec
 
@@ -100,7 +103,15 @@ def submission_json(sub: Submission) -> dict:
 
 def store_submission(kind: kinds.Kind, payload, action: str, sub: Submission | None = None) -> Submission:
     """Save a draft (kept as typed, refused only for characters a document cannot hold) or submit
-    (fully validated, stored in its normalised form). Nothing is written when either check fails."""
+    (fully validated, stored in its normalised form). Nothing is written when either check fails.
+
+    A new submission belongs to the signed-in clerk's unit (never to a unit named in the
+    payload); an existing one may change only while its author may edit it (draft or returned)."""
+    user = current_user()
+    if user is None or user.role not in auth.AUTHORS:
+        raise ApiError(403, workflow.Messages.not_author)
+    if sub is not None and not auth.can_edit(user, sub):
+        raise ApiError(409, workflow.Messages.not_editable.format(status=sub.status_label))
     if action not in ("save", "submit"):
         raise ApiError(422, errors={"action": ["操作只能是 save（保存草稿）或 submit（提交）。"]})
     if not isinstance(payload, dict):
@@ -118,12 +129,21 @@ def store_submission(kind: kinds.Kind, payload, action: str, sub: Submission | N
     title = str(stored.get("title") or stored.get("project_name") or kind.name).replace("\n", "")[:200]
     with get_db().write() as session:
         if sub is None:
-            sub = Submission(kind=kind.id, public_id=public_id(), created_at=utcnow())
+            sub = Submission(kind=kind.id, public_id=public_id(), created_at=utcnow(), created_by_id=user.id,
+                             unit_id=user.unit_id if user.role == auth.UNIT_CLERK else None, status="draft")
             session.add(sub)
+            before = ""
         else:
-            sub = session.merge(sub)
+            # Reload inside the write transaction: a reviewer may have acted since it was read.
+            sub = auth.find_submission(session, sub.public_id, user)
+            if not auth.can_edit(user, sub):
+                raise ApiError(409, workflow.Messages.not_editable.format(status=sub.status_label))
+            before = sub.status
+            if status == "draft" and before == "returned":
+                status = "returned"  # saving changes keeps it 退回修改 until it is submitted again
         sub.data, sub.status, sub.title, sub.updated_at = stored, status, title, utcnow()
         session.flush()
+        auth.audit(session, action, submission=sub, from_status=before, to_status=status)
         session.refresh(sub)
     return sub
 
@@ -140,17 +160,19 @@ def create_submission():
 
 @bp.get("/v1/submissions")
 def list_submissions():
+    stmt = scope_submissions(select(Submission), current_user())
+    status = request.args.get("status")
+    if status:
+        stmt = stmt.where(Submission.status == status)
     with get_db().read() as session:
-        rows = session.scalars(select(Submission).order_by(Submission.updated_at.desc()).limit(200)).all()
+        rows = session.scalars(stmt.order_by(Submission.updated_at.desc()).limit(200)).all()
         return jsonify([submission_json(s) for s in rows])
 
 
 def _find(public_id: str) -> Submission:
+    """Found by (id, the caller's scope): a foreign id answers 404 like a missing one."""
     with get_db().read() as session:
-        sub = session.scalar(select(Submission).where(Submission.public_id == public_id))
-    if sub is None:
-        raise ApiError(404)
-    return sub
+        return find_submission(session, public_id)
 
 
 @bp.get("/v1/submissions/<public_id>")
@@ -173,4 +195,24 @@ def submission_document(public_id: str):
     sub = _find(public_id)
     kind = kinds.get(sub.kind)
     fmt = _format(kind)
-    return file_response(pipeline.produce(kind, sub.data, fmt, current_settings()))
+    output = pipeline.produce(kind, sub.data, fmt, current_settings())
+    workflow.record_download(sub, fmt)
+    return file_response(output)
+
+
+@bp.post("/v1/submissions/<public_id>/review")
+def review_submission(public_id: str):
+    """{"action": "return" | "approve" | "comment", "comment": "…"} by a reviewer in scope."""
+    body = _json_body()
+    if not isinstance(body, dict):
+        raise FieldErrors({"_schema": ["应为一个JSON对象。"]})
+    sub = workflow.review(public_id, str(body.get("action", "")), str(body.get("comment") or ""))
+    return jsonify(submission_json(sub))
+
+
+@bp.get("/v1/submissions/<public_id>/history")
+def submission_history(public_id: str):
+    with get_db().read() as session:
+        sub = find_submission(session, public_id)
+        return jsonify({"id": sub.public_id, "status": sub.status, "status_label": sub.status_label,
+                        "events": [workflow.event_json(e) for e in workflow.history(session, sub)]})

@@ -143,6 +143,7 @@ def serve(host: str, port: int, workers: int | None, dev: bool) -> None:
 
     app = create_app()
     upgrade(app.config["DATABASE_URL"])
+    _sign_in_help(app)
     click.echo(f"jxdoc 已启动：http://{host}:{port}/  （数据目录 {app.config['DATA_DIR']}，按 Ctrl+C 停止）")
     if dev:
         app.run(host=host, port=port, debug=True)
@@ -153,6 +154,45 @@ def serve(host: str, port: int, workers: int | None, dev: bool) -> None:
         [sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}", "--workers", str(workers),
          "--timeout", "120", "--access-logfile", "-", "service.wsgi:app"],
     )
+
+
+def _sign_in_help(app) -> None:
+    """Create the first administrator from the environment if asked to; otherwise say how."""
+    from service.auth import SIGN_IN_HELP, bootstrap_admin
+
+    outcome = bootstrap_admin(app)
+    if outcome == "created":
+        click.echo("已按 JXDOC_ADMIN_USERNAME 创建第一个管理员账号，请用它登录。")
+    elif outcome.startswith("invalid:"):
+        click.echo(f"JXDOC_ADMIN_USERNAME/JXDOC_ADMIN_PASSWORD 未能创建管理员：{outcome[8:]}", err=True)
+        click.echo(SIGN_IN_HELP)
+    elif outcome != "exists":
+        click.echo(SIGN_IN_HELP)
+
+
+@main.command("create-admin", help="创建管理员账号（首次使用时创建第一个管理员）。密码从提示或环境变量 JXDOC_ADMIN_PASSWORD 读取。")
+@click.option("--username", required=True, help="管理员用户名。")
+@click.option("--name", "display_name", default="", help="姓名（可不填）。")
+@click.option("--password-stdin", is_flag=True, help="从标准输入读取密码（便于脚本）。")
+def create_admin_command(username: str, display_name: str, password_stdin: bool) -> None:
+    from service import create_app
+    from service.auth import create_admin
+    from service.migrate import upgrade
+
+    app = create_app()
+    upgrade(app.config["DATABASE_URL"])
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    elif os.environ.get("JXDOC_ADMIN_PASSWORD"):
+        password = os.environ["JXDOC_ADMIN_PASSWORD"]
+    else:
+        password = click.prompt("密码（至少10个字符）", hide_input=True, confirmation_prompt="再次输入密码")
+    with app.app_context():
+        try:
+            create_admin(username, password, display_name)
+        except ValueError as exc:
+            _fail(f"未创建管理员：{exc}", 1)
+    click.echo(f"已创建管理员 {username}。启动服务后用它登录，在“系统管理 → 账号”中为各单位创建账号。")
 
 
 @main.group(help="按系统数据起草文稿。")

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as _dt
 from collections import OrderedDict
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
-from sqlalchemy import select
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from sqlalchemy import func, select
 
 import kinds
 from forms.base import FieldErrors
 from kinds import pipeline
+from service import auth
 from service.api import store_submission
+from service.auth import current_user, find_submission, scope_submissions
 from service.db import get_db
 from service.downloads import file_response
 from service.formview import parse_form, widgets
@@ -20,22 +23,39 @@ from service.settings_store import current_settings
 bp = Blueprint("web", __name__)
 
 
+def due_items(settings, today: _dt.date | None = None) -> list[dict]:
+    """The monitoring returns of this budget year and when each is due (rules.periods), soonest
+    first, with the days left (negative when late)."""
+    from rules.periods import due_date
+
+    today = today or _dt.date.today()
+    items = []
+    for label in settings["monitoring"]["periods"]["due"]:
+        due = due_date(today.year, label, settings)
+        items.append({"period": label, "year": today.year, "due": due, "days": (due - today).days,
+                      "due_text": f"{due.year}年{due.month}月{due.day}日"})
+    return sorted(items, key=lambda i: (i["days"] < 0, abs(i["days"])))
+
+
 @bp.get("/")
 def index():
+    """The dashboard: what is due, what waits for me, recent documents, and the kinds to fill."""
+    user = current_user()
     groups: OrderedDict[str, list] = OrderedDict()
     for kind in kinds.all_kinds():
         groups.setdefault(kind.group, []).append(kind)
     with get_db().read() as session:
-        recent = session.scalars(select(Submission).order_by(Submission.updated_at.desc()).limit(20)).all()
-    return render_template("index.html", groups=groups, recent=recent)
+        scoped = scope_submissions(select(Submission), user)
+        recent = session.scalars(scoped.order_by(Submission.updated_at.desc()).limit(20)).all()
+        counts = dict(session.execute(
+            scope_submissions(select(Submission.status, func.count()).group_by(Submission.status), user)).all())
+    return render_template("index.html", groups=groups, recent=recent, counts=counts,
+                           due=due_items(current_settings()))
 
 
 def _load_draft(public_id: str, kind: kinds.Kind) -> Submission:
     with get_db().read() as session:
-        sub = session.scalar(select(Submission).where(Submission.public_id == public_id, Submission.kind == kind.id))
-    if sub is None:
-        abort(404)
-    return sub
+        return find_submission(session, public_id, kind=kind.id)
 
 
 @bp.route("/forms/<kind_id>", methods=["GET", "POST"])
@@ -50,7 +70,11 @@ def form(kind_id: str):
     message = ""
     if request.method == "GET":
         if draft_id:
-            values = _load_draft(draft_id, kind).data
+            sub = _load_draft(draft_id, kind)
+            if not auth.can_edit(current_user(), sub):
+                # Submitted or approved, or someone else's: read it on its own page.
+                return redirect(url_for("submissions.show", public_id=sub.public_id))
+            values = sub.data
         elif request.args.get("sample") and kind.samples():
             import json
 
@@ -62,6 +86,9 @@ def form(kind_id: str):
             if action in ("save", "submit"):
                 sub = _load_draft(draft_id, kind) if draft_id else None
                 sub = store_submission(kind, values, action, sub)
+                if action == "submit":
+                    flash("已提交，等待审核。")
+                    return redirect(url_for("submissions.show", public_id=sub.public_id))
                 return redirect(url_for("web.form", kind_id=kind.id, draft=sub.public_id, saved=action))
             if action not in kind.formats:
                 abort(400)

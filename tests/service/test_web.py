@@ -8,13 +8,13 @@ import pytest
 from werkzeug.datastructures import MultiDict
 
 import kinds
-from tests.conftest import load_sample
+from tests.conftest import load_sample, login
 
 
 @pytest.fixture
-def csrf_client(app):
+def csrf_client(app, world):
     app.config["WTF_CSRF_ENABLED"] = True
-    return app.test_client()
+    return login(app, world, "clerk_a")
 
 
 def _token(client, url):

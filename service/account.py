@@ -1,0 +1,135 @@
+"""Pages of one's own account: sign in and out, accept an invitation (set the password), change
+the password, API tokens for scripts."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from sqlalchemy import select
+
+from service import auth
+from service.auth import Messages, current_user, public
+from service.db import get_db
+from service.models import ApiToken, User, utcnow
+
+bp = Blueprint("account", __name__)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@public
+def login():
+    next_url = auth.safe_next(request.values.get("next"))
+    if current_user() is not None and request.method == "GET":
+        return redirect(next_url)
+    error, status, username = "", 200, ""
+    if request.method == "POST":
+        username = request.form.get("username", "")
+        password = request.form.get("password", "")
+        try:
+            user = auth.authenticate(username, password)
+        except auth.RateLimited as exc:
+            error, status = exc.message, 429
+        except ValueError as exc:
+            error, status = str(exc), 401
+        else:
+            auth.login_user(user)
+            return redirect(next_url)
+    return render_template("account/login.html", error=error, username=username,
+                           next=request.values.get("next", "")), status
+
+
+@bp.post("/logout")
+def logout():
+    user = current_user()
+    with get_db().write() as session:
+        auth.audit(session, "logout", user=user)
+    auth.logout_user()
+    return redirect(url_for("account.login"))
+
+
+@bp.route("/invite/<token>", methods=["GET", "POST"])
+@public
+def accept_invitation(token: str):
+    errors: dict[str, list[str]] = {}
+    with get_db().read() as session:
+        inv = auth.open_invitation(session, token)
+        user = inv.user
+    status = 200
+    if request.method == "POST":
+        password = request.form.get("password", "")
+        problems = auth.password_problems(password, user.username)
+        if password != request.form.get("password2", ""):
+            errors["password2"] = [Messages.password_mismatch]
+        if problems:
+            errors["password"] = problems
+        if not errors:
+            with get_db().write() as session:
+                inv = auth.open_invitation(session, token)  # again inside the transaction: one use only
+                inv.used_at = utcnow()
+                row = session.get(User, inv.user_id)
+                auth.set_password(session, row, password)
+                auth.audit(session, "invite_accept", user=row, target=f"user:{row.username}")
+            auth.login_user(row)
+            flash("密码已设置，欢迎使用。")
+            return redirect(url_for("web.index"))
+        status = 422
+    return render_template("account/invite.html", user=user, errors=errors), status
+
+
+@bp.route("/account", methods=["GET", "POST"])
+def account():
+    user = current_user()
+    errors: dict[str, list[str]] = {}
+    status = 200
+    if request.method == "POST":
+        old = request.form.get("old_password", "")
+        new = request.form.get("password", "")
+        if not auth.verify_password(user, old):
+            errors["old_password"] = ["当前密码不正确。"]
+        problems = auth.password_problems(new, user.username)
+        if problems:
+            errors["password"] = problems
+        if new != request.form.get("password2", ""):
+            errors["password2"] = [Messages.password_mismatch]
+        if not errors:
+            with get_db().write() as session:
+                row = session.get(User, user.id)
+                auth.set_password(session, row, new)
+                auth.audit(session, "password_change", user=row, target=f"user:{row.username}")
+            auth.login_user(row)  # this session stays; every other one is signed out
+            flash("密码已修改；其他设备上的登录已失效。")
+            return redirect(url_for("account.account"))
+        status = 422
+    with get_db().read() as session:
+        tokens = session.scalars(select(ApiToken).where(ApiToken.user_id == user.id)
+                                 .order_by(ApiToken.created_at.desc())).all()
+    return render_template("account/account.html", errors=errors, tokens=tokens, new_token=None), status
+
+
+@bp.post("/account/tokens")
+def create_token():
+    user = current_user()
+    name = request.form.get("name", "").strip()[:100] or "脚本"
+    with get_db().write() as session:
+        token = auth.create_api_token(session, user, name)
+        auth.audit(session, "token_create", target=f"token:{name}")
+    with get_db().read() as session:
+        tokens = session.scalars(select(ApiToken).where(ApiToken.user_id == user.id)
+                                 .order_by(ApiToken.created_at.desc())).all()
+    # Shown once, in the response to this post; only the hash is stored.
+    return render_template("account/account.html", errors={}, tokens=tokens, new_token=token), 201
+
+
+@bp.post("/account/tokens/<int:token_id>/revoke")
+def revoke_token(token_id: int):
+    user = current_user()
+    with get_db().write() as session:
+        row = session.scalar(select(ApiToken).where(ApiToken.id == token_id, ApiToken.user_id == user.id))
+        if row is None:
+            from service.errors import ApiError
+
+            raise ApiError(404)
+        if row.revoked_at is None:
+            row.revoked_at = utcnow()
+            auth.audit(session, "token_revoke", target=f"token:{row.name}")
+    flash("API令牌已吊销。")
+    return redirect(url_for("account.account"))

@@ -1,0 +1,130 @@
+"""Pages of stored documents: the clerk's list, the reviewer's queue, one document's page with
+its history, comments, preview and review actions, and its downloads.
+
+Every lookup goes through service.auth.find_submission: an id outside the user's scope answers
+404, the same as an id that does not exist.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+import kinds
+from forms.base import FieldErrors
+from kinds import pipeline
+from service import auth, workflow
+from service.auth import current_user, find_submission, scope_submissions
+from service.db import get_db
+from service.downloads import file_response
+from service.errors import ApiError
+from service.models import DocTemplate, Submission
+from service.settings_store import current_settings
+
+bp = Blueprint("submissions", __name__, url_prefix="/submissions")
+
+PAGE_SIZE = 200
+
+
+@bp.get("")
+def index():
+    """Clerks see their unit's documents; reviewers open on their queue (已提交)."""
+    user = current_user()
+    reviewer = user.role in auth.REVIEWERS
+    status = request.args.get("status", "submitted" if reviewer else "")
+    if status not in ("", *Submission.STATUSES):
+        status = ""
+    stmt = scope_submissions(select(Submission).options(joinedload(Submission.unit)), user)
+    if status:
+        stmt = stmt.where(Submission.status == status)
+    with get_db().read() as session:
+        rows = session.scalars(stmt.order_by(Submission.updated_at.desc()).limit(PAGE_SIZE)).all()
+    title = "待审核" if reviewer and status == "submitted" else ("我的文档" if user.role == auth.UNIT_CLERK else "文档")
+    return render_template("submissions/index.html", rows=rows, status=status, title=title,
+                           statuses=Submission.STATUSES, kind_names={k.id: k.name for k in kinds.all_kinds()})
+
+
+@bp.get("/<public_id>")
+def show(public_id: str):
+    user = current_user()
+    with get_db().read() as session:
+        sub = find_submission(session, public_id, user)
+        events = workflow.history(session, sub)
+        templates = session.scalars(select(DocTemplate).where(DocTemplate.kind == sub.kind)
+                                    .order_by(DocTemplate.name)).all()
+    kind = kinds.get(sub.kind)
+    return render_template(
+        "submissions/show.html", sub=sub, kind=kind, events=events, templates=templates,
+        can_edit=auth.can_edit(user, sub), can_review=auth.can_review(user, sub) and sub.status == "submitted",
+        comments=[e for e in events if e.comment], preview="pdf" in kind.formats, errors={},
+    )
+
+
+@bp.post("/<public_id>/review")
+def review(public_id: str):
+    action = request.form.get("action", "")
+    try:
+        workflow.review(public_id, action, request.form.get("comment", ""))
+    except ApiError as exc:
+        if exc.code != 422:
+            raise
+        # Shown beside the comment box, with what was typed kept.
+        user = current_user()
+        with get_db().read() as session:
+            sub = find_submission(session, public_id, user)
+            events = workflow.history(session, sub)
+        kind = kinds.get(sub.kind)
+        return render_template(
+            "submissions/show.html", sub=sub, kind=kind, events=events, templates=[],
+            can_edit=auth.can_edit(user, sub), can_review=auth.can_review(user, sub) and sub.status == "submitted",
+            comments=[e for e in events if e.comment], preview="pdf" in kind.formats, errors=exc.errors,
+            comment=request.form.get("comment", ""),
+        ), 422
+    flash({"return": "已退回修改，意见已发送给填报单位。", "approve": "已审核通过。", "comment": "批注已保存。"}[action])
+    return redirect(url_for("submissions.show", public_id=public_id))
+
+
+def _render(sub: Submission, fmt: str):
+    kind = kinds.get(sub.kind)
+    if fmt not in kind.formats:
+        raise kinds.UnknownFormat(kind, fmt)
+    try:
+        return pipeline.produce(kind, sub.data, fmt, current_settings())
+    except FieldErrors as exc:
+        # A draft may be half filled: say what is missing instead of failing.
+        raise ApiError(422, "文档尚未填写完整，不能生成文件；请打开表单按提示修改。", exc.errors) from None
+
+
+@bp.get("/<public_id>/preview.pdf")
+def preview(public_id: str):
+    """The PDF shown inline in the page's <iframe>, so it is read before it is downloaded."""
+    with get_db().read() as session:
+        sub = find_submission(session, public_id)
+    output = _render(sub, "pdf")
+    return file_response(output, inline=True)
+
+
+@bp.get("/<public_id>/download.<fmt>")
+def download(public_id: str, fmt: str):
+    with get_db().read() as session:
+        sub = find_submission(session, public_id)
+    output = _render(sub, fmt)
+    workflow.record_download(sub, fmt)
+    return file_response(output)
+
+
+@bp.get("/<public_id>/template/<template_id>.docx")
+def download_with_template(public_id: str, template_id: str):
+    """The document rendered through one of the administrator's custom docx templates."""
+    from service import doctemplates
+
+    with get_db().read() as session:
+        sub = find_submission(session, public_id)
+        tpl = session.scalar(select(DocTemplate).where(DocTemplate.public_id == template_id,
+                                                       DocTemplate.kind == sub.kind))
+    if tpl is None:
+        raise ApiError(404)
+    output = doctemplates.render_submission(tpl, sub)
+    workflow.record_download(sub, f"template:{tpl.name}")
+    return file_response(output)
