@@ -86,14 +86,15 @@ class _Looks:
         key = (role, sz, bold)
         found = self._rpr.get(key)
         if found is None:
-            found = self._rpr[key] = Markup(self.macros.rpr(self.fonts[role], self.fonts["latin"], sz, bold))
+            # the macro's output is template markup with its values autoescaped
+            found = self._rpr[key] = Markup(self.macros.rpr(self.fonts[role], self.fonts["latin"], sz, bold))  # noqa: S704
         return found
 
     def ppr(self, jc: str, before: int = 0, after: int = 0, tabs: tuple = ()) -> Markup:
         key = (jc, before, after, tabs)
         found = self._ppr.get(key)
         if found is None:
-            found = self._ppr[key] = Markup(self.macros.ppr(JC.get(jc, "left"), before, after, [list(t) for t in tabs]))
+            found = self._ppr[key] = Markup(self.macros.ppr(JC.get(jc, "left"), before, after, [list(t) for t in tabs]))  # noqa: S704
         return found
 
 
@@ -110,7 +111,7 @@ def _grid(sheet: Sheet, total: int) -> list[int]:
     for w in weights:
         acc += w
         edges.append(round(total * acc / whole))
-    return [b - a for a, b in zip(edges, edges[1:])]
+    return [b - a for a, b in zip(edges, edges[1:], strict=False)]
 
 
 def _section(sheet: Sheet) -> dict[str, Any]:

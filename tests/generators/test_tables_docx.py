@@ -91,7 +91,7 @@ def test_python_docx_opens_it_with_both_tables(data):
 
 
 def test_rows_cells_spans_and_vertical_merges_follow_the_grid(root, book):
-    for table, sheet in zip(root.iter(w("tbl")), book.sheets):
+    for table, sheet in zip(root.iter(w("tbl")), book.sheets, strict=True):
         got = [[tc_props(tc) for tc in tr.findall("w:tc", NS)] for tr in table.findall("w:tr", NS)]
         assert got == expected_rows(sheet)
 
@@ -115,7 +115,7 @@ def test_grid_columns_and_cell_widths(root, book):
     grid = [int(g.get(w("w"))) for g in table.findall("w:tblGrid/w:gridCol", NS)]
     assert sum(grid) == int(table.find("w:tblPr/w:tblW", NS).get(w("w"))) == 16838 - 2 * 1134
     weights = [c.width for c in book.sheets[0].columns]
-    for g, weight in zip(grid, weights):
+    for g, weight in zip(grid, weights, strict=True):
         assert abs(g - sum(grid) * weight / sum(weights)) <= 1
     assert table.find("w:tblPr/w:tblLayout", NS).get(w("type")) == "fixed"
     for tr in table.findall("w:tr", NS):
@@ -128,7 +128,7 @@ def test_grid_columns_and_cell_widths(root, book):
 
 
 def test_header_rows_repeat(root):
-    for table, count in zip(root.iter(w("tbl")), (2, 1)):
+    for table, count in zip(root.iter(w("tbl")), (2, 1), strict=True):
         flags = [tr.find("w:trPr/w:tblHeader", NS) is not None for tr in table.findall("w:tr", NS)]
         assert flags[:count] == [True] * count and not any(flags[count:])
 

@@ -13,7 +13,15 @@ import openpyxl
 import pytest
 
 from generators.grid import Cell, Column, Sheet, Workbook
-from generators.tables.reader import CellError, Limits, Messages, XlsxImportError, inspect_package, read_grid, read_workbook
+from generators.tables.reader import (
+    CellError,
+    Limits,
+    Messages,
+    XlsxImportError,
+    inspect_package,
+    read_grid,
+    read_workbook,
+)
 from generators.tables.xlsx import render_xlsx
 from rules.rounding import quantize
 from tests.generators.tables_sample import INJECTIONS, self_evaluation_workbook
