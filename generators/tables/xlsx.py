@@ -50,9 +50,9 @@ from openpyxl.cell.cell import Cell as XlCell
 from openpyxl.drawing.spreadsheet_drawing import SpreadsheetDrawing
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
 from openpyxl.utils import get_column_letter, quote_sheetname
+from openpyxl.worksheet._writer import WorksheetWriter
 from openpyxl.worksheet.cell_range import CellRange, MultiCellRange
 from openpyxl.worksheet.datavalidation import DataValidation
-from openpyxl.worksheet._writer import WorksheetWriter
 from openpyxl.worksheet.dimensions import SheetDimension
 from openpyxl.worksheet.page import PageMargins
 from openpyxl.writer.excel import ExcelWriter
@@ -281,7 +281,9 @@ def _write_sheet(ws, sheet: Sheet, styles: _Styles, lists: _Lists) -> _Grid:
         ws.column_dimensions[get_column_letter(i)].width = column.width
 
     grid = _Grid()
-    cells: dict[tuple[int, int], tuple[int, str | None, str | None]] = {}
+    # One dict per row (column → (style id, type, text)): cheaper than one dict keyed by
+    # (row, column) and a global sort on big sheets.
+    rows: dict[int, dict[int, tuple[int, str | None, str | None]]] = {}
     lines_needed: dict[int, int] = {}
     validations: dict[str, list[tuple[int, int]]] = {}
     letters = [get_column_letter(i) for i in range(1, width + 1)]
@@ -298,7 +300,7 @@ def _write_sheet(ws, sheet: Sheet, styles: _Styles, lists: _Lists) -> _Grid:
         sid = style_ids.get(key)
         if sid is None:
             sid = style_ids[key] = styles.style(ws, key)[1]
-        cells[(row, col)] = (sid, t, text)
+        anchor = (sid, t, text)
         rowspan, colspan = c.rowspan, c.colspan
         if rowspan > 1 or colspan > 1:
             last_row, last_col = row + rowspan - 1, col + colspan - 1
@@ -309,9 +311,15 @@ def _write_sheet(ws, sheet: Sheet, styles: _Styles, lists: _Lists) -> _Grid:
             # from the cells along its edge, and protection must cover the whole area.
             covered = (sid, None, None)
             for r in range(row, last_row + 1):
+                target = rows.get(r)
+                if target is None:
+                    target = rows[r] = {}
                 for cc in range(col, last_col + 1):
-                    cells[(r, cc)] = covered
-            cells[(row, col)] = (sid, t, text)
+                    target[cc] = covered
+        target = rows.get(row)
+        if target is None:
+            target = rows[row] = {}
+        target[col] = anchor
         if c.validation:
             if c.validation not in sheet.validations:
                 raise ValueError(f"sheet {sheet.name!r}: unknown validation list {c.validation!r}")
@@ -325,9 +333,10 @@ def _write_sheet(ws, sheet: Sheet, styles: _Styles, lists: _Lists) -> _Grid:
     if height > sheet.title_rows:
         _, empty = styles.style(ws, ("text", False, "left", False, False, None, True))
         for r in range(sheet.title_rows + 1, height + 1):
-            for cc in range(1, width + 1):
-                if (r, cc) not in cells:
-                    cells[(r, cc)] = (empty, None, None)
+            target = rows.setdefault(r, {})
+            if len(target) < width:
+                for cc in range(1, width + 1):
+                    target.setdefault(cc, (empty, None, None))
 
     # Notes: one merged, unbordered, left-aligned row each, under the table.
     note_row = height
@@ -336,13 +345,13 @@ def _write_sheet(ws, sheet: Sheet, styles: _Styles, lists: _Lists) -> _Grid:
         note_row += 1
         text = clean_text(note)
         _, sid = styles.style(ws, ("note", False, "left", False, needs_quote(text), None, False))
-        cells[(note_row, 1)] = (sid, "s", text)
+        rows[note_row] = {1: (sid, "s", text)}
         if width > 1:
             grid.merges.append(f"A{note_row}:{letters[-1]}{note_row}")
         ws.row_dimensions[note_row].height = _estimated_lines(text, total_width) * LINE_PT + ROW_PADDING_PT / 2
 
-    for (r, cc), (sid, t, text) in sorted(cells.items()):
-        grid.rows.setdefault(r, []).append((cc, sid, t, text))
+    for r, target in rows.items():
+        grid.rows[r] = [(cc, *target[cc]) for cc in sorted(target)]
     grid.last_row = max(note_row, 1)
     grid.last_col = max(width, 1)
 
