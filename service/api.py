@@ -144,6 +144,9 @@ def store_submission(kind: kinds.Kind, payload, action: str, sub: Submission | N
         sub.data, sub.status, sub.title, sub.updated_at = stored, status, title, utcnow()
         session.flush()
         auth.audit(session, action, submission=sub, from_status=before, to_status=status)
+        from service.library import link_review  # a submitted review moves its declaration's status
+
+        link_review(session, kind, sub, status)
         session.refresh(sub)
     return sub
 

@@ -27,7 +27,7 @@ from kinds import pipeline
 from kinds.pipeline import Output
 from rules.indicators import TREE_LABELS, TREES, convert_tree, tree_id
 from rules.library import default_library
-from service import csrf
+from service import auth, csrf
 from service.db import get_db
 from service.downloads import file_response
 from service.errors import ApiError
@@ -185,31 +185,20 @@ def import_form_web(kind_id: str):
 # ------------------------------------------------------------------------------ reviews
 
 
-def _accounts():
-    """service.auth when accounts are installed: a review then follows the workflow's rules
-    (the reviewer's scope and role, an audit event per transition). None in a tree without them."""
-    try:
-        from service import auth
-    except ImportError:
-        return None
-    return auth
-
-
 def link_review(session, kind: kinds.Kind, sub: Submission, status: str) -> None:
     """Point a submitted review at its declaration and move the declaration's status.
 
     Called by store_submission inside the transaction that stores the review, so either both
     change or neither does. The declaration must be waiting for review (submitted) — unless this
-    very review already moved it and is being corrected — and, with accounts, be one the
-    signed-in reviewer may review. The outcome → status map is the target_review.outcomes
+    very review already moved it and is being corrected — and be one the signed-in reviewer may
+    review (service.auth: scope and role); the move is audited like a reviewer's approve/return. The outcome → status map is the target_review.outcomes
     setting (修改后通过 returns the form by default: the clerk changes it and submits again).
     """
     reviewed_kinds = kind.extra.get("reviews")
     data = sub.data
     if not reviewed_kinds or status != "submitted" or not data.get("declaration_id"):
         return
-    auth = _accounts()
-    user = auth.current_user() if auth is not None else None
+    user = auth.current_user()  # None only outside a request (scripts, tests): no scope to apply
     stmt = select(Submission).where(Submission.public_id == data["declaration_id"], Submission.kind.in_(reviewed_kinds))
     if user is not None:
         stmt = auth.scope_submissions(stmt, user)
@@ -227,22 +216,22 @@ def link_review(session, kind: kinds.Kind, sub: Submission, status: str) -> None
     after = current_settings()["target_review"]["outcomes"][data["outcome"]]
     sub.parent_id = parent.id
     parent.status, parent.updated_at = after, utcnow()
-    if auth is not None:
-        label = OUTCOMES[data["outcome"]]
-        comment = f"绩效目标审核结论：{label}。{data.get('changes') or data.get('opinion', '')}"
-        auth.audit(session, "approve" if after == "approved" else "return", user=user, submission=parent,
-                   from_status=before, to_status=after, comment=comment[:2000])
+    # The declaration's history shows the transition like a reviewer's approve/return would.
+    comment = f"绩效目标审核结论：{OUTCOMES[data['outcome']]}。{data.get('changes') or data.get('opinion', '')}"
+    auth.audit(session, "approve" if after == "approved" else "return", user=user, submission=parent,
+               from_status=before, to_status=after, comment=comment[:2000])
+    session.flush()  # the caller refreshes `sub` next, which would drop unflushed changes
 
 
 @bp.get("/api/v1/submissions/<public_id>/reviews")
 def declaration_reviews(public_id: str):
     """The reviews of a declaration, newest first, so the clerk sees the opinions to act on."""
     with get_db().read() as session:
-        parent = session.scalar(select(Submission).where(Submission.public_id == public_id))
-        if parent is None:
-            raise ApiError(404)
+        parent = auth.find_submission(session, public_id)  # 404 outside the user's scope
+        # Reviews are written by reviewers, outside the clerk's unit: whoever sees the
+        # declaration sees the opinions on it.
         rows = session.scalars(select(Submission).where(Submission.parent_id == parent.id)
-                               .order_by(Submission.updated_at.desc())).all()
+                               .order_by(Submission.updated_at.desc(), Submission.id.desc())).all()
         return jsonify({"id": parent.public_id, "status": parent.status, "status_label": parent.status_label,
                         "reviews": [{"id": r.public_id, "kind": r.kind, "status": r.status,
                                      "updated_at": r.updated_at.isoformat(), "data": r.data} for r in rows]})

@@ -14,7 +14,7 @@ from forms.base import FieldErrors
 from kinds import pipeline
 from rules.library import COMMON_CATEGORIES
 from service.models import Submission, dumps, public_id, utcnow
-from tests.conftest import load_sample
+from tests.conftest import load_sample, login
 
 SEARCH = "/api/v1/library/indicators"
 
@@ -225,16 +225,63 @@ def test_a_draft_review_moves_nothing(app):
             assert session.get(Submission, parent.id).status == "submitted"
 
 
-def test_reviews_of_a_declaration_are_listed(app, client):
+def test_reviews_of_a_declaration_are_listed(app, client, world):
     from service.db import get_db
 
     with app.app_context():
         with get_db().write() as session:
             parent = _store(session, "target_declaration", load_sample("target_declaration"), "returned")
+            parent.unit_id = world.unit_a
             review = _store(session, "target_review", _review(parent.public_id, "returned"), "submitted")
             review.parent_id = parent.id
+    assert login(app, world, "clerk_b").get(f"/api/v1/submissions/{parent.public_id}/reviews").status_code == 404
     body = client.get(f"/api/v1/submissions/{parent.public_id}/reviews").get_json()
     assert body["status"] == "returned" and body["status_label"] == "退回修改"
     assert [r["id"] for r in body["reviews"]] == [review.public_id]
     assert body["reviews"][0]["data"]["outcome"] == "returned" and body["reviews"][0]["data"]["total_score"] == "85.00"
     assert client.get("/api/v1/submissions/nothing/reviews").status_code == 404
+
+
+def test_review_stored_through_the_api_moves_the_declaration(app, client, world):
+    """The whole cycle over HTTP: the clerk submits, the department's reviewer files a review
+    naming the declaration, the declaration comes back returned with the opinion in its history."""
+    resp = client.post("/api/v1/submissions", json={"kind": "target_declaration", "action": "submit",
+                                                    "data": load_sample("target_declaration")})
+    assert resp.status_code == 201 and resp.get_json()["status"] == "submitted"
+    declaration = resp.get_json()["id"]
+    review = load_sample("target_review")
+    review["declaration_id"] = declaration
+    # The clerk cannot review her own unit's declaration.
+    resp = client.post("/api/v1/submissions", json={"kind": "target_review", "action": "submit", "data": review})
+    assert resp.status_code == 422 and list(resp.get_json()["errors"]) == ["declaration_id"]
+    reviewer = login(app, world, "reviewer")
+    resp = reviewer.post("/api/v1/submissions", json={"kind": "target_review", "action": "submit", "data": review})
+    assert resp.status_code == 201, resp.get_json()
+    assert client.get(f"/api/v1/submissions/{declaration}").get_json()["status"] == "returned"
+    listed = client.get(f"/api/v1/submissions/{declaration}/reviews").get_json()
+    assert [r["data"]["outcome"] for r in listed["reviews"]] == ["conditionally_approved"]
+    # A second review of a declaration that is no longer waiting is refused, and stores nothing.
+    resp = reviewer.post("/api/v1/submissions", json={"kind": "target_review", "action": "submit", "data": review})
+    assert resp.status_code == 422
+    assert resp.get_json()["errors"] == {"declaration_id": ["该申报表当前状态为“退回修改”，只能审核已提交的申报表。"]}
+    assert len(client.get(f"/api/v1/submissions/{declaration}/reviews").get_json()["reviews"]) == 1
+
+
+def test_web_import_stores_a_draft_and_opens_it(client):
+    payload = load_sample("department_target_declaration")
+    resp = client.post("/forms/department_target_declaration/import",
+                       data={"file": (io.BytesIO(_xlsx("department_target_declaration", payload)), "表.xlsx")},
+                       content_type="multipart/form-data")
+    assert resp.status_code == 302 and "draft=" in resp.headers["Location"]
+    page = client.get(resp.headers["Location"]).get_data(as_text=True)
+    assert "青溪县农业农村局" in page and "高标准农田建设" in page
+
+
+def test_form_page_offers_blank_form_import_and_autocomplete(client):
+    html = client.get("/forms/target_declaration").get_data(as_text=True)
+    assert 'href="/forms/target_declaration/blank.xlsx"' in html
+    assert 'action="/forms/target_declaration/import"' in html and 'enctype="multipart/form-data"' in html
+    assert 'name="indicators.annual.__index__.name"' in html
+    assert 'data-autocomplete="indicator"' in html
+    assert 'src="/static/library.js"' in html and 'data-endpoint="/api/v1/library/indicators"' in html
+    assert 'data-autocomplete="indicator"' not in client.get("/forms/request").get_data(as_text=True)
