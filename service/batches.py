@@ -1,5 +1,247 @@
-"""Routes for batches (filled in by its issue)."""
+"""Batches on the web and in the API: upload a workbook → a job → progress → one zip.
 
-from flask import Blueprint
+    GET  /batches                      upload form and recent batches (HTML)
+    POST /batches                      upload; redirects to the progress page
+    GET  /batches/<id>                 progress (HTML, refreshes itself until done)
+    GET  /batches/<id>/download        the zip, streamed from disk
+    POST /api/v1/batches               multipart upload (file, kind, year, period, format, area) → 202
+    GET  /api/v1/batches/<id>          progress JSON
+    GET  /api/v1/batches/<id>/items    items with their status and errors (?status=invalid)
+    GET  /api/v1/batches/<id>/download the zip
+
+A batch holds many units' data: only the finance bureau and administrators may run and read
+batches. Opening a batch that is not done resumes it (the embedded runner's threads do not
+survive a restart; the database knows what is left).
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, current_app, jsonify, redirect, render_template, request, url_for
+from sqlalchemy import select
+
+import kinds
+from jobs import archive, importer
+from jobs.models import FINAL, Batch, BatchItem
+from jobs.runner import BATCH_KINDS, EmbeddedRunner, JobConfig, batch_key, counts, create_batch, dispatch
+from service import csrf
+from service.auth import ADMIN, FINANCE_BUREAU, roles_required
+from service.db import get_db
+from service.downloads import content_disposition
+from service.errors import ApiError
 
 bp = Blueprint("batches", __name__)
+FORMATS = ("xlsx", "docx", "pdf")
+ITEMS_PAGE = 200
+
+
+class Messages:
+    no_file = "请选择要导入的工作簿（.xlsx）。"
+    not_xlsx = "只能导入 .xlsx 工作簿。"
+    bad_kind = "请选择可批量生成的文档：{known}。"
+    bad_format = "格式应为 xlsx、docx 或 pdf。"
+    not_found = "找不到这个批次。"
+    not_done = "批次尚未完成，请稍后再下载。"
+    import_failed = "工作簿无法导入，请按提示修改后重新上传。"
+
+
+def _config() -> JobConfig:
+    return JobConfig.from_mapping(current_app.config)
+
+
+def _runner() -> EmbeddedRunner:
+    """One embedded runner per app (its threads drive this process's batches)."""
+    runner = current_app.extensions.get("jxdoc.jobs")
+    if runner is None:
+        runner = current_app.extensions["jxdoc.jobs"] = EmbeddedRunner(_config(), get_db())
+    return runner
+
+
+def _batch_or_404(public_id: str) -> Batch:
+    with get_db().read() as session:
+        batch = session.scalar(select(Batch).where(Batch.public_id == public_id))
+    if batch is None:
+        raise ApiError(404, Messages.not_found)
+    return batch
+
+
+def _start(batch: Batch) -> None:
+    dispatch(_config(), get_db(), batch, _runner())
+
+
+def _create_from_request() -> Batch:
+    """Validate the upload and create (or find) its batch; errors as one 422 envelope."""
+    upload = request.files.get("file")
+    kind_id = (request.form.get("kind") or "monitoring").strip()
+    fmt = (request.form.get("format") or "xlsx").strip().lower()
+    errors: dict[str, list[str]] = {}
+    if kind_id not in BATCH_KINDS:
+        known = "、".join(kinds.get(k).name for k in BATCH_KINDS)
+        errors["kind"] = [Messages.bad_kind.format(known=known)]
+    if fmt not in FORMATS:
+        errors["format"] = [Messages.bad_format]
+    if upload is None or not upload.filename:
+        errors["file"] = [Messages.no_file]
+    elif not upload.filename.lower().endswith(".xlsx"):
+        errors["file"] = [Messages.not_xlsx]
+    if errors:
+        raise ApiError(422, Messages.import_failed, errors)
+    data = upload.read()
+    year = (request.form.get("year") or "").strip() or None
+    period = (request.form.get("period") or "").strip() or None
+    area = (request.form.get("area") or "").strip()[:60]
+    key = batch_key(kind_id, fmt, {"area": area, "settings_override": None, "year": year, "period": period}, data)
+    db = get_db()
+    with db.read() as session:
+        existing = session.scalar(select(Batch).where(Batch.key == key))
+    if existing is not None:  # the same upload again: the same batch, never a duplicate
+        return existing
+    try:
+        imported = importer.read_batch_workbook(data, kind_id, year=year, period=period, fmt=fmt,
+                                                max_bytes=current_app.config["MAX_CONTENT_LENGTH"])
+    except importer.BatchImportError as exc:
+        raise ApiError(422, Messages.import_failed, {"file": exc.messages}) from None
+    if imported.fatal:
+        raise ApiError(422, Messages.import_failed, {"file": imported.fatal})
+    batch, _ = create_batch(db, kind_id, fmt, imported, key=key, title=upload.filename.rsplit(".", 1)[0],
+                            source_name=upload.filename, params={"area": area, "settings_override": None})
+    return batch
+
+
+def progress(batch: Batch) -> dict:
+    """The progress document the page and the API show."""
+    db = get_db()
+    state = counts(db, batch.id)
+    finished = sum(state[s] for s in FINAL)
+    with db.read() as session:
+        batch = session.get(Batch, batch.id)
+    done = batch.status == "done"
+    body = {
+        "id": batch.public_id,
+        "kind": batch.kind,
+        "kind_name": kinds.get(batch.kind).name,
+        "format": batch.fmt,
+        "title": batch.title,
+        "year": batch.params.get("year"),
+        "period": batch.params.get("period"),
+        "status": batch.status,
+        "status_label": batch.status_label,
+        "total": batch.total,
+        "counts": state,
+        "finished": finished,
+        "percent": 100 if done else (int(finished * 100 / batch.total) if batch.total else 0),
+        "errors": batch.errors,
+        "summary_text": batch.summary.get("text") if done else None,
+        "download_url": url_for("batches.api_download", public_id=batch.public_id) if done else None,
+        "created_at": batch.created_at.isoformat() + "Z",
+        "finished_at": batch.finished_at.isoformat() + "Z" if batch.finished_at else None,
+    }
+    if not done and _config().runner != "celery":
+        # Resume after a restart; a no-op while this process drives it already. (Celery workers
+        # resume unfinished batches themselves when they start.)
+        _start(batch)
+    return body
+
+
+def _zip_response(batch: Batch) -> Response:
+    if batch.status != "done":
+        raise ApiError(409, Messages.not_done)
+    stream = archive.zip_stream(get_db(), batch, _config().data_dir)
+    response = Response(stream, mimetype="application/zip")
+    response.headers["Content-Length"] = str(len(stream))
+    name = f"{batch.title or kinds.get(batch.kind).name}_{batch.params.get('period') or ''}批量生成.zip"
+    response.headers["Content-Disposition"] = content_disposition(name)
+    return response
+
+
+# --------------------------------------------------------------------------- HTML
+
+@bp.get("/batches")
+@roles_required(FINANCE_BUREAU, ADMIN)
+def index():
+    with get_db().read() as session:
+        recent = list(session.scalars(select(Batch).order_by(Batch.id.desc()).limit(20)))
+    return render_template("batches/index.html", recent=recent, kinds=[kinds.get(k) for k in BATCH_KINDS],
+                           errors={}, form={})
+
+
+@bp.post("/batches")
+@roles_required(FINANCE_BUREAU, ADMIN)
+def upload():
+    try:
+        batch = _create_from_request()
+    except ApiError as exc:
+        with get_db().read() as session:
+            recent = list(session.scalars(select(Batch).order_by(Batch.id.desc()).limit(20)))
+        return render_template("batches/index.html", recent=recent, kinds=[kinds.get(k) for k in BATCH_KINDS],
+                               errors=exc.errors, message=exc.message, form=request.form), exc.code
+    _start(batch)
+    return redirect(url_for("batches.show", public_id=batch.public_id), 303)
+
+
+@bp.get("/batches/<public_id>")
+@roles_required(FINANCE_BUREAU, ADMIN)
+def show(public_id: str):
+    batch = _batch_or_404(public_id)
+    body = progress(batch)
+    with get_db().read() as session:
+        problems = list(session.scalars(
+            select(BatchItem).where(BatchItem.batch_id == batch.id, BatchItem.status.in_(("invalid", "failed")))
+            .order_by(BatchItem.seq).limit(50)))
+    return render_template("batches/show.html", batch=body, problems=problems)
+
+
+@bp.get("/batches/<public_id>/download")
+@roles_required(FINANCE_BUREAU, ADMIN)
+def download(public_id: str):
+    return _zip_response(_batch_or_404(public_id))
+
+
+# --------------------------------------------------------------------------- API
+
+@bp.post("/api/v1/batches")
+@roles_required(FINANCE_BUREAU, ADMIN)
+def api_create():
+    batch = _create_from_request()
+    _start(batch)
+    body = progress(batch)
+    response = jsonify(body)
+    response.status_code = 202
+    response.headers["Location"] = url_for("batches.api_show", public_id=batch.public_id)
+    return response
+
+
+@bp.get("/api/v1/batches/<public_id>")
+@roles_required(FINANCE_BUREAU, ADMIN)
+def api_show(public_id: str):
+    return jsonify(progress(_batch_or_404(public_id)))
+
+
+@bp.get("/api/v1/batches/<public_id>/items")
+@roles_required(FINANCE_BUREAU, ADMIN)
+def api_items(public_id: str):
+    batch = _batch_or_404(public_id)
+    status = request.args.get("status")
+    after = request.args.get("after", type=int, default=-1)
+    with get_db().read() as session:
+        query = select(BatchItem).where(BatchItem.batch_id == batch.id, BatchItem.seq > after)
+        if status:
+            query = query.where(BatchItem.status == status)
+        items = list(session.scalars(query.order_by(BatchItem.seq).limit(ITEMS_PAGE)))
+    return jsonify({
+        "items": [{"seq": i.seq, "unit": {"code": i.unit_code, "name": i.unit_name}, "status": i.status,
+                   "status_label": i.status_label, "attempts": i.attempts,
+                   "file": f"{archive.UNITS_DIR}/{i.output_name}" if i.status == "done" else None,
+                   "errors": i.errors if i.status in ("invalid", "failed") else []} for i in items],
+        "next_after": items[-1].seq if len(items) == ITEMS_PAGE else None,
+    })
+
+
+@bp.get("/api/v1/batches/<public_id>/download")
+@roles_required(FINANCE_BUREAU, ADMIN)
+def api_download(public_id: str):
+    return _zip_response(_batch_or_404(public_id))
+
+
+# The JSON API authenticates with tokens or checks its own CSRF header (service.auth); the
+# multipart upload of the API must not need the HTML form's token.
+csrf.exempt(api_create)

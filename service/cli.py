@@ -255,5 +255,31 @@ def draft_summary_report(year: int | None, input_file: Path, output: Path, reque
         click.echo(f"已保存文稿JSON {json_output}")
 
 
+# --- batch (issue 4: jobs/) -------------------------------------------------------------------
+@main.command(help="批量生成：按单位编码拆分工作簿，每个单位一份监控表，另附汇总表、汇总说明和清单，打包为zip。"
+                   "中断后重新运行同一命令会继续未完成的部分。")
+@click.argument("kind_id")
+@click.argument("input_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("-o", "--output", "output", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="输出的zip文件，例如 监控表.zip")
+@click.option("--year", type=int, default=None, help="年度（默认取工作簿“参数”表）。")
+@click.option("--period", default=None, help="监控期间，如 1-6月（默认取工作簿“参数”表）。")
+@click.option("--format", "fmt", default="xlsx", show_default=True, type=click.Choice(["xlsx", "docx", "pdf"]),
+              help="各单位监控表的格式。")
+@click.option("--area", default="", help="地区或财政部门名称，用于汇总表标题。")
+@click.option("--processes", type=int, default=None, help="并行进程数（默认每个CPU核一个）。")
+@click.option("--settings", "settings_file", default=None, help="覆盖默认设置的TOML/JSON文件。")
+def batch(kind_id: str, input_file: Path, output: Path, year: int | None, period: str | None, fmt: str, area: str,
+          processes: int | None, settings_file: str | None) -> None:
+    from jobs.cli import run_batch_command
+    from rules.settings import read_override_file
+
+    path = settings_file or os.environ.get("JXDOC_SETTINGS_FILE")
+    _settings(settings_file)  # refuse a bad settings file before any work
+    run_batch_command(kind_id, input_file, output, year=year, period=period, fmt=fmt, area=area,
+                      settings_override=read_override_file(path) if path else None, processes=processes)
+# --- end batch ----------------------------------------------------------------------------------
+
+
 if __name__ == "__main__":
     main()

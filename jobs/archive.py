@@ -1,0 +1,141 @@
+"""What a finished batch hands out: the summary (xlsx and paragraph), the manifest, and the zip of
+all of it streamed from the files on disk (zipstream-ng), so memory stays flat whether a batch
+has 100 units or 10,000."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from zipstream import ZIP_STORED, ZipStream
+
+from jobs.models import DONE, INVALID, Batch, BatchItem
+from jobs.work import render_workbook, settings_for, write_atomically
+from rules.formatting import money_text, percent_text
+from rules.rounding import percent, ratio, to_decimal, total
+from service.db import Database
+
+UNITS_DIR, SUMMARY_XLSX, SUMMARY_TEXT, MANIFEST = "各单位", "汇总表.xlsx", "汇总说明.txt", "清单.csv"
+MANIFEST_HEADER = ["序号", "单位编码", "单位名称", "状态", "文件", "项目数", "预算数（万元）", "执行数（万元）", "执行率", "问题说明"]
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
+_READ_CHUNK = 500
+
+
+def csv_cell(value: Any) -> str:
+    """A manifest cell that no spreadsheet runs as a formula (OWASP CSV injection): text from users
+    starting with = + - @ TAB or CR (or their full-width forms) gets a leading apostrophe."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def _items(db: Database, batch_id: int, status: str | None = None) -> Iterator[BatchItem]:
+    """Items in workbook order, read in pages so 10,000 results never sit in memory at once."""
+    last = -1
+    while True:
+        with db.read() as session:
+            query = select(BatchItem).where(BatchItem.batch_id == batch_id, BatchItem.seq > last)
+            if status:
+                query = query.where(BatchItem.status == status)
+            page = list(session.scalars(query.order_by(BatchItem.seq).limit(_READ_CHUNK)))
+        if not page:
+            return
+        yield from page
+        last = page[-1].seq
+
+
+def write_summary(db: Database, batch: Batch, directory: Path) -> dict:
+    """汇总表.xlsx and 汇总说明.txt through the monitoring_summary kind; returns what the progress
+    page shows."""
+    from kinds import pipeline
+
+    params = batch.params
+    rows: list[dict] = []
+    for item in _items(db, batch.id, DONE):
+        rows.extend(item.result.get("rows", []))
+    excluded = sum(1 for _ in _items(db, batch.id)) - sum(1 for _ in _items(db, batch.id, DONE))
+    if not rows:
+        text = "没有生成成功的单位，未生成汇总表。"
+        write_atomically(directory / SUMMARY_TEXT, text + "\n")
+        return {"text": text, "excluded": excluded}
+    settings = settings_for(params.get("settings_override"))
+    payload = {"year": params["year"], "period": params["period"], "area": params.get("area") or "", "rows": rows}
+    data = pipeline.validate("monitoring_summary", payload, settings)
+    if excluded:
+        data["computed"]["notes"].append(f"另有{excluded}家单位因填报有误或生成失败未纳入汇总，详见清单。")
+    from generators.monitoring import summary_workbook
+
+    write_atomically(directory / SUMMARY_XLSX, render_workbook(summary_workbook(data, settings), "xlsx"))
+    text = data["computed"]["text"]
+    notes = data["computed"]["notes"]
+    write_atomically(directory / SUMMARY_TEXT, "\n".join([text, *notes]) + "\n")
+    return {"text": text, "excluded": excluded, "total": {k: str(v) if v is not None else None
+                                                          for k, v in data["computed"]["total"].items()}}
+
+
+def manifest_rows(db: Database, batch: Batch) -> Iterator[list[str]]:
+    yield MANIFEST_HEADER
+    for n, item in enumerate(_items(db, batch.id), 1):
+        result_rows = item.result.get("rows", []) if item.status == DONE else []
+        budget = total(to_decimal(r["budget"]) for r in result_rows)
+        executed = total(to_decimal(r["executed"]) for r in result_rows)
+        yield [
+            str(n), csv_cell(item.unit_code), csv_cell(item.unit_name), item.status_label,
+            f"{UNITS_DIR}/{item.output_name}" if item.status == DONE else "",
+            str(len(result_rows)) if result_rows else "",
+            money_text(budget) if result_rows else "",
+            money_text(executed) if result_rows else "",
+            percent_text(percent(ratio(executed, budget))) if result_rows else "",
+            csv_cell("\n".join(item.errors)) if item.status in (INVALID, "failed") else "",
+        ]
+    for message in batch.errors:
+        yield ["", "", "", "未导入", "", "", "", "", "", csv_cell(message)]
+
+
+def write_manifest(db: Database, batch: Batch, directory: Path) -> None:
+    buffer = io.StringIO()
+    buffer.write("\ufeff")  # Excel opens UTF-8 CSV correctly only with a BOM
+    writer = csv.writer(buffer, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
+    for row in manifest_rows(db, batch):
+        writer.writerow(row)
+    write_atomically(directory / MANIFEST, buffer.getvalue())
+
+
+def zip_stream(db: Database, batch: Batch, data_dir: str) -> ZipStream:
+    """The batch as a zip, read from disk while it is sent: summary, paragraph, manifest, then
+    one file per unit in workbook order. Stored, not deflated: the xlsx/docx/pdf members are
+    compressed already, and a stored stream is sized, so the download announces its length."""
+    from jobs.runner import batch_dir
+
+    directory = batch_dir(data_dir, batch.public_id)
+    stream = ZipStream(compress_type=ZIP_STORED, sized=True)
+    for name in (SUMMARY_XLSX, SUMMARY_TEXT, MANIFEST):
+        path = directory / name
+        if path.exists():
+            stream.add_path(str(path), name)
+    units = directory / UNITS_DIR
+    for item in _items(db, batch.id, DONE):
+        stream.add_path(str(units / item.output_name), f"{UNITS_DIR}/{item.output_name}")
+    return stream
+
+
+def write_zip(db: Database, batch: Batch, data_dir: str, target: Path) -> int:
+    """Stream the batch's zip into `target` (temp file + rename)."""
+    import os
+    import secrets
+
+    tmp = target.parent / f".{target.name}.{secrets.token_hex(4)}.tmp"
+    size = 0
+    try:
+        with open(tmp, "wb") as fh:
+            for chunk in zip_stream(db, batch, data_dir):
+                fh.write(chunk)
+                size += len(chunk)
+        os.replace(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return size

@@ -1,0 +1,155 @@
+"""The work of one batch item, the same in a pool process of the embedded runner and in a Celery
+worker: validate the unit's forms, lay out and render its table, write it atomically, and return
+what the summary needs. No database, no Flask, no queue here.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import secrets
+import traceback
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from forms.base import FieldErrors
+from jobs.importer import Source
+
+TEMP_SUFFIX = ".tmp"
+DEPARTMENT_SCOPE = "部门整体支出"
+
+
+def write_atomically(path: Path, content: bytes | str) -> int:
+    """Write to a hidden temporary file beside `path`, then os.replace it: a reader, the zip or a
+    second worker never sees half a file, and a crash leaves only a `.…tmp` that the batch's
+    finalisation sweeps away."""
+    data = content.encode("utf-8") if isinstance(content, str) else content
+    tmp = path.parent / f".{path.name}.{secrets.token_hex(4)}{TEMP_SUFFIX}"
+    try:
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return len(data)
+
+
+def sweep_temp_files(directory: Path) -> int:
+    """Remove temporary files a killed worker left behind."""
+    removed = 0
+    if directory.is_dir():
+        for entry in directory.iterdir():
+            if entry.name.startswith(".") and entry.name.endswith(TEMP_SUFFIX):
+                entry.unlink(missing_ok=True)
+                removed += 1
+    return removed
+
+
+@functools.lru_cache(maxsize=8)
+def _settings(override_json: str) -> Mapping[str, Any]:
+    """Settings of a batch, loaded once per process (the override travels as JSON text)."""
+    from rules.settings import defaults, load_settings
+
+    override = json.loads(override_json) if override_json else None
+    return load_settings(override) if override else defaults()
+
+
+def settings_for(override: Mapping[str, Any] | None) -> Mapping[str, Any]:
+    return _settings(json.dumps(override, sort_keys=True, ensure_ascii=False) if override else "")
+
+
+def render_workbook(workbook, fmt: str) -> bytes:
+    if fmt == "xlsx":
+        from generators.tables.xlsx import render_xlsx
+
+        return render_xlsx(workbook)
+    if fmt == "docx":
+        from generators.tables.docx import render_docx
+
+        return render_docx(workbook)
+    from generators.tables.pdf import render_pdf
+
+    return render_pdf(workbook)
+
+
+def locate(errors: Mapping[str, list[str]], sources: Mapping[str, list], prefix: str = "") -> list[str]:
+    """Schema errors keyed by field path → Chinese lines naming sheet, row and column.
+
+    A path without a column of its own (a rule on the whole fund block, a missing column) is
+    reported on the nearest row that holds it."""
+    lines = []
+    for path, messages in errors.items():
+        parts = [] if path == "_schema" else path.split(".")
+        source = None
+        while True:
+            key = ".".join(parts)
+            if key in sources:
+                source = Source.from_list(sources[key])
+                break
+            if not parts:
+                break
+            parts.pop()
+        where = source.where() if source else prefix
+        label = "" if source is None or source.column or path == "_schema" else f"{path}："
+        for message in messages:
+            lines.append(f"{where}：{label}{message}" if where else f"{path}：{message}")
+    return lines
+
+
+def summary_row(unit: Mapping[str, str], data: Mapping[str, Any], extras: Mapping[str, Any],
+                settings: Mapping[str, Any], department: bool) -> dict[str, Any]:
+    """The summary row of one validated, prepared form (budget on the configured basis)."""
+    from rules.monitoring import fund_execution
+
+    line = fund_execution(data["funds"], settings)["annual_total"]
+    completion = data["computed"]["target_completion_rate"]
+    return {
+        "unit": {"code": unit["code"], "name": unit["name"]},
+        "project": unit["name"] if department else data["project_name"],
+        "project_code": "" if department else data.get("project_code") or "",
+        "scope": DEPARTMENT_SCOPE if department else data.get("scope") or "部门预算项目",
+        "budget": str(line.budget),
+        "executed": str(line.executed),
+        "completion_rate": None if completion is None else str(completion),
+        "self_evaluation_score": None if extras.get("self_evaluation_score") is None
+        else str(extras["self_evaluation_score"]),
+    }
+
+
+def process_item(kind_id: str, fmt: str, item: Mapping[str, Any], out_dir: str,
+                 settings_override: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Validate, render and write one unit. Returns {"id", "status": done|invalid|error, …}.
+
+    `error` is an unexpected failure (a bug, a full disk): the runner retries it a few times and
+    then marks the item failed; `invalid` is the user's data and is final."""
+    from generators.monitoring import unit_workbook
+    from kinds import pipeline
+
+    settings = settings_for(settings_override)
+    payload = item["payload"]
+    unit = payload["unit"]
+    department = kind_id == "department_monitoring"
+    try:
+        errors = list(payload.get("errors") or [])
+        datas = []
+        for form, sources in zip(payload["forms"], payload["sources"], strict=True):
+            try:
+                datas.append(pipeline.validate(kind_id, form, settings))
+            except FieldErrors as exc:
+                errors += locate(exc.errors, sources, f"单位“{unit['code']} {unit['name']}”")
+        if errors:
+            return {"id": item["id"], "status": "invalid", "errors": errors}
+        workbook = unit_workbook(unit, datas, department=department)
+        size = write_atomically(Path(out_dir) / item["output_name"], render_workbook(workbook, fmt))
+        rows = [summary_row(unit, d, e, settings, department) for d, e in zip(datas, payload["extras"], strict=True)]
+        return {"id": item["id"], "status": "done", "size": size, "result": {"rows": rows}}
+    except Exception:  # noqa: BLE001 — any failure of one unit must not stop the others
+        return {"id": item["id"], "status": "error", "errors": [traceback.format_exc(limit=5)]}
+
+
+def process_chunk(kind_id: str, fmt: str, items: list[Mapping[str, Any]], out_dir: str,
+                  settings_override: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+    return [process_item(kind_id, fmt, item, out_dir, settings_override) for item in items]
