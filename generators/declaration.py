@@ -33,7 +33,7 @@ DEPARTMENT_TITLE = "部门（单位）整体支出绩效目标申报表"
 PROJECT_SHEET = "项目支出绩效目标申报表"
 DEPARTMENT_SHEET = "部门整体支出绩效目标申报表"
 
-COLUMNS = (10, 10, 12, 22, 8, 11, 9, 20)
+COLUMNS = (14, 10, 12, 20, 8, 11, 9, 18)  # A fits 主管部门及代码 on one line
 INDICATOR_HEADERS = ("一级指标", "二级指标", "三级指标", "指标性质", "指标值", "度量单位", "指标解释")
 INDICATOR_FIELDS = ("level1", "level2", "name", "operator", "target_value", "measure_unit", "explanation")
 INDICATOR_VALIDATIONS = {"level1": "level1", "level2": "level2", "operator": "operator", "measure_unit": "measure_unit"}

@@ -336,3 +336,19 @@ def test_docx_has_the_same_table_with_spans(kind_id, name):
     restarts = [v for v in table.iter(f"{W}vMerge") if v.get(f"{W}val") == "restart"]
     continues = [v for v in table.iter(f"{W}vMerge") if v.get(f"{W}val") in (None, "continue")]
     assert restarts and len(continues) > len(restarts)
+
+
+# ------------------------------------------------------------------------------ pdf
+
+
+@pytest.mark.skipif(importlib.util.find_spec("generators.tables.pdf") is None,
+                    reason="the PDF table renderer (generators/tables/pdf.py) is not in this tree yet")
+@pytest.mark.parametrize(("kind_id", "name"), [SAMPLES[1], SAMPLES[2]])
+def test_pdf_prints_the_form_on_a4(kind_id, name):
+    from pypdf import PdfReader
+
+    reader = PdfReader(io.BytesIO(pipeline.render(kind_id, _validated(kind_id, name), "pdf")))
+    width, height = (float(v) for v in reader.pages[0].mediabox.upper_right)
+    assert (round(width), round(height)) == (595, 842)  # A4 portrait, in points
+    text = re.sub(r"\s+", "", "".join(page.extract_text() for page in reader.pages))
+    assert kinds.get(kind_id).name in text and "年度绩效指标" in text and "一级指标" in text
