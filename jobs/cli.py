@@ -15,7 +15,7 @@ from pathlib import Path
 import click
 
 import kinds
-from jobs import archive, importer
+from jobs import archive, importer, runner
 from jobs.runner import BATCH_KINDS, JobConfig, all_final, batch_key, counts, create_batch, dispatch, drive, get_batch
 from service.db import Database
 from service.migrate import upgrade
@@ -67,6 +67,8 @@ def run_batch_command(kind_id: str, input_file: Path, output: Path, *, year: int
         with db.read() as session:
             existing = session.scalar(select(Batch).where(Batch.key == key))
         if existing is None:
+            if cfg.runner != "celery":
+                runner.warm_pool(cfg.pool_size)
             try:
                 imported = importer.read_batch_workbook(data, kind.id, year=year, period=period, fmt=fmt)
             except importer.BatchImportError as exc:

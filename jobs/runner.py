@@ -277,6 +277,20 @@ def _pool(size: int) -> ProcessPoolExecutor:
         return pool
 
 
+def warm_pool(size: int) -> None:
+    """Start the pool's processes now (the forkserver and its imports take about a second), so
+    that this happens while the caller reads the workbook rather than after."""
+    if size > 1:
+        pool = _pool(size)
+        for _ in range(size):
+            pool.submit(os.getpid)
+
+
+def pool_processes() -> list[int]:
+    """Process ids of the live pool processes (for the benchmark's memory report)."""
+    return [pid for pool in _pools.values() for pid in (getattr(pool, "_processes", None) or {})]
+
+
 def _drop_pool(size: int) -> None:
     with _forkserver_lock:
         pool = _pools.pop(size, None)
