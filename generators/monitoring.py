@@ -19,7 +19,7 @@ from typing import Any
 
 from generators.grid import Cell, Column, Sheet, Workbook
 from rules.indicators import number_text
-from rules.monitoring import CAUSE_LABELS, FUND_LABELS, LIKELIHOOD_LABELS
+from rules.monitoring import CAUSE_LABELS, LIKELIHOOD_LABELS
 from rules.periods import as_of_text, parse_period
 
 DASH = "—"

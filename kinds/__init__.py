@@ -35,7 +35,7 @@ class UnknownKind(LookupError):
 
 
 class UnknownFormat(LookupError):
-    def __init__(self, kind: "Kind", fmt: str):
+    def __init__(self, kind: Kind, fmt: str):
         self.kind, self.fmt = kind, fmt
         super().__init__(f"“{kind.name}”不能生成 {fmt} 格式，可用的格式：{'、'.join(kind.formats)}")
 

@@ -1,9 +1,9 @@
 """Alembic environment: the URL comes from the caller (service.migrate) or JXDOC_DATABASE_URL."""
 
+import importlib
+
 from alembic import context
 from sqlalchemy import create_engine
-
-import importlib
 
 from service.models import Base
 

@@ -7,8 +7,8 @@ end, always ROUND_HALF_UP as Chinese finance practice (四舍五入) expects.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
-from typing import Iterable
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0")

@@ -69,4 +69,13 @@ def create_app(config: dict | None = None) -> Flask:
             response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
         return response
 
+    @app.teardown_request
+    def _close_uploads(_exc):
+        # Werkzeug spools large uploads to temporary files; close them with the request rather
+        # than leaving them to the garbage collector. Only if the body was parsed at all.
+        from flask import request
+
+        if "files" in request.__dict__:
+            request.close()
+
     return app

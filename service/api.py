@@ -110,6 +110,8 @@ def store_submission(kind: kinds.Kind, payload, action: str, sub: Submission | N
     user = current_user()
     if user is None or user.role not in auth.AUTHORS:
         raise ApiError(403, workflow.Messages.not_author)
+    if sub is not None and not auth.is_author(user, sub):
+        raise ApiError(403, workflow.Messages.not_author)
     if sub is not None and not auth.can_edit(user, sub):
         raise ApiError(409, workflow.Messages.not_editable.format(status=sub.status_label))
     if action not in ("save", "submit"):

@@ -322,9 +322,20 @@ def _gate():
     roles = _route_roles(endpoint, view)
     if roles is not None and user.role not in roles:
         raise ApiError(403, Messages.wrong_role.format(role=user.role_label))
+    _check_submission_in_scope(user)
     if g.get("jxdoc_token_id"):
         _touch_token(g.jxdoc_token_id)
     return None
+
+
+def _check_submission_in_scope(user: User) -> None:
+    """Defence in depth: any route that names a submission (`…/submissions/<public_id>…`),
+    whoever wrote its view, answers 404 before the view runs when the id is not in scope."""
+    public_id = (request.view_args or {}).get("public_id")
+    if public_id is None or "/submissions/<public_id>" not in request.url_rule.rule:
+        return
+    with get_db().read() as db_session:
+        find_submission(db_session, public_id, user)
 
 
 def _route_roles(endpoint: str, view: Callable) -> tuple[str, ...] | None:
@@ -390,14 +401,16 @@ def find_submission(db_session: Session, public_id: str, user: User | None = Non
     return sub
 
 
-def can_edit(user: User, sub: Submission) -> bool:
-    """The author side: the unit's clerk (or the author of a document without a unit) while it
-    is a draft or was returned for changes."""
-    if sub.status not in ("draft", "returned"):
-        return False
+def is_author(user: User, sub: Submission) -> bool:
+    """The author side: the unit's clerk, or the author of a document without a unit."""
     if sub.unit_id is not None:
         return user.role == UNIT_CLERK and user.unit_id == sub.unit_id
     return sub.created_by_id == user.id
+
+
+def can_edit(user: User, sub: Submission) -> bool:
+    """Its author, while it is a draft or was returned for changes."""
+    return sub.status in ("draft", "returned") and is_author(user, sub)
 
 
 def can_review(user: User, sub: Submission) -> bool:
@@ -455,13 +468,12 @@ def authenticate(username: str, password: str) -> User:
             raise RateLimited(minutes)
         user = db_session.scalar(select(User).where(func.lower(User.username) == key))
     ok = verify_password(user, password)
-    with db.write() as db_session:
-        if not ok or user is None or not user.active:
+    if not ok or user is None or not user.active:
+        with db.write() as db_session:  # committed before the refusal is raised
             db_session.add(LoginAttempt(username=key, ip=ip, at=utcnow()))
-            audit(db_session, "login_failed", user=user if user is not None else None, target=username)
-            if ok and user is not None and not user.active:
-                raise ValueError(Messages.inactive)
-            raise ValueError(Messages.bad_credentials)
+            audit(db_session, "login_failed", user=user, target=username)
+        raise ValueError(Messages.inactive if ok and user is not None else Messages.bad_credentials)
+    with db.write() as db_session:
         db_session.execute(delete(LoginAttempt).where(LoginAttempt.username == key))
         row = db_session.get(User, user.id)
         row.last_login_at = utcnow()

@@ -66,8 +66,9 @@ def init_app(app: Flask) -> None:
         code = exc.code or 500
         message = MESSAGES.get(code, exc.description or HTTPStatus(code).phrase)
         if code == 413:
-            limit = app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024)
-            message = f"上传的内容过大，不能超过{limit}MB。"
+            limit = app.config["MAX_CONTENT_LENGTH"]
+            size = f"{limit // (1024 * 1024)}MB" if limit >= 1024 * 1024 else f"{max(limit // 1024, 1)}KB"
+            message = f"上传的内容过大，不能超过{size}。"
         if code == 400 and getattr(exc, "description", "") and "CSRF" in exc.description:
             message = "表单已过期或缺少安全令牌（CSRF），请刷新页面后重新提交。"
         return envelope(code, message)

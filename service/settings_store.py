@@ -53,6 +53,42 @@ def validate_letterhead(section: Mapping[str, Any]) -> list[str]:
 register_validator("letterhead", validate_letterhead)
 
 
+def validate_layout_choices(section: Mapping[str, Any]) -> list[str]:
+    """What the 红头 page lets an administrator type: colours and font names. (Page geometry is
+    the renderers' business; only plainly impossible values are refused here.)"""
+    problems = []
+    for key, value in (section.get("colors") or {}).items():
+        if not isinstance(value, str) or not re.fullmatch(r"[0-9A-Fa-f]{6}", value):
+            problems.append(f"colors.{key}：颜色应写成6位十六进制RGB，如 FF0000（红）。")
+    for key, value in (section.get("fonts") or {}).items():
+        if not isinstance(value, str) or not value.strip() or len(value) > 40 or re.search(r"[<>\"&;{}]", value):
+            problems.append(f"fonts.{key}：请填写字体名称（不超过40个字，不含 < > \" & ; {{ }}）。")
+    for table in ("mark", "rule", "page", "sizes", "letter", "imprint", "page_number"):
+        for key, value in (section.get(table) or {}).items():
+            if isinstance(value, (int, float)) and not isinstance(value, bool) and value < 0:
+                problems.append(f"{table}.{key}：不能为负数。")
+    mark = section.get("mark") or {}
+    if isinstance(mark.get("min_pt"), (int, float)) and isinstance(mark.get("max_pt"), (int, float)) \
+            and mark["min_pt"] > mark["max_pt"]:
+        problems.append("mark.min_pt：最小字号不能大于最大字号。")
+    return problems
+
+
+def _register_layout_validator() -> None:
+    # rules.settings keeps one validator per section; should the layout engine register its own
+    # later, run both rather than replace it.
+    from rules import settings as rules_settings
+
+    previous = rules_settings._validators.get("layout")
+    if previous is None:
+        register_validator("layout", validate_layout_choices)
+    elif previous is not validate_layout_choices:
+        register_validator("layout", lambda section: previous(section) + validate_layout_choices(section))
+
+
+_register_layout_validator()
+
+
 def _file_override(app) -> dict | None:
     path = app.config.get("SETTINGS_FILE")
     return read_override_file(path) if path else None

@@ -7,6 +7,7 @@ from collections import OrderedDict
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 
 import kinds
 from forms.base import FieldErrors
@@ -45,12 +46,19 @@ def index():
     for kind in kinds.all_kinds():
         groups.setdefault(kind.group, []).append(kind)
     with get_db().read() as session:
-        scoped = scope_submissions(select(Submission), user)
+        scoped = scope_submissions(select(Submission).options(joinedload(Submission.unit)), user)
         recent = session.scalars(scoped.order_by(Submission.updated_at.desc()).limit(20)).all()
         counts = dict(session.execute(
             scope_submissions(select(Submission.status, func.count()).group_by(Submission.status), user)).all())
     return render_template("index.html", groups=groups, recent=recent, counts=counts,
                            due=due_items(current_settings()))
+
+
+def letterhead_values(schema, settings) -> dict:
+    """A new form starts with the bureau's 红头 (admin settings) where the kind has those fields."""
+    letterhead = settings.get("letterhead", {})
+    return {key: letterhead[key] for key in ("issuer", "issuer_mark")
+            if letterhead.get(key) and key in schema.fields}
 
 
 def _load_draft(public_id: str, kind: kinds.Kind) -> Submission:
@@ -79,6 +87,8 @@ def form(kind_id: str):
             import json
 
             values = json.loads(kind.samples()[0].read_text(encoding="utf-8"))
+        else:
+            values = letterhead_values(schema, settings)
     else:
         values = parse_form(request.form, schema)
         action = request.form.get("action", "docx")

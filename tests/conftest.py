@@ -2,7 +2,9 @@
 
 Every route needs a signed-in user (service.auth), so the clients come signed in:
 
-    client          unit A's clerk (单位填报人员) — the default for API and form tests
+    client          unit A's clerk (单位填报人员) — the default for API and form tests (the
+                    finance bureau in modules listed in CLIENT_ROLE_BY_MODULE)
+    bureau_client, admin_client
     anon_client     nobody
     login(app, who) a new client signed in as world.<who>: clerk_a, clerk_b, reviewer (主管部门 of
                     unit A), bureau (财政局), admin
@@ -92,9 +94,24 @@ def login(app, world: World, who: str):
     return client
 
 
+# Modules whose `client` acts for another role than unit A's clerk. The drafts API computes
+# statistics over every unit's documents, which only the finance bureau (and admin) may read.
+CLIENT_ROLE_BY_MODULE = {"tests.kinds.test_drafts": "bureau"}
+
+
 @pytest.fixture
-def client(app, world):
-    return login(app, world, "clerk_a")
+def client(request, app, world):
+    return login(app, world, CLIENT_ROLE_BY_MODULE.get(request.module.__name__, "clerk_a"))
+
+
+@pytest.fixture
+def bureau_client(app, world):
+    return login(app, world, "bureau")
+
+
+@pytest.fixture
+def admin_client(app, world):
+    return login(app, world, "admin")
 
 
 @pytest.fixture

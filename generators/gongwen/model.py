@@ -13,8 +13,9 @@ import datetime as _dt
 import math
 import re
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 from rules.formatting import chinese_date
 

@@ -17,8 +17,10 @@ from rules.settings import defaults
 
 INJECTION = ('</w:t></w:r><w:r><w:fldChar w:fldCharType="begin"/><w:instrText>INCLUDEPICTURE "\\\\evil\\x.png"'
              '</w:instrText><w:fldChar w:fldCharType="end"/></w:r><w:r><w:t><select>&amp;')
+# For fields bounded below the full text's length (a unit or project name): the same attack, shorter.
+SHORT_INJECTION = '</w:t></w:r><w:r><w:instrText>INCLUDEPICTURE "\\\\e\\x"</w:instrText><select>&amp;'
 # Same widths, no markup: the control document must break lines exactly like the injected one.
-HARMLESS = INJECTION.translate(str.maketrans({"<": "(", ">": ")", '"': "'", "&": "+", "/": "|", "\\": "|"}))
+_DISARM = str.maketrans({"<": "(", ">": ")", '"': "'", "&": "+", "/": "|", "\\": "|"})
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 
 
@@ -40,22 +42,25 @@ def _set(payload, path, text):
     node[path[-1]] = node[path[-1]] + text
 
 
-def _inject(payload, text, kind):
-    """Append `text` to every string field that still validates with it."""
-    paths = list(_string_paths(payload))
+def _inject(payload, kind):
+    """Append the injection to every string field that still validates with it (the short one
+    where the full one is too long), and the disarmed stand-in of the same length to a control."""
     accepted = []
-    for path in paths:
-        trial = json.loads(json.dumps(payload))
-        _set(trial, path, text)
-        try:
-            pipeline.validate(kind, trial)
-        except FieldErrors:
-            continue
-        accepted.append(path)
-    out = json.loads(json.dumps(payload))
-    for path in accepted:
-        _set(out, path, text)
-    return out, accepted
+    for path in _string_paths(payload):
+        for text in (INJECTION, SHORT_INJECTION):
+            trial = json.loads(json.dumps(payload))
+            _set(trial, path, text)
+            try:
+                pipeline.validate(kind, trial)
+            except FieldErrors:
+                continue
+            accepted.append((path, text))
+            break
+    injected, control = json.loads(json.dumps(payload)), json.loads(json.dumps(payload))
+    for path, text in accepted:
+        _set(injected, path, text)
+        _set(control, path, text.translate(_DISARM))
+    return injected, control, [path for path, _ in accepted]
 
 
 def _document(docx: bytes):
@@ -70,8 +75,7 @@ DOCX_KINDS = [k.id for k in kinds.all_kinds() if "docx" in k.renderers and k.sam
 def test_markup_in_every_text_field_stays_literal(kind_id):
     kind = kinds.get(kind_id)
     payload = json.loads(kind.samples()[0].read_text(encoding="utf-8"))
-    injected, paths = _inject(payload, INJECTION, kind)
-    control, _ = _inject(payload, HARMLESS, kind)
+    injected, control, paths = _inject(payload, kind)
     assert paths, "no text field accepted the test text"
     settings = defaults()
     root = _document(pipeline.produce(kind, injected, "docx", settings).content)

@@ -88,7 +88,10 @@ def test_oversized_body_is_413(app, client):
     app.config["MAX_CONTENT_LENGTH"] = 1024
     resp = client.post("/api/v1/documents/request", data="x" * 4096, content_type="application/json")
     assert resp.status_code == 413
-    assert resp.get_json()["message"] == "上传的内容过大，不能超过0MB。" or "过大" in resp.get_json()["message"]
+    assert resp.get_json()["message"] == "上传的内容过大，不能超过1KB。"
+    app.config["MAX_CONTENT_LENGTH"] = 20 * 1024 * 1024
+    resp = client.post("/api/v1/documents/request", data="x" * (21 * 1024 * 1024), content_type="application/json")
+    assert resp.status_code == 413 and resp.get_json()["message"] == "上传的内容过大，不能超过20MB。"
 
 
 def test_validate_returns_normalised_data(client):

@@ -18,6 +18,8 @@ def test_serve_starts_on_a_fresh_data_directory(tmp_path):
     port = free_port()
     env = {**os.environ, "JXDOC_DATA_DIR": str(tmp_path / "data")}
     env.pop("JXDOC_DATABASE_URL", None)
+    env.pop("JXDOC_ADMIN_USERNAME", None)
+    env.pop("JXDOC_ADMIN_PASSWORD", None)
     proc = subprocess.Popen([sys.executable, "-m", "service.cli", "serve", "--port", str(port), "--workers", "1"],
                             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
@@ -41,3 +43,5 @@ def test_serve_starts_on_a_fresh_data_directory(tmp_path):
         proc.terminate()
         out, _ = proc.communicate(timeout=30)
     assert f"http://127.0.0.1:{port}/" in out
+    # no administrator yet and no default password: the command says how to create one
+    assert "尚无管理员账号" in out and "jxdoc create-admin" in out and "JXDOC_ADMIN_PASSWORD" in out
