@@ -40,6 +40,28 @@ def wait_ready(port: int, timeout: float = 60) -> None:
     raise RuntimeError("server did not start")
 
 
+TOKEN_CODE = """
+import secrets
+from service import create_app
+from service.auth import create_admin, create_api_token
+from service.db import get_db
+from service.models import User
+app = create_app()
+with app.app_context():
+    user = create_admin("bench-" + secrets.token_hex(3), secrets.token_urlsafe(18) + "!aA1")
+    with get_db().write() as session:
+        print(create_api_token(session, session.get(User, user.id), "bench"))
+"""
+
+
+def bench_token(env: dict) -> str:
+    """Every route needs a signed-in user: an administrator and an API token in the load test's
+    own fresh database (the token is printed once by a child process, like `jxdoc` would)."""
+    done = subprocess.run([sys.executable, "-c", TOKEN_CODE], env=env, cwd=ROOT, check=True, capture_output=True,
+                          text=True)
+    return done.stdout.strip().splitlines()[-1]
+
+
 def run(clients: int = 16, requests_per_client: int = 50, workers: int | None = None,
         kind: str = "request", max_seconds: float = 120) -> dict:
     payload = (ROOT / "samples" / kind).glob("*.json").__next__().read_bytes()
@@ -56,10 +78,8 @@ def run(clients: int = 16, requests_per_client: int = 50, workers: int | None = 
     latencies: list[float] = []
     errors: list[str] = []
     lock = threading.Lock()
-    headers = {"Content-Type": "application/json"}
-    token = os.environ.get("JXDOC_BENCH_TOKEN")
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
+    headers = {"Content-Type": "application/json",
+               "Authorization": f"Bearer {os.environ.get('JXDOC_BENCH_TOKEN') or bench_token(env)}"}
     deadline = time.monotonic() + max_seconds
 
     def client() -> None:
