@@ -53,10 +53,32 @@ def pdf_pages(pdf: bytes) -> int:
     return len(PdfReader(io.BytesIO(pdf)).pages)
 
 
+def reference_document(settings):
+    """The document issue 8 sets the docx target on: a red-header 公文 (the 通知 sample) with a
+    自评表 of merged cells (the B.2 sheet of the 自评表 sample) as a table in its body."""
+    import dataclasses
+
+    from generators.evaluation import self_evaluation_sheet
+    from generators.gongwen.model import TableBlock, build
+
+    doc = build("notice", sample_data("notice"), settings)
+    sheet = self_evaluation_sheet(sample_data("self_evaluation"), settings)
+    return dataclasses.replace(doc, paragraphs=(*doc.paragraphs, TableBlock(sheet, "表1　项目支出绩效自评表")))
+
+
 def run(quick: bool = False) -> list[dict]:
+    from generators.gongwen.docx import render_docx
+    from generators.gongwen.pdf import render_pdf
+
     settings = defaults()
     rows = []
     runs = 50 if quick else 300
+    doc = reference_document(settings)
+    pages = pdf_pages(render_pdf(doc))
+    median = _median_ms(lambda: render_docx(doc), runs)
+    floor = docx_floor_ms(render_docx(doc), runs)
+    rows.append({"path": f"docx 基准文档（红头通知 + {len(doc.paragraphs[-1].sheet.rows)} 行自评表，{pages} 页）",
+                 "median_ms": median, "floor_ms": floor, "ratio": median / floor})
     for kind in kinds.all_kinds():
         if not kind.samples():
             continue

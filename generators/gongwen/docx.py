@@ -203,6 +203,20 @@ def _ppr(keep: bool, pbb: bool, tabs: tuple, snap: bool, before: int, line: int,
     })
 
 
+@lru_cache(maxsize=4096)
+def _tcpr(width: int, span: int | None, vmerge: str | None, valign: str) -> Markup:
+    """w:tcPr markup, rendered once per distinct cell shape."""
+    return _package().macros(MACROS).tcpr({"width": width, "span": span, "vmerge": vmerge, "valign": valign})
+
+
+def _table(table: dict) -> dict:
+    """The block of a table, its cells' properties rendered."""
+    for row in table["rows"]:
+        for cell in row["cells"]:
+            cell["tcpr"] = _tcpr(cell["width"], cell.get("span"), cell["vmerge"], cell["valign"])
+    return {"table": table}
+
+
 def _run(g: Geometry, text: str, face: str = FANGSONG, sz: int | None = None, color: str | None = None,
          latin: bool = True, scale: int | None = None, tab: bool = False, field: str | None = None) -> dict:
     sz = sz or g.body_sz
@@ -309,7 +323,7 @@ def _mark_blocks(doc: Document, g: Geometry, size_pt: float) -> tuple[list[dict]
     cols = [name_w] + ([suffix_w] if suffix_w else [])
     table = {"float": None, "width": sum(cols), "cols": cols, "rows": rows,
              "borders": {"top": None, "bottom": None, "insideH": None}}
-    return [{"table": table}], h * len(names)
+    return [_table(table)], h * len(names)
 
 
 def _signer_lines(doc: Document, g: Geometry) -> list[list[str]]:
@@ -541,7 +555,7 @@ def _imprint_blocks(doc: Document, g: Geometry) -> list[dict]:
     # keeps a type-area-wide table inline unless it is positioned relative to the page edge.
     table = {"float": "bottom", "x": g.left, "width": g.type_w, "cols": [g.type_w], "rows": rows, "borders": borders}
     # Word needs a paragraph after a table at the end of the body; keep it one twip tall.
-    return [{"table": table}, _spacer(g, 2)]
+    return [_table(table), _spacer(g, 2)]
 
 
 # --- the document ----------------------------------------------------------------------------------
@@ -608,7 +622,7 @@ def _table_blocks(g: Geometry, block) -> list[dict]:
         blocks.append(_para(g, [_run(g, block.caption, HEITI, CAPTION_SZ)], jc="center", keep=True,
                             line=round(CAPTION_SZ * 10 * 1.6)))
     # A short paragraph after the table keeps two tables apart and gives the text some air.
-    return blocks + [{"table": table}, _spacer(g, g.line / 2)]
+    return blocks + [_table(table), _spacer(g, g.line / 2)]
 
 
 def _png_size(png: bytes) -> tuple[int, int]:

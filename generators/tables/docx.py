@@ -81,6 +81,7 @@ class _Looks:
         self.macros = _package().macros("word/_macros.xml.j2")
         self._rpr: dict[tuple, Markup] = {}
         self._ppr: dict[tuple, Markup] = {}
+        self._tcpr: dict[tuple, Markup] = {}
 
     def rpr(self, role: str, sz: int, bold: bool) -> Markup:
         key = (role, sz, bold)
@@ -95,6 +96,14 @@ class _Looks:
         found = self._ppr.get(key)
         if found is None:
             found = self._ppr[key] = Markup(self.macros.ppr(JC.get(jc, "left"), before, after, [list(t) for t in tabs]))  # noqa: S704
+        return found
+
+
+    def tcpr(self, w: int, span: int, vmerge: str | None, shade: str | None) -> Markup:
+        key = (w, span, vmerge, shade)
+        found = self._tcpr.get(key)
+        if found is None:
+            found = self._tcpr[key] = Markup(self.macros.tcpr(w, span, vmerge, shade))  # noqa: S704
         return found
 
 
@@ -189,6 +198,8 @@ def _sheet_context(sheet: Sheet, looks: _Looks) -> dict[str, Any]:
                               "paras": [{"ppr": looks.ppr(cell_align(cell)), "rpr": looks.rpr(BODY_FACE, BODY_SZ, False),
                                          "segments": [""]}]})
             c = p.col + span
+        for cell in cells:
+            cell["tcpr"] = looks.tcpr(cell["w"], cell["span"], cell["vmerge"], cell["shade"])
         height_pt = sheet.row_heights.get(r)
         rows.append({"cells": cells, "header": r < header_end, "height": round(height_pt * 20) if height_pt else None})
 
