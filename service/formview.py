@@ -99,6 +99,22 @@ def widgets(schema: Schema, values: dict | None, errors: dict[str, list[str]], p
     return out
 
 
+def placed(widgets_: list[Widget]) -> set[str]:
+    """The error paths the form shows beside a widget: every widget's own name, and the items of
+    lists (whose messages the list widget gathers)."""
+    names: set[str] = set()
+    for w in widgets_:
+        names.add(w.name)
+        if w.type == "object":
+            names |= placed(w.children)
+        elif w.type == "group":
+            for row in w.children:
+                names |= placed(row)
+        elif w.type == "list":
+            names |= {f"{w.name}.{i}" for i in range(len(w.children))}
+    return names
+
+
 def _set(tree: dict, parts: list[str], value: Any) -> None:
     node: Any = tree
     for i, part in enumerate(parts):
@@ -131,12 +147,17 @@ def _blank(item: Any) -> bool:
     return item in ("", None, "false")
 
 
+# Posted by the page itself, not fields of the document: the CSRF token, the pressed button and
+# the id of the draft being edited.
+CONTROL_NAMES = ("csrf_token", "action", "draft")
+
+
 def parse_form(form: MultiDict, schema: Schema) -> dict:
     """Posted pairs → nested payload. A check box posts a hidden "false" before its "true", so
     the last value wins; the template row of repeatable groups ("__index__") is ignored."""
     tree: dict = {}
     for name in form.keys():
-        if name in ("csrf_token", "action") or "__index__" in name:
+        if name in CONTROL_NAMES or "__index__" in name:
             continue
         values = form.getlist(name)
         _set(tree, name.split("."), values[-1] if values else "")

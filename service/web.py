@@ -17,7 +17,7 @@ from service.api import store_submission
 from service.auth import current_user, find_submission, scope_submissions
 from service.db import get_db
 from service.downloads import file_response
-from service.formview import parse_form, widgets
+from service.formview import parse_form, placed, widgets
 from service.models import Submission
 from service.settings_store import current_settings
 
@@ -107,10 +107,12 @@ def form(kind_id: str):
             errors, status = exc.errors, 422
             message = "提交的内容有误，请按红色提示修改后再试。"
     saved = {"save": "草稿已保存。", "submit": "已提交。"}.get(request.args.get("saved", ""), "")
+    tree = widgets(schema, values, errors)
+    shown = placed(tree)  # errors of paths without a widget go above the form, never lost
     return render_template(
-        "form.html", kind=kind, widgets=widgets(schema, values, errors), errors=errors,
+        "form.html", kind=kind, widgets=tree, errors=errors,
         message=message, saved=saved, draft_id=draft_id,
-        other_errors={k: v for k, v in errors.items() if k == "_schema"},
+        other_errors={k: v for k, v in errors.items() if k not in shown},
     ), status
 
 
