@@ -366,11 +366,22 @@ def _raw_value(cell, sheet: str, reader: _Reader) -> tuple[bool, Any]:
         reader.error(sheet, cell.row, cell.column, Messages.not_date)
         return False, None
     # Text is kept as typed (a leading tab or space is part of it); only blank text is None.
-    text = str(value)
+    # Excel stores characters XML cannot carry as _xHHHH_ (ECMA-376 ST_Xstring) and openpyxl
+    # leaves the escape as it is: decode it, so that the schema sees — and refuses, naming the
+    # field — the control character the clerk really typed.
+    text = unescape_xstring(str(value))
     return True, text if text.strip() else None
 
 
 _NUMBER_TEXT = re.compile(r"^[+-]?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?$")
+
+
+_XSTRING_ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
+
+
+def unescape_xstring(text: str) -> str:
+    """ECMA-376 ST_Xstring: `_x0001_` is U+0001, `_x005F_` a literal underscore."""
+    return _XSTRING_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text) if "_x" in text else text
 
 
 def _number(value: Any) -> Decimal | None:
