@@ -26,7 +26,7 @@ from tests.servers import free_port
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-TIMEOUT_MS = 20_000
+TIMEOUT_MS = 60_000  # generous: a submission page waits for its PDF preview to render
 
 
 class LiveServer:

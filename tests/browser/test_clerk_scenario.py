@@ -17,7 +17,7 @@ from PIL import Image
 
 from tests.browser.conftest import forget_http_error
 
-pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.xdist_group("browser")]
 
 PROJECT = "青溪县2025年乡村医生岗位能力提升培训项目"
 COMMENT = "年度目标未写明培训覆盖的乡镇数，请补充后再提交。"
