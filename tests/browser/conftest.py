@@ -1,7 +1,7 @@
 """End-to-end fixtures: the real app served over HTTP on a loopback port, and Debian's Chromium
 driven by Playwright.
 
-    live_server   base URL of the app (temporary SQLite database, CSRF on, the fixture World)
+    live_server   the app served on 127.0.0.1 (.url, .app, .world): temporary SQLite, CSRF on
     browser       one headless Chromium for the module; each actor opens its own context
     actor(name)   a new context + page for world.<name>, signed in through the /login page,
                   collecting console errors and uncaught page errors in page.js_errors
