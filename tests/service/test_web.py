@@ -99,3 +99,25 @@ def test_unknown_kind_page_is_404_in_chinese(client):
     resp = client.get("/forms/nonsense")
     assert resp.status_code == 404
     assert "没有“nonsense”这种文档" in resp.get_data(as_text=True)
+
+
+def test_a_reopened_draft_submits_with_the_page_controls(csrf_client, app):
+    """The page's own inputs (csrf_token, action, draft) are never read as fields of the
+    document: a draft reopened from its page submits like a new form."""
+    from service.models import Submission
+
+    token = _token(csrf_client, "/forms/request")
+    pairs = _form_pairs(load_sample("request"))
+    resp = csrf_client.post("/forms/request", data=MultiDict(pairs + [("csrf_token", token), ("action", "save")]))
+    assert resp.status_code == 302
+    draft = re.search(r"draft=([^&]+)", resp.headers["Location"]).group(1)
+    page = csrf_client.get(f"/forms/request?draft={draft}").get_data(as_text=True)
+    assert f'name="draft" value="{draft}"' in page
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    resp = csrf_client.post("/forms/request", data=MultiDict(
+        pairs + [("csrf_token", token), ("draft", draft), ("action", "submit")]))
+    assert resp.status_code == 302, resp.get_data(as_text=True)[-1500:]
+    assert resp.headers["Location"].endswith(f"/submissions/{draft}")
+    with app.extensions["jxdoc.db"].read() as session:
+        (sub,) = session.query(Submission).all()
+        assert (sub.public_id, sub.status) == (draft, "submitted")
