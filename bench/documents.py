@@ -85,17 +85,17 @@ def run(quick: bool = False) -> list[dict]:
         data = sample_data(kind.id)
         if "docx" in kind.renderers:
             render = kind.renderers["docx"]
-            median = _median_ms(lambda: render(data, settings), runs)
+            median = _median_ms(lambda render=render, data=data: render(data, settings), runs)
             floor = docx_floor_ms(render(data, settings), runs)
             rows.append({"path": f"docx {kind.id}", "median_ms": median, "floor_ms": floor, "ratio": median / floor})
         if "pdf" in kind.renderers:
             render = kind.renderers["pdf"]
             pages = pdf_pages(render(data, settings))
-            median = _median_ms(lambda: render(data, settings), 3 if quick else 10)
+            median = _median_ms(lambda render=render, data=data: render(data, settings), 3 if quick else 10)
             rows.append({"path": f"pdf {kind.id}", "median_ms": median, "pages": pages, "ms_per_page": median / pages})
         if "xlsx" in kind.renderers:
             render = kind.renderers["xlsx"]
-            rows.append({"path": f"xlsx {kind.id}", "median_ms": _median_ms(lambda: render(data, settings), 10 if quick else 50)})
+            rows.append({"path": f"xlsx {kind.id}", "median_ms": _median_ms(lambda render=render, data=data: render(data, settings), 10 if quick else 50)})
     return rows
 
 

@@ -40,7 +40,7 @@ def wait_ready(port: int, timeout: float = 60) -> None:
     raise RuntimeError("server did not start")
 
 
-TOKEN_CODE = """
+SIGN_IN_SCRIPT = """
 import secrets
 from service import create_app
 from service.auth import create_admin, create_api_token
@@ -57,7 +57,7 @@ with app.app_context():
 def bench_token(env: dict) -> str:
     """Every route needs a signed-in user: an administrator and an API token in the load test's
     own fresh database (the token is printed once by a child process, like `jxdoc` would)."""
-    done = subprocess.run([sys.executable, "-c", TOKEN_CODE], env=env, cwd=ROOT, check=True, capture_output=True,
+    done = subprocess.run([sys.executable, "-c", SIGN_IN_SCRIPT], env=env, cwd=ROOT, check=True, capture_output=True,
                           text=True)
     return done.stdout.strip().splitlines()[-1]
 

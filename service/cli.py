@@ -149,7 +149,7 @@ def serve(host: str, port: int, workers: int | None, dev: bool) -> None:
         app.run(host=host, port=port, debug=True)
         return
     workers = workers or (os.cpu_count() or 1) + 1  # CPU-bound renders: one per core plus one
-    os.execv(
+    os.execv(  # noqa: S606 - replaces this process with gunicorn; fixed argv, no shell
         sys.executable,
         [sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}", "--workers", str(workers),
          "--timeout", "120", "--access-logfile", "-", "service.wsgi:app"],
@@ -256,28 +256,35 @@ def draft_summary_report(year: int | None, input_file: Path, output: Path, reque
 
 
 # --- batch (issue 4: jobs/) -------------------------------------------------------------------
-@main.command(help="批量生成：按单位编码拆分工作簿，每个单位一份监控表，另附汇总表、汇总说明和清单，打包为zip。"
+@main.command(help="批量生成：按单位编码拆分工作簿，每个单位一份监控表，另附汇总表、汇总说明和清单，打包为zip；"
+                   "disclosure（绩效信息公开）：每个单位一个公开PDF，另附目录和清单——不给输入文件时取本系统中"
+                   "该年度已提交或已审核的自评材料，或给出单位公开材料的JSON文件。"
                    "中断后重新运行同一命令会继续未完成的部分。")
 @click.argument("kind_id")
-@click.argument("input_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("input_file", required=False, default=None, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("-o", "--output", "output", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="输出的zip文件，例如 监控表.zip")
-@click.option("--year", type=int, default=None, help="年度（默认取工作簿“参数”表）。")
+@click.option("--year", type=int, default=None, help="年度（默认取工作簿“参数”表；disclosure 取库中数据时必填）。")
 @click.option("--period", default=None, help="监控期间，如 1-6月（默认取工作簿“参数”表）。")
 @click.option("--format", "fmt", default="xlsx", show_default=True, type=click.Choice(["xlsx", "docx", "pdf"]),
               help="各单位监控表的格式。")
 @click.option("--area", default="", help="地区或财政部门名称，用于汇总表标题。")
+@click.option("--exclude", multiple=True, help="disclosure：不予公开的单位，“单位编码 原因”，如 \"399001 涉密\"；可重复。")
+@click.option("--exclude-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="disclosure：不予公开的单位名单文件，每行“单位编码 原因”。")
 @click.option("--processes", type=int, default=None, help="并行进程数（默认每个CPU核一个）。")
 @click.option("--settings", "settings_file", default=None, help="覆盖默认设置的TOML/JSON文件。")
-def batch(kind_id: str, input_file: Path, output: Path, year: int | None, period: str | None, fmt: str, area: str,
-          processes: int | None, settings_file: str | None) -> None:
+def batch(kind_id: str, input_file: Path | None, output: Path, year: int | None, period: str | None, fmt: str,
+          area: str, exclude: tuple[str, ...], exclude_file: Path | None, processes: int | None,
+          settings_file: str | None) -> None:
     from jobs.cli import run_batch_command
     from rules.settings import read_override_file
 
     path = settings_file or os.environ.get("JXDOC_SETTINGS_FILE")
     _settings(settings_file)  # refuse a bad settings file before any work
     run_batch_command(kind_id, input_file, output, year=year, period=period, fmt=fmt, area=area,
-                      settings_override=read_override_file(path) if path else None, processes=processes)
+                      settings_override=read_override_file(path) if path else None, processes=processes,
+                      exclude=exclude, exclude_file=exclude_file)
 # --- end batch ----------------------------------------------------------------------------------
 
 

@@ -14,7 +14,7 @@ from service.models import Unit
 def _worker(url: str, worker: int, count: int, queue) -> None:
     db = Database(url)
     errors = 0
-    for i in range(count):
+    for _ in range(count):
         try:
             with db.write() as session:
                 current = session.scalar(select(Unit).where(Unit.code == "counter"))
