@@ -35,6 +35,7 @@ from typing import Any
 from markupsafe import Markup
 
 from generators.docx_package import DocxTemplate, Part
+from generators.tables import cell_align, cell_text, layout, owners
 from generators.gongwen.model import (
     FANGSONG,
     HEITI,
@@ -571,9 +572,7 @@ IMAGE_PART = "media/image{}.png"
 
 
 def _cell_paragraphs(g: Geometry, cell, empty: bool = False) -> list[dict]:
-    from generators.tables import cell_align, cell_text
-
-    face = HEITI if cell.kind == "header" else FANGSONG
+    face = HEITI if cell is not None and cell.kind == "header" else FANGSONG
     line = round(TABLE_SZ * 10 * TABLE_LINE)
     mark = _run(g, "", face, TABLE_SZ)
     if empty:
@@ -587,8 +586,6 @@ def _table_blocks(g: Geometry, block) -> list[dict]:
     """A grid.Sheet as a bordered Word table across the type area: column widths in proportion
     to the sheet's, gridSpan for column spans, vMerge for row spans; the sheet's title rows are
     left out (the caption names the table)."""
-    from generators.tables import layout, owners
-
     sheet = block.sheet
     placed, height = layout(sheet)
     grid = owners(placed, height, sheet.width)
