@@ -1,19 +1,20 @@
-"""What a finished batch hands out: the summary (xlsx and paragraph), the manifest, and the zip of
-all of it streamed from the files on disk (zipstream-ng), so memory stays flat whether a batch
-has 100 units or 10,000."""
+"""What a finished batch hands out: the monitoring summary (xlsx and paragraph), the manifest, and
+the zip of a batch of any kind streamed from the files on disk (zipstream-ng), so memory stays
+flat whether a batch has 100 units or 10,000. Which files the zip holds is the batch kind's
+(jobs/batchkinds.py)."""
 
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 from zipstream import ZIP_STORED, ZipStream
 
-from jobs.models import DONE, INVALID, Batch, BatchItem
+from jobs.models import DONE, FAILED, INVALID, Batch, BatchItem
 from jobs.work import render_workbook, settings_for, write_atomically
 from rules.formatting import money_text, percent_text
 from rules.rounding import percent, ratio, to_decimal, total
@@ -32,7 +33,7 @@ def csv_cell(value: Any) -> str:
     return "'" + text if text.startswith(_FORMULA_START) else text
 
 
-def _items(db: Database, batch_id: int, status: str | None = None) -> Iterator[BatchItem]:
+def items(db: Database, batch_id: int, status: str | None = None) -> Iterator[BatchItem]:
     """Items in workbook order, read in pages so 10,000 results never sit in memory at once."""
     last = -1
     while True:
@@ -47,6 +48,9 @@ def _items(db: Database, batch_id: int, status: str | None = None) -> Iterator[B
         last = page[-1].seq
 
 
+_items = items  # the earlier private name
+
+
 def write_summary(db: Database, batch: Batch, directory: Path) -> dict:
     """汇总表.xlsx and 汇总说明.txt through the monitoring_summary kind; returns what the progress
     page shows."""
@@ -54,9 +58,9 @@ def write_summary(db: Database, batch: Batch, directory: Path) -> dict:
 
     params = batch.params
     rows: list[dict] = []
-    for item in _items(db, batch.id, DONE):
+    for item in items(db, batch.id, DONE):
         rows.extend(item.result.get("rows", []))
-    excluded = sum(1 for _ in _items(db, batch.id)) - sum(1 for _ in _items(db, batch.id, DONE))
+    excluded = sum(1 for _ in items(db, batch.id)) - sum(1 for _ in items(db, batch.id, DONE))
     if not rows:
         text = "没有生成成功的单位，未生成汇总表。"
         write_atomically(directory / SUMMARY_TEXT, text + "\n")
@@ -78,7 +82,7 @@ def write_summary(db: Database, batch: Batch, directory: Path) -> dict:
 
 def manifest_rows(db: Database, batch: Batch) -> Iterator[list[str]]:
     yield MANIFEST_HEADER
-    for n, item in enumerate(_items(db, batch.id), 1):
+    for n, item in enumerate(items(db, batch.id), 1):
         result_rows = item.result.get("rows", []) if item.status == DONE else []
         budget = total(to_decimal(r["budget"]) for r in result_rows)
         executed = total(to_decimal(r["executed"]) for r in result_rows)
@@ -89,35 +93,50 @@ def manifest_rows(db: Database, batch: Batch) -> Iterator[list[str]]:
             money_text(budget) if result_rows else "",
             money_text(executed) if result_rows else "",
             percent_text(percent(ratio(executed, budget))) if result_rows else "",
-            csv_cell("\n".join(item.errors)) if item.status in (INVALID, "failed") else "",
+            csv_cell("\n".join(item.errors)) if item.status in (INVALID, FAILED) else "",
         ]
     for message in batch.errors:
         yield ["", "", "", "未导入", "", "", "", "", "", csv_cell(message)]
 
 
-def write_manifest(db: Database, batch: Batch, directory: Path) -> None:
+def write_csv(path: Path, rows: Iterable[list[str]]) -> None:
+    """A manifest: UTF-8 with a BOM (Excel opens UTF-8 CSV correctly only with one), every cell
+    quoted; cells from users must have passed through csv_cell."""
     buffer = io.StringIO()
-    buffer.write("\ufeff")  # Excel opens UTF-8 CSV correctly only with a BOM
+    buffer.write("\ufeff")
     writer = csv.writer(buffer, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
-    for row in manifest_rows(db, batch):
+    for row in rows:
         writer.writerow(row)
-    write_atomically(directory / MANIFEST, buffer.getvalue())
+    write_atomically(path, buffer.getvalue())
+
+
+def write_manifest(db: Database, batch: Batch, directory: Path) -> None:
+    write_csv(directory / MANIFEST, manifest_rows(db, batch))
+
+
+def finish_monitoring(db: Database, batch: Batch, directory: Path) -> dict:
+    """The finishing step of the monitoring kinds: summary, paragraph and manifest."""
+    summary = write_summary(db, batch, directory)
+    write_manifest(db, batch, directory)
+    return summary
 
 
 def zip_stream(db: Database, batch: Batch, data_dir: str) -> ZipStream:
-    """The batch as a zip, read from disk while it is sent: summary, paragraph, manifest, then
-    one file per unit in workbook order. Stored, not deflated: the xlsx/docx/pdf members are
-    compressed already, and a stored stream is sized, so the download announces its length."""
+    """The batch as a zip, read from disk while it is sent: the kind's files (monitoring: summary,
+    paragraph, manifest; disclosure: index and manifest), then one file per unit in item order.
+    Stored, not deflated: the xlsx/docx/pdf members are compressed already, and a stored stream
+    is sized, so the download announces its length."""
+    from jobs import batchkinds
     from jobs.runner import batch_dir
 
     directory = batch_dir(data_dir, batch.public_id)
     stream = ZipStream(compress_type=ZIP_STORED, sized=True)
-    for name in (SUMMARY_XLSX, SUMMARY_TEXT, MANIFEST):
+    for name in batchkinds.get(batch.kind).files:
         path = directory / name
         if path.exists():
             stream.add_path(str(path), name)
     units = directory / UNITS_DIR
-    for item in _items(db, batch.id, DONE):
+    for item in items(db, batch.id, DONE):
         stream.add_path(str(units / item.output_name), f"{UNITS_DIR}/{item.output_name}")
     return stream
 

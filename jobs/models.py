@@ -13,11 +13,13 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from service.models import Base, dumps, public_id, utcnow
 
-# Item states. `invalid` (the unit's rows have errors) and `failed` (rendering kept failing) are
-# final like `done`; only `pending` and `running` with an expired lease are ever claimed.
-PENDING, RUNNING, DONE, INVALID, FAILED = "pending", "running", "done", "invalid", "failed"
-FINAL = (DONE, INVALID, FAILED)
-ITEM_LABELS = {PENDING: "等待中", RUNNING: "生成中", DONE: "已生成", INVALID: "填报有误", FAILED: "生成失败"}
+# Item states. `invalid` (the unit's rows have errors), `failed` (rendering kept failing) and
+# `excluded` (a unit kept out of publication, with its reason: nothing to render) are final like
+# `done`; only `pending` and `running` with an expired lease are ever claimed.
+PENDING, RUNNING, DONE, INVALID, FAILED, EXCLUDED = "pending", "running", "done", "invalid", "failed", "excluded"
+FINAL = (DONE, INVALID, FAILED, EXCLUDED)
+ITEM_LABELS = {PENDING: "等待中", RUNNING: "生成中", DONE: "已生成", INVALID: "填报有误", FAILED: "生成失败",
+               EXCLUDED: "不予公开"}
 # Batch states: `running` until every item is final, then `finalising` while the summary and
 # the manifest are written, then `done`.
 BATCH_LABELS = {"running": "生成中", "finalising": "汇总中", "done": "已完成"}
@@ -101,4 +103,4 @@ class BatchItem(Base):
         return ITEM_LABELS.get(self.status, self.status)
 
 
-__all__ = ["Batch", "BatchItem", "dumps", "PENDING", "RUNNING", "DONE", "INVALID", "FAILED", "FINAL"]
+__all__ = ["Batch", "BatchItem", "dumps", "PENDING", "RUNNING", "DONE", "INVALID", "FAILED", "EXCLUDED", "FINAL"]

@@ -12,6 +12,10 @@ Every step is safe to repeat and to run in several processes at once:
 * outputs have fixed names and are written to a temp file and renamed, so doing an item twice
   leaves one file; finalisation sweeps temp files a killed worker left and is itself repeatable.
 
+What differs between kinds of batch (monitoring tables from a workbook, disclosure PDFs from stored
+submissions) is the kind's seam in jobs/batchkinds.py: how an item is processed, what the
+finishing step writes, which files the zip holds. Everything here is shared.
+
 The embedded runner (the default, no server) claims chunks of items and renders them in a process
 pool — one process per core — while its own thread records results. Celery workers
 (jobs/tasks.py) run the same `drive` loop with in-process rendering.
@@ -40,14 +44,16 @@ from sqlalchemy.exc import IntegrityError
 
 from jobs.archive import UNITS_DIR
 from jobs.importer import ImportResult
-from jobs.models import DONE, FAILED, INVALID, PENDING, RUNNING, Batch, BatchItem, dumps
+from jobs.models import DONE, EXCLUDED, FAILED, INVALID, PENDING, RUNNING, Batch, BatchItem, dumps
 from jobs.work import process_chunk, sweep_temp_files
 from service.db import Database
 from service.models import utcnow
 
 log = logging.getLogger("jxdoc.jobs")
 
-BATCH_KINDS = ("monitoring", "department_monitoring")
+# Kinds of batch (jobs/batchkinds.py); the first two read a workbook upload.
+WORKBOOK_KINDS = ("monitoring", "department_monitoring")
+BATCH_KINDS = (*WORKBOOK_KINDS, "disclosure")
 
 
 class Messages:
@@ -127,7 +133,10 @@ def batch_key(kind: str, fmt: str, params: Mapping[str, Any], data: bytes) -> st
 
 def create_batch(db: Database, kind: str, fmt: str, imported: ImportResult, *, key: str, title: str = "",
                  source_name: str = "", params: Mapping[str, Any] | None = None) -> tuple[Batch, bool]:
-    """The batch of `key`, inserted with its items if new. (batch, created)."""
+    """The batch of `key`, inserted with its items if new. (batch, created).
+
+    `imported.units` are the item inputs of any kind: code, name, seq, output_name, payload()
+    (jobs.importer.UnitInput for workbooks, jobs.disclosure.DisclosureUnit)."""
     with db.read() as session:
         existing = session.scalar(select(Batch).where(Batch.key == key))
     if existing is not None:
@@ -198,7 +207,7 @@ def complete(db: Database, owner: str, results: list[dict[str, Any]]) -> None:
                 log.error("batch item %s failed (attempt %s): %s", item.id, item.attempts, result["errors"][-1])
                 item.status = PENDING  # retried until max_attempts
             else:
-                item.status = DONE if result["status"] == "done" else INVALID
+                item.status = {"done": DONE, "excluded": EXCLUDED}.get(result["status"], INVALID)
                 item.errors_json = dumps(result.get("errors") or [])
                 item.result_json = dumps(result.get("result") or {})
                 item.size = int(result.get("size") or 0)
@@ -218,7 +227,7 @@ def counts(db: Database, batch_id: int) -> dict[str, int]:
         rows = session.execute(select(BatchItem.status, func.count()).where(BatchItem.batch_id == batch_id)
                                .group_by(BatchItem.status)).all()
     found = {status: n for status, n in rows}
-    return {s: found.get(s, 0) for s in (PENDING, RUNNING, DONE, INVALID, FAILED)}
+    return {s: found.get(s, 0) for s in (PENDING, RUNNING, DONE, INVALID, FAILED, EXCLUDED)}
 
 
 def next_expiry(db: Database, batch_id: int) -> _dt.datetime | None:
@@ -234,9 +243,10 @@ def all_final(c: Mapping[str, int]) -> bool:
 # --------------------------------------------------------------------------- finishing
 
 def finalise(db: Database, data_dir: str, batch_id: int) -> None:
-    """Summary table, paragraph and manifest from the items' results; then the batch is done.
-    Repeatable: files are rewritten atomically with the same content."""
-    from jobs import archive
+    """The kind's finishing step (monitoring: summary table, paragraph and manifest; disclosure:
+    index and manifest) from the items' results; then the batch is done. Repeatable: files are
+    rewritten atomically with the same content."""
+    from jobs import batchkinds
 
     with db.write() as session:
         batch = session.get(Batch, batch_id)
@@ -247,8 +257,7 @@ def finalise(db: Database, data_dir: str, batch_id: int) -> None:
     directory.mkdir(parents=True, exist_ok=True)
     sweep_temp_files(directory)
     sweep_temp_files(directory / UNITS_DIR)
-    summary = archive.write_summary(db, batch, directory)
-    archive.write_manifest(db, batch, directory)
+    summary = batchkinds.get(batch.kind).finish(db, batch, directory)
     with db.write() as session:
         batch = session.get(Batch, batch_id)
         batch.summary_json = dumps(summary)
@@ -272,7 +281,8 @@ def _pool(size: int) -> ProcessPoolExecutor:
         pool = _pools.get(size)
         if pool is None:
             ctx = multiprocessing.get_context("forkserver")
-            ctx.set_forkserver_preload(["jobs.work", "kinds", "generators.monitoring", "generators.tables.xlsx"])
+            ctx.set_forkserver_preload(["jobs.work", "jobs.batchkinds", "kinds", "generators.monitoring",
+                                        "generators.tables.xlsx", "generators.disclosure"])
             pool = _pools[size] = ProcessPoolExecutor(max_workers=size, mp_context=ctx)
         return pool
 

@@ -1,6 +1,6 @@
 """The work of one batch item, the same in a pool process of the embedded runner and in a Celery
-worker: validate the unit's forms, lay out and render its table, write it atomically, and return
-what the summary needs. No database, no Flask, no queue here.
+worker: each batch kind's `process` (jobs/batchkinds.py) — for monitoring: validate the unit's
+forms, lay out and render its table, write it atomically, and return what the summary needs. No database, no Flask, no queue here.
 """
 
 from __future__ import annotations
@@ -119,33 +119,41 @@ def summary_row(unit: Mapping[str, str], data: Mapping[str, Any], extras: Mappin
     }
 
 
-def process_item(kind_id: str, fmt: str, item: Mapping[str, Any], out_dir: str,
-                 settings_override: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """Validate, render and write one unit. Returns {"id", "status": done|invalid|error, …}.
-
-    `error` is an unexpected failure (a bug, a full disk): the runner retries it a few times and
-    then marks the item failed; `invalid` is the user's data and is final."""
+def process_monitoring_item(kind_id: str, item: Mapping[str, Any], fmt: str, out_dir: str,
+                            settings: Mapping[str, Any]) -> dict[str, Any]:
+    """Validate, render and write one unit's monitoring table(s)."""
     from generators.monitoring import unit_workbook
     from kinds import pipeline
 
-    settings = settings_for(settings_override)
     payload = item["payload"]
     unit = payload["unit"]
     department = kind_id == "department_monitoring"
+    errors = list(payload.get("errors") or [])
+    datas = []
+    for form, sources in zip(payload["forms"], payload["sources"], strict=True):
+        try:
+            datas.append(pipeline.validate(kind_id, form, settings))
+        except FieldErrors as exc:
+            errors += locate(exc.errors, sources, f"单位“{unit['code']} {unit['name']}”")
+    if errors:
+        return {"id": item["id"], "status": "invalid", "errors": errors}
+    workbook = unit_workbook(unit, datas, department=department)
+    size = write_atomically(Path(out_dir) / item["output_name"], render_workbook(workbook, fmt))
+    rows = [summary_row(unit, d, e, settings, department) for d, e in zip(datas, payload["extras"], strict=True)]
+    return {"id": item["id"], "status": "done", "size": size, "result": {"rows": rows}}
+
+
+def process_item(kind_id: str, fmt: str, item: Mapping[str, Any], out_dir: str,
+                 settings_override: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Work on one item with its kind's `process` (jobs/batchkinds.py). Returns {"id", "status":
+    done|invalid|excluded|error, …}.
+
+    `error` is an unexpected failure (a bug, a full disk): the runner retries it a few times and
+    then marks the item failed; `invalid` is the user's data and is final."""
+    from jobs import batchkinds
+
     try:
-        errors = list(payload.get("errors") or [])
-        datas = []
-        for form, sources in zip(payload["forms"], payload["sources"], strict=True):
-            try:
-                datas.append(pipeline.validate(kind_id, form, settings))
-            except FieldErrors as exc:
-                errors += locate(exc.errors, sources, f"单位“{unit['code']} {unit['name']}”")
-        if errors:
-            return {"id": item["id"], "status": "invalid", "errors": errors}
-        workbook = unit_workbook(unit, datas, department=department)
-        size = write_atomically(Path(out_dir) / item["output_name"], render_workbook(workbook, fmt))
-        rows = [summary_row(unit, d, e, settings, department) for d, e in zip(datas, payload["extras"], strict=True)]
-        return {"id": item["id"], "status": "done", "size": size, "result": {"rows": rows}}
+        return batchkinds.get(kind_id).process(kind_id, item, fmt, out_dir, settings_for(settings_override))
     except Exception:  # noqa: BLE001 — any failure of one unit must not stop the others
         return {"id": item["id"], "status": "error", "errors": [traceback.format_exc(limit=5)]}
 
