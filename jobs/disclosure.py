@@ -1,0 +1,445 @@
+"""The 绩效信息公开 batch: one item per unit, one PDF per published unit, the index and the manifest.
+
+Where the items come from:
+
+* the service's stored data (`from_stored`): for a year, every unit's submitted or approved
+  `disclosure` document (its 部门整体支出绩效自评报告), `department_self_evaluation` table and
+  `self_evaluation` tables, grouped by unit as service.records groups them;
+* a JSON file (`from_payloads`): a list of payloads of the `disclosure` kind (samples/disclosure).
+
+Units the finance bureau keeps out of publication (涉密 …) are given when the batch is started
+(`parse_exclusions`: “单位编码 原因” per line, or a list/mapping); they become items that are
+validated like the others and end `excluded` with their reason — listed in the index, no PDF.
+
+The work of one item (`process_item`, in a pool process or a Celery worker) validates the
+payload with the `disclosure` kind, renders the unit's PDF (generators.disclosure) and writes it
+atomically; a unit with errors ends `invalid` with Chinese messages naming the unit and the field,
+and the others go on. The finishing step (`finish`) writes 目录.xlsx, 目录.html and 清单.csv from
+the items, reading them in pages. Leases, retries, resume and the streamed zip are the runner's.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from forms.base import FieldErrors
+from jobs import archive
+from jobs.archive import MANIFEST, UNITS_DIR, csv_cell
+from jobs.importer import ImportResult, unique_output_name
+from jobs.models import DONE, EXCLUDED, FAILED, INVALID, Batch
+from jobs.work import render_workbook, write_atomically
+
+KIND = "disclosure"
+FMT = "pdf"
+INDEX_XLSX, INDEX_HTML = "目录.xlsx", "目录.html"
+MANIFEST_HEADER = ["序号", "单位编码", "单位名称", "状态", "文件", "页数", "公开文件", "说明"]
+STORED_KINDS = ("disclosure", "department_self_evaluation", "self_evaluation")
+MAX_REASON = 100
+_CODE = re.compile(r"^[0-9A-Za-z_-]{1,30}$")
+_SEPARATOR = re.compile(r"[\s,，、;；:：]+")
+
+
+class Messages:
+    """User-facing messages of the disclosure batch (one place, Chinese)."""
+
+    exclusion_line = "不公开单位第{n}行“{line}”：请按“单位编码 原因”填写，如“399001 涉密”。"
+    exclusion_code = "不公开单位第{n}行：单位编码“{code}”只能含字母、数字、下划线和连字符（最多30个字符）。"
+    exclusion_reason = "不公开单位第{n}行：不公开原因最多{limit}个字。"
+    exclusion_duplicate = "不公开单位第{n}行：单位编码“{code}”重复。"
+    exclusion_shape = "不公开单位应为“单位编码 原因”的文本（每行一个），或 [{\"unit_code\": …, \"reason\": …}] 列表。"
+    exclusion_unknown = "不公开单位“{code}”在{where}中找不到，已忽略。"
+    no_year = "请填写年度（如 2023）。"
+    bad_year = "年度“{value}”不对，应为2000年至2100年之间的年份。"
+    not_a_list = "JSON文件应为单位列表：[{\"year\": 2023, \"unit\": \"…\", \"unit_code\": \"…\", \"report\": {…}}, …]。"
+    bad_json = "文件不是有效的JSON（第{line}行第{col}列）：{error}"
+    not_an_object = "第{n}个单位不是JSON对象，未导入。"
+    no_unit = "第{n}个单位没有单位编码（unit_code）和单位名称（unit），未导入。"
+    duplicate_unit = "第{n}个单位的单位编码“{key}”与第{first}个重复，未导入。"
+    no_units = "没有可生成的单位：{where}。"
+    no_stored_units = "{year}年度没有已提交或已审核的自评材料"
+    no_report = ("未找到本单位已提交（或已审核）的{year}年度部门整体支出绩效自评报告（“绩效自评结果公开文件”），"
+                 "请单位填报并提交后重新生成。")
+    unit_prefix = "单位“{code} {name}”"
+    summary = "共{total}家单位：生成公开文件{published}家（共{pages}页），不予公开{excluded}家"
+    problems = "；另有{count}家单位材料有误或生成失败，未生成公开文件，详见清单"
+    title = "{year}年度绩效信息公开"
+
+
+# --------------------------------------------------------------------------- exclusions
+
+def parse_exclusions(value: Any) -> tuple[dict[str, str], list[str]]:
+    """Units kept out of publication → ({unit code: reason}, Chinese errors).
+
+    Text: one unit per line, “单位编码 原因” (space, tab, comma or colon between; blank lines and
+    lines starting with # are skipped). Or a list of {"unit_code", "reason"} or [code, reason],
+    or a mapping code → reason."""
+    if value is None or value == "":
+        return {}, []
+    if isinstance(value, Mapping):
+        pairs = [(str(k), "" if v is None else str(v)) for k, v in value.items()]
+    elif isinstance(value, str):
+        pairs = []
+        for raw in value.splitlines():
+            line = raw.strip()
+            if not line or line.startswith("#"):
+                pairs.append(None)
+                continue
+            parts = _SEPARATOR.split(line, maxsplit=1)
+            pairs.append((parts[0], parts[1].strip() if len(parts) > 1 else ""))
+    elif isinstance(value, list):
+        pairs = []
+        for entry in value:
+            if isinstance(entry, Mapping):
+                pairs.append((str(entry.get("unit_code") or entry.get("code") or ""), str(entry.get("reason") or "")))
+            elif isinstance(entry, list | tuple) and len(entry) == 2:
+                pairs.append((str(entry[0]), str(entry[1])))
+            else:
+                return {}, [Messages.exclusion_shape]
+    else:
+        return {}, [Messages.exclusion_shape]
+    found: dict[str, str] = {}
+    errors: list[str] = []
+    for n, pair in enumerate(pairs, 1):
+        if pair is None:
+            continue
+        code, reason = pair[0].strip(), pair[1].strip()
+        if not code or not reason:
+            errors.append(Messages.exclusion_line.format(n=n, line=f"{code} {reason}".strip()))
+        elif not _CODE.match(code):
+            errors.append(Messages.exclusion_code.format(n=n, code=code))
+        elif len(reason) > MAX_REASON:
+            errors.append(Messages.exclusion_reason.format(n=n, limit=MAX_REASON))
+        elif code in found:
+            errors.append(Messages.exclusion_duplicate.format(n=n, code=code))
+        else:
+            found[code] = reason
+    return found, errors
+
+
+def parse_year(value: Any) -> tuple[int | None, list[str]]:
+    if value in (None, ""):
+        return None, [Messages.no_year]
+    try:
+        year = int(str(value).replace("年度", "").replace("年", "").strip())
+    except ValueError:
+        return None, [Messages.bad_year.format(value=value)]
+    if not 2000 <= year <= 2100:
+        return None, [Messages.bad_year.format(value=value)]
+    return year, []
+
+
+# --------------------------------------------------------------------------- items
+
+@dataclass
+class DisclosureUnit:
+    """The input of one item: the unit's `disclosure` payload, and problems found while it was
+    put together (shown with the schema's errors)."""
+
+    code: str
+    name: str
+    seq: int
+    data: dict
+    errors: list[str] = field(default_factory=list)
+    missing_report: bool = False
+    output_name: str = ""
+
+    def payload(self) -> dict:
+        return {"unit": {"code": self.code, "name": self.name}, "data": self.data, "errors": self.errors,
+                "missing_report": self.missing_report}
+
+
+def _excluded_payload(year: int | None, name: str, code: str, reason: str) -> dict:
+    return {"year": year, "unit": name, "unit_code": code, "excluded": True, "exclusion_reason": reason}
+
+
+def _finish_units(units: list[DisclosureUnit], exclusions: Mapping[str, str], known: Mapping[str, str],
+                  errors: list[str], year: int | None, where: str) -> None:
+    """Apply the exclusions (a code with no unit yet becomes an excluded item when `known` names
+    it), then number the items and give them their file names."""
+    by_code = {u.code: u for u in units}
+    for code, reason in exclusions.items():
+        unit = by_code.get(code)
+        if unit is not None:
+            unit.data = _excluded_payload(unit.data.get("year", year), unit.name, code, reason)
+            unit.errors, unit.missing_report = [], False
+        elif code in known:
+            units.append(DisclosureUnit(code, known[code], 0, _excluded_payload(year, known[code], code, reason)))
+        else:
+            errors.append(Messages.exclusion_unknown.format(code=code, where=where))
+    taken: set[str] = set()
+    for seq, unit in enumerate(units):
+        unit.seq = seq
+        unit.output_name = unique_output_name(f"{unit.code}_{unit.name}" if unit.code != unit.name else unit.name,
+                                              taken, FMT)
+
+
+def from_payloads(payloads: Any, exclusions: Mapping[str, str] | None = None, year: int | None = None) -> ImportResult:
+    """Items from a list of `disclosure` payloads (the CLI's JSON file, an API body), in order.
+    The batch's year: `year`, else the year most of the payloads give."""
+    if isinstance(payloads, Mapping) and isinstance(payloads.get("units"), list):
+        payloads = payloads["units"]
+    if not isinstance(payloads, list):
+        return ImportResult(year, None, [], [], [Messages.not_a_list])
+    errors: list[str] = []
+    units: list[DisclosureUnit] = []
+    first: dict[str, int] = {}
+    for n, entry in enumerate(payloads, 1):
+        if not isinstance(entry, Mapping):
+            errors.append(Messages.not_an_object.format(n=n))
+            continue
+        code = str(entry.get("unit_code") or "").strip()
+        name = str(entry.get("unit") or "").strip()
+        key = code or name
+        if not key:
+            errors.append(Messages.no_unit.format(n=n))
+            continue
+        if key in first:
+            errors.append(Messages.duplicate_unit.format(n=n, key=key, first=first[key]))
+            continue
+        first[key] = n
+        data = dict(entry)
+        if year is not None:
+            data.setdefault("year", year)
+        units.append(DisclosureUnit(key[:40], (name or code)[:100], 0, data))
+    if year is None:
+        years = Counter(u.data.get("year") for u in units if isinstance(u.data.get("year"), int))
+        year = years.most_common(1)[0][0] if years else None
+    fatal = [] if year is not None or not units else [Messages.no_year]
+    _finish_units(units, exclusions or {}, {}, errors, year, "JSON文件")
+    if not units:
+        fatal.append(Messages.no_units.format(where="JSON文件中没有单位"))
+    return ImportResult(year, None, units, errors, fatal)
+
+
+def load_json(data: bytes) -> tuple[Any, list[str]]:
+    try:
+        return json.loads(data.decode("utf-8-sig")), []
+    except UnicodeDecodeError:
+        return None, [Messages.bad_json.format(line=1, col=1, error="不是UTF-8编码")]
+    except json.JSONDecodeError as exc:
+        return None, [Messages.bad_json.format(line=exc.lineno, col=exc.colno, error=exc.msg)]
+
+
+def from_stored(db, year: int, exclusions: Mapping[str, str] | None = None) -> ImportResult:
+    """Items from the service's stored submissions of `year` (submitted or approved), one per
+    unit, in unit-code order. A unit's newest `disclosure` document gives the report; its
+    `department_self_evaluation` and `self_evaluation` documents give the tables (a unit that
+    filed no separate table keeps the tables of its `disclosure` document)."""
+    from sqlalchemy import select
+    from sqlalchemy.orm import selectinload
+
+    from service.models import Submission, Unit
+    from service.records import COUNTED_STATUSES, _unit_of
+
+    groups: dict[str, dict[str, Any]] = {}
+    with db.read() as session:
+        subs = session.scalars(
+            select(Submission).options(selectinload(Submission.unit))
+            .where(Submission.kind.in_(STORED_KINDS), Submission.status.in_(COUNTED_STATUSES))
+            .order_by(Submission.id)).all()
+        for sub in subs:
+            data = sub.data
+            if str(data.get("year", "")) != str(year):
+                continue
+            unit = _unit_of(sub, data)
+            entry = groups.setdefault(unit["code"], {"unit": unit, "disclosure": None, "department": None,
+                                                     "projects": []})
+            if sub.kind == "disclosure":
+                entry["disclosure"] = data  # the newest one counts (submissions in id order)
+            elif sub.kind == "department_self_evaluation":
+                entry["department"] = data
+            else:
+                entry["projects"].append(data)
+        wanted = [c for c in (exclusions or {}) if c not in groups]
+        known = dict(session.execute(select(Unit.code, Unit.name).where(Unit.code.in_(wanted))).all()) if wanted else {}
+    units: list[DisclosureUnit] = []
+    for code in sorted(groups):
+        entry = groups[code]
+        own = entry["disclosure"] or {}
+        payload = {
+            "year": year, "unit": entry["unit"]["name"], "unit_code": entry["unit"]["code"],
+            "report": own.get("report"),
+            "department_evaluation": entry["department"] if entry["department"] is not None
+            else own.get("department_evaluation"),
+            "project_evaluations": entry["projects"] or own.get("project_evaluations") or [],
+        }
+        unit = DisclosureUnit(code[:40], entry["unit"]["name"][:100], 0, payload)
+        if not payload["report"]:
+            unit.errors.append(Messages.no_report.format(year=year))
+            unit.missing_report = True
+        units.append(unit)
+    errors: list[str] = []
+    _finish_units(units, exclusions or {}, known, errors, year, f"{year}年度的单位")
+    fatal = [] if units else [Messages.no_units.format(where=Messages.no_stored_units.format(year=year))]
+    return ImportResult(year, None, units, errors, fatal)
+
+
+def start(db, imported: ImportResult, *, source: str, title: str = "", source_name: str = "",
+          settings_override: Mapping[str, Any] | None = None):
+    """Create (or find) the batch of these items: keyed by the items themselves, so starting the
+    same batch again — the same stored documents and exclusions, or the same file — is the same
+    batch, never a duplicate. (batch, created)."""
+    from jobs.runner import batch_key, create_batch
+
+    content = json.dumps({"units": [u.payload() for u in imported.units], "errors": imported.errors},
+                         sort_keys=True, ensure_ascii=False, default=str).encode()
+    params = {"source": source, "settings_override": settings_override or None}
+    key = batch_key(KIND, FMT, {"year": imported.year, **params}, content)
+    return create_batch(db, KIND, FMT, imported, key=key,
+                        title=title or Messages.title.format(year=imported.year), source_name=source_name,
+                        params=params)
+
+
+# --------------------------------------------------------------------------- one item
+
+def _label(field_obj) -> str:
+    """A field's label without its long hint: “报告正文（一、（一）…）” → “报告正文”."""
+    label = str(field_obj.metadata.get("label") or field_obj.name or "")
+    head, sep, hint = label.partition("（")
+    return head if sep and len(hint) > 6 else label
+
+
+def _walk(schema_class, parts: list[str]) -> list[str]:
+    """Labels along a field path inside a schema: indicators.2.actual_value → 绩效指标第3行, 实际完成值."""
+    from marshmallow import fields as mf
+
+    labels: list[str] = []
+    schema = schema_class
+    while parts:
+        name = parts.pop(0)
+        declared = getattr(schema, "_declared_fields", {}) if schema is not None else {}
+        field_obj = declared.get(name)
+        if field_obj is None:
+            labels.append(name)
+            schema = None
+            continue
+        label = _label(field_obj)
+        if isinstance(field_obj, mf.List) and parts and parts[0].isdigit():
+            label += f"第{int(parts.pop(0)) + 1}行"
+            field_obj = field_obj.inner
+        labels.append(label)
+        nested = getattr(field_obj, "nested", None) if isinstance(field_obj, mf.Nested) else None
+        schema = nested if isinstance(nested, type) else type(nested) if nested is not None else None
+    return labels
+
+
+def describe(errors: Mapping[str, list[str]], data: Mapping[str, Any], unit: Mapping[str, str]) -> list[str]:
+    """Schema errors of a unit's payload → Chinese lines naming the unit, the document and the
+    field: 单位“318003 青溪县林业局”：项目支出绩效自评表（…），绩效指标第3行，实际完成值：必填。"""
+    from forms.disclosure import DisclosureSchema
+    from forms.self_evaluation import DepartmentSelfEvaluationSchema, SelfEvaluationSchema
+
+    same = unit["code"] == unit["name"]  # a unit of a JSON file with a name and no code
+    prefix = Messages.unit_prefix.format(code="" if same else unit["code"], name=unit["name"]).replace("“ ", "“")
+    lines = []
+    for path, messages in errors.items():
+        parts = [] if path == "_schema" else path.split(".")
+        if parts[:1] == ["project_evaluations"] and len(parts) > 1 and parts[1].isdigit():
+            index = int(parts[1])
+            tables = data.get("project_evaluations") or []
+            table = tables[index] if index < len(tables) and isinstance(tables[index], Mapping) else {}
+            name = table.get("project_name")
+            labels = [f"项目支出绩效自评表（{name}）" if name else f"第{index + 1}张项目支出绩效自评表",
+                      *_walk(SelfEvaluationSchema, parts[2:])]
+        elif parts[:1] == ["department_evaluation"]:
+            labels = ["部门整体支出绩效自评表", *_walk(DepartmentSelfEvaluationSchema, parts[1:])]
+        else:
+            labels = _walk(DisclosureSchema, parts)
+        where = "，".join(labels)
+        for message in messages:
+            lines.append(f"{prefix}：{where}：{message}" if where else f"{prefix}：{message}")
+    return lines
+
+
+def process_item(kind_id: str, item: Mapping[str, Any], fmt: str, out_dir: str,
+                 settings: Mapping[str, Any]) -> dict[str, Any]:
+    """Validate one unit's payload, render its PDF and write it (atomically, under its fixed
+    name). An excluded unit is validated (its reason) and rendered not at all."""
+    from generators import disclosure as layout
+    from kinds import pipeline
+
+    payload = item["payload"]
+    data, unit = payload["data"], payload["unit"]
+    errors = list(payload.get("errors") or [])
+    validated = None
+    try:
+        validated = pipeline.validate(KIND, data, settings)
+    except FieldErrors as exc:
+        found = dict(exc.errors)
+        if payload.get("missing_report"):
+            found.pop("report", None)  # said already, with where the report should come from
+        errors += describe(found, data, unit)
+    if errors:
+        return {"id": item["id"], "status": "invalid", "errors": errors}
+    if validated.get("excluded"):
+        return {"id": item["id"], "status": "excluded", "result": {"reason": validated["exclusion_reason"]}}
+    pdf = layout.render_unit_pdf(validated, settings)
+    size = write_atomically(Path(out_dir) / item["output_name"], pdf)
+    return {"id": item["id"], "status": "done", "size": size,
+            "result": {"pages": layout.page_count(pdf), "documents": [d.title for d in layout.documents(validated)]}}
+
+
+# --------------------------------------------------------------------------- finishing
+
+def index_rows(db, batch: Batch) -> tuple[list, int]:
+    """The index rows (published and excluded units, in item order) and the count of units with
+    problems (left out of the index: the manifest lists them)."""
+    from generators.disclosure import UnitResult
+
+    rows: list[UnitResult] = []
+    problems = 0
+    for item in archive.items(db, batch.id):
+        if item.status == DONE:
+            result = item.result
+            rows.append(UnitResult(index=len(rows), unit_code=item.unit_code, unit=item.unit_name,
+                                   filename=f"{UNITS_DIR}/{item.output_name}", pages=int(result.get("pages") or 0),
+                                   size=item.size, documents=list(result.get("documents") or [])))
+        elif item.status == EXCLUDED:
+            rows.append(UnitResult(index=len(rows), unit_code=item.unit_code, unit=item.unit_name,
+                                   reason=item.result.get("reason") or "不予公开"))
+        else:
+            problems += 1
+    return rows, problems
+
+
+def manifest_rows(db, batch: Batch) -> Iterable[list[str]]:
+    yield MANIFEST_HEADER
+    for n, item in enumerate(archive.items(db, batch.id), 1):
+        result = item.result
+        done = item.status == DONE
+        if item.status == EXCLUDED:
+            note = result.get("reason") or ""
+        elif item.status in (INVALID, FAILED):
+            note = "\n".join(item.errors)
+        else:
+            note = ""
+        yield [str(n), csv_cell(item.unit_code), csv_cell(item.unit_name), item.status_label,
+               f"{UNITS_DIR}/{item.output_name}" if done else "", str(result.get("pages") or "") if done else "",
+               csv_cell("\n".join(result.get("documents") or [])) if done else "", csv_cell(note)]
+    for message in batch.errors:
+        yield ["", "", "", "未导入", "", "", "", csv_cell(message)]
+
+
+def finish(db, batch: Batch, directory: Path) -> dict:
+    """目录.xlsx and 目录.html (generators.disclosure: units, documents, pages, file names, and the
+    excluded units with their reasons) and 清单.csv; returns what the progress page shows."""
+    from generators import disclosure as layout
+
+    rows, problems = index_rows(db, batch)
+    year = batch.params.get("year")
+    write_atomically(directory / INDEX_XLSX, render_workbook(layout.index_workbook(rows, year), "xlsx"))
+    write_atomically(directory / INDEX_HTML, layout.index_html(rows, year))
+    archive.write_csv(directory / MANIFEST, manifest_rows(db, batch))
+    published = [r for r in rows if r.published]
+    pages = sum(r.pages for r in published)
+    text = Messages.summary.format(total=len(rows) + problems, published=len(published), pages=pages,
+                                   excluded=len(rows) - len(published))
+    text += (Messages.problems.format(count=problems) if problems else "") + "。"
+    return {"text": text, "published": len(published), "excluded": len(rows) - len(published),
+            "problems": problems, "pages": pages}
