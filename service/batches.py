@@ -4,10 +4,16 @@
     POST /batches                      upload; redirects to the progress page
     GET  /batches/<id>                 progress (HTML, refreshes itself until done)
     GET  /batches/<id>/download        the zip, streamed from disk
-    POST /api/v1/batches               multipart upload (file, kind, year, period, format, area) → 202
+    POST /api/v1/batches               multipart upload (file, kind, year, period, format, area) → 202;
+                                       kind=disclosure: year and exclusions (form fields or a JSON
+                                       body), optionally a .json file (or "units") of payloads
     GET  /api/v1/batches/<id>          progress JSON
     GET  /api/v1/batches/<id>/items    items with their status and errors (?status=invalid)
     GET  /api/v1/batches/<id>/download the zip
+
+绩效信息公开 (kind `disclosure`) takes no workbook: its units are the stored self-evaluation
+documents of the year (jobs/disclosure.py), or the `disclosure` payloads of an uploaded JSON file;
+units kept out of publication are given as “单位编码 原因” lines (`exclusions`).
 
 A batch holds many units' data: only the finance bureau and administrators may run and read
 batches. Opening a batch that is not done resumes it (the embedded runner's threads do not
@@ -20,9 +26,19 @@ from flask import Blueprint, Response, current_app, jsonify, redirect, render_te
 from sqlalchemy import select
 
 import kinds
-from jobs import archive, importer
+from jobs import archive, batchkinds, importer
+from jobs import disclosure as disclosure_batch
 from jobs.models import FINAL, Batch, BatchItem
-from jobs.runner import BATCH_KINDS, EmbeddedRunner, JobConfig, batch_key, counts, create_batch, dispatch
+from jobs.runner import (
+    BATCH_KINDS,
+    WORKBOOK_KINDS,
+    EmbeddedRunner,
+    JobConfig,
+    batch_key,
+    counts,
+    create_batch,
+    dispatch,
+)
 from service import csrf
 from service.auth import ADMIN, FINANCE_BUREAU, roles_required
 from service.db import get_db
@@ -42,6 +58,8 @@ class Messages:
     not_found = "找不到这个批次。"
     not_done = "批次尚未完成，请稍后再下载。"
     import_failed = "工作簿无法导入，请按提示修改后重新上传。"
+    disclosure_failed = "无法开始绩效信息公开批次，请按提示修改后重试。"
+    not_json = "只能上传 .json 文件（各单位公开材料的列表）；不上传文件则使用本系统中已提交的自评材料。"
 
 
 def _config() -> JobConfig:
@@ -56,6 +74,10 @@ def _runner() -> EmbeddedRunner:
     return runner
 
 
+def _kind_names() -> dict[str, str]:
+    return {k: kinds.get(k).name for k in BATCH_KINDS}
+
+
 def _batch_or_404(public_id: str) -> Batch:
     with get_db().read() as session:
         batch = session.scalar(select(Batch).where(Batch.public_id == public_id))
@@ -68,14 +90,27 @@ def _start(batch: Batch) -> None:
     dispatch(_config(), get_db(), batch, _runner())
 
 
+def _fields():
+    """The request's fields: a JSON body's, or the form's."""
+    if request.is_json:
+        body = request.get_json(silent=True)
+        return body if isinstance(body, dict) else {}
+    return request.form
+
+
 def _create_from_request() -> Batch:
     """Validate the upload and create (or find) its batch; errors as one 422 envelope."""
+    fields = _fields()
+    kind_id = str(fields.get("kind") or "monitoring").strip()
+    if kind_id == disclosure_batch.KIND:
+        return _create_disclosure(fields)
     upload = request.files.get("file")
-    kind_id = (request.form.get("kind") or "monitoring").strip()
     fmt = (request.form.get("format") or "xlsx").strip().lower()
     errors: dict[str, list[str]] = {}
     if kind_id not in BATCH_KINDS:
-        known = "、".join(kinds.get(k).name for k in BATCH_KINDS)
+        # With a workbook in hand, the kinds that read one; else every kind of batch.
+        workbook = upload is not None and (upload.filename or "").lower().endswith(".xlsx")
+        known = "、".join(kinds.get(k).name for k in (WORKBOOK_KINDS if workbook else BATCH_KINDS))
         errors["kind"] = [Messages.bad_kind.format(known=known)]
     if fmt not in FORMATS:
         errors["format"] = [Messages.bad_format]
@@ -107,6 +142,44 @@ def _create_from_request() -> Batch:
     return batch
 
 
+def _create_disclosure(fields) -> Batch:
+    """A 绩效信息公开 batch: the stored documents of `year`, or the payloads of an uploaded JSON
+    file (or of a JSON body's "units"); `exclusions` as “单位编码 原因” lines or a list."""
+    errors: dict[str, list[str]] = {}
+    upload = request.files.get("file")
+    payloads = fields.get("units") if request.is_json else None
+    if upload is not None and upload.filename:
+        if not upload.filename.lower().endswith(".json"):
+            errors["file"] = [Messages.not_json]
+    else:
+        upload = None
+    from_file = upload is not None or payloads is not None
+    year, year_errors = disclosure_batch.parse_year(fields.get("year"))
+    if year_errors and (not from_file or fields.get("year") not in (None, "")):
+        errors["year"] = year_errors
+    exclusions, exclusion_errors = disclosure_batch.parse_exclusions(fields.get("exclusions"))
+    if exclusion_errors:
+        errors["exclusions"] = exclusion_errors
+    if errors:
+        raise ApiError(422, Messages.disclosure_failed, errors)
+    db = get_db()
+    if upload is not None:
+        payloads, file_errors = disclosure_batch.load_json(upload.read())
+        if file_errors:
+            raise ApiError(422, Messages.disclosure_failed, {"file": file_errors})
+    if from_file:
+        imported = disclosure_batch.from_payloads(payloads, exclusions, year)
+        source, title = "json", (upload.filename.rsplit(".", 1)[0] if upload is not None else "")
+    else:
+        imported = disclosure_batch.from_stored(db, year, exclusions)
+        source, title = "stored", ""
+    if imported.fatal:
+        raise ApiError(422, Messages.disclosure_failed, {"file" if from_file else "year": imported.fatal})
+    batch, _ = disclosure_batch.start(db, imported, source=source, title=title[:200],
+                                      source_name=upload.filename if upload is not None else "")
+    return batch
+
+
 def progress(batch: Batch) -> dict:
     """The progress document the page and the API show."""
     db = get_db()
@@ -131,6 +204,7 @@ def progress(batch: Batch) -> dict:
         "percent": 100 if done else (int(finished * 100 / batch.total) if batch.total else 0),
         "errors": batch.errors,
         "summary_text": batch.summary.get("text") if done else None,
+        "contents": batchkinds.get(batch.kind).contents,
         "download_url": url_for("batches.api_download", public_id=batch.public_id) if done else None,
         "created_at": batch.created_at.isoformat() + "Z",
         "finished_at": batch.finished_at.isoformat() + "Z" if batch.finished_at else None,
@@ -148,7 +222,8 @@ def _zip_response(batch: Batch) -> Response:
     stream = archive.zip_stream(get_db(), batch, _config().data_dir)
     response = Response(stream, mimetype="application/zip")
     response.headers["Content-Length"] = str(len(stream))
-    name = f"{batch.title or kinds.get(batch.kind).name}_{batch.params.get('period') or ''}批量生成.zip"
+    title = batch.title or kinds.get(batch.kind).name
+    name = f"{title}_{batch.params['period']}批量生成.zip" if batch.params.get("period") else f"{title}.zip"
     response.headers["Content-Disposition"] = content_disposition(name)
     return response
 
@@ -160,8 +235,8 @@ def _zip_response(batch: Batch) -> Response:
 def index():
     with get_db().read() as session:
         recent = list(session.scalars(select(Batch).order_by(Batch.id.desc()).limit(20)))
-    return render_template("batches/index.html", recent=recent, kinds=[kinds.get(k) for k in BATCH_KINDS],
-                           errors={}, form={})
+    return render_template("batches/index.html", recent=recent, kinds=[kinds.get(k) for k in WORKBOOK_KINDS],
+                           kind_names=_kind_names(), errors={}, form={})
 
 
 @bp.post("/batches")
@@ -172,8 +247,8 @@ def upload():
     except ApiError as exc:
         with get_db().read() as session:
             recent = list(session.scalars(select(Batch).order_by(Batch.id.desc()).limit(20)))
-        return render_template("batches/index.html", recent=recent, kinds=[kinds.get(k) for k in BATCH_KINDS],
-                               errors=exc.errors, message=exc.message, form=request.form), exc.code
+        return render_template("batches/index.html", recent=recent, kinds=[kinds.get(k) for k in WORKBOOK_KINDS],
+                               kind_names=_kind_names(), errors=exc.errors, message=exc.message, form=request.form), exc.code
     _start(batch)
     return redirect(url_for("batches.show", public_id=batch.public_id), 303)
 
