@@ -470,7 +470,7 @@ def _budget_rows(data: Mapping) -> dict[str, dict[str, Decimal | None]]:
     rows = {}
     for name in BUDGET_ROWS:
         row = budget.get(name)
-        if row is None:
+        if not isinstance(row, Mapping):  # absent, or refused as a whole by its field
             continue
         rows[name] = {f: _number_or_none(row.get(f)) for f in BUDGET_FIELDS}
     return rows
@@ -650,9 +650,13 @@ def validate_self_evaluation(data: Mapping, settings=None) -> dict[str, list[str
     if not isinstance(budget, Mapping) or not isinstance(budget.get("annual_total"), Mapping):
         add("budget.annual_total", "须填写年度资金总额（年初预算数、全年预算数、全年执行数）")
     else:
+        refused_row = False
         for name in BUDGET_ROWS:
             row = budget.get(name)
             if row is None:
+                continue
+            if not isinstance(row, Mapping):  # not an object: its field error says so
+                refused_row = True
                 continue
             for f in BUDGET_FIELDS:
                 raw = row.get(f)
@@ -672,7 +676,7 @@ def validate_self_evaluation(data: Mapping, settings=None) -> dict[str, list[str
         names = "、".join(_FIELD_LABELS[n] for n in present)
         for f in BUDGET_FIELDS if present else ():
             whole = annual[f]
-            unreadable = any(rows[n][f] is None and not _blank(budget[n].get(f)) for n in present)
+            unreadable = refused_row or any(rows[n][f] is None and not _blank(budget[n].get(f)) for n in present)
             if whole is None or unreadable:
                 continue  # already reported above
             parts = total(rows[n][f] or ZERO for n in present)  # a blank sub-row cell counts as 0
