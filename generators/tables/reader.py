@@ -34,6 +34,7 @@ import io
 import re
 import warnings
 import zipfile
+import zlib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
@@ -51,6 +52,7 @@ Value = str | Decimal | int | _dt.date | None
 MiB = 1024 * 1024
 CHUNK = 64 * 1024
 CENT = Decimal("0.01")
+LIMIT = Decimal(10) ** 13  # money and scores at or above it are refused (as forms.fields.Money)
 
 
 @dataclass(frozen=True)
@@ -90,6 +92,8 @@ class Messages:
     boolean = "请填写文字或数值，不要填写逻辑值。"
     not_number = "请填写数值。"
     money_places = "金额最多保留两位小数。"
+    money_too_large = "金额过大（不能超过10万亿）。"
+    number_too_large = "数值过大，请核对。"
     score_places = "分值最多保留两位小数。"
     not_date = "请填写日期，如2024年7月1日。"
     datetime = "请只填写日期，不要填写时间。"
@@ -268,8 +272,8 @@ def _scan_part(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limits: Limits) 
         pass
     except _Refused as exc:
         raise XlsxImportError(Messages.dtd.format(part=exc.args[0])) from None
-    except (expat.ExpatError, zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
-        # zlib errors, CRC mismatches and declared sizes that lie all end here
+    except (expat.ExpatError, zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError) as exc:
+        # broken deflate streams, CRC mismatches and declared sizes that lie all end here
         raise XlsxImportError(Messages.damaged.format(part=info.filename)) from exc
     return stats if state["root"] == "worksheet" else None
 
@@ -327,7 +331,17 @@ def _cells(ws, part: PartStats, max_row: int | None = None, max_col: int | None 
     cols = part.cols if max_col is None else min(part.cols, max_col)
     if rows < 1 or cols < 1:
         return iter(())
-    return ws.iter_rows(min_row=1, max_row=rows, min_col=1, max_col=cols)
+    return _parsed(ws.title, ws.iter_rows(min_row=1, max_row=rows, min_col=1, max_col=cols))
+
+
+def _parsed(title: str, rows: Iterator[tuple]) -> Iterator[tuple]:
+    """The rows of a read-only sheet, which openpyxl parses only while they are iterated: a cell
+    it cannot parse (t="n" holding text, a shared-string index out of range, a date that is none,
+    a column beyond XFD) raises here, not in load_workbook."""
+    try:
+        yield from rows
+    except Exception as exc:  # ValueError, IndexError, KeyError… of openpyxl's cell parser
+        raise XlsxImportError(Messages.damaged.format(part=f"工作表“{title}”")) from exc
 
 
 def _raw_value(cell, sheet: str, reader: _Reader) -> tuple[bool, Any]:
@@ -404,6 +418,8 @@ def money_value(value: Any) -> tuple[Decimal | None, str | None]:
     number = _number(value)
     if number is None:
         return None, Messages.not_number
+    if abs(number) >= LIMIT:  # and quantize would raise InvalidOperation beyond 28 digits
+        return None, Messages.money_too_large
     if number != number.quantize(CENT):
         return None, Messages.money_places
     return number.quantize(CENT), None
@@ -426,6 +442,8 @@ def _convert(kind: str, value: Any) -> tuple[Value, str | None]:
         if number is None:
             return None, Messages.not_number
         if kind == "score":
+            if abs(number) >= LIMIT:
+                return None, Messages.number_too_large
             if number != number.quantize(CENT):
                 return None, Messages.score_places
             return number.quantize(CENT), None
@@ -439,7 +457,7 @@ def _convert(kind: str, value: Any) -> tuple[Value, str | None]:
         return (parsed, None) if parsed else (None, Messages.not_date)
     # text-like kinds: numbers typed into a text cell come back as their text
     if isinstance(value, Decimal):
-        return f"{value.normalize():f}" if value != value.to_integral_value() else f"{value.quantize(Decimal(1)):f}", None
+        return f"{value.normalize():f}" if value != value.to_integral_value() else f"{value.to_integral_value():f}", None
     if isinstance(value, _dt.date):
         return f"{value.year}年{value.month}月{value.day}日", None
     return str(value), None
