@@ -8,6 +8,7 @@ from marshmallow import Schema, fields
 
 import kinds
 from forms import fields as jf
+from service.models import Submission
 
 ERROR_ENVELOPE = {
     "type": "object",
@@ -99,13 +100,17 @@ def build_spec() -> dict:
                 "summary": "保存草稿或提交",
                 "requestBody": {"required": True, "content": {"application/json": {"schema": {
                     "type": "object", "required": ["kind", "data"],
-                    "properties": {"kind": {"type": "string"}, "data": {"type": "object"},
+                    "properties": {"kind": {"type": "string", "enum": [k.id for k in kinds.all_kinds()]},
+                                   "data": {"type": "object"},
                                    "action": {"type": "string", "enum": ["save", "submit"]}}}}}},
                 "responses": _responses({"201": {"description": "已保存", "content": {"application/json": {
                     "schema": {"$ref": "#/components/schemas/Submission"}}}}}),
             },
-            "get": {"summary": "已保存的文档", "responses": {"200": {"description": "列表", "content": {"application/json": {
-                "schema": {"type": "array", "items": {"$ref": "#/components/schemas/Submission"}}}}}}},
+            "get": {"summary": "已保存的文档", "parameters": [{
+                "name": "status", "in": "query", "required": False, "description": "只列出该状态的文档",
+                "schema": {"type": "string", "enum": list(Submission.STATUSES)}}],
+                "responses": {"200": {"description": "列表", "content": {"application/json": {
+                    "schema": {"type": "array", "items": {"$ref": "#/components/schemas/Submission"}}}}}}},
         },
     )
     return spec.to_dict()
