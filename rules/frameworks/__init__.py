@@ -277,6 +277,9 @@ def list_frameworks(settings=None) -> list[dict[str, str]]:
 
 # --------------------------------------------------------------------------- scoring a filled framework
 
+HUGE = Decimal(10) ** 13
+
+
 def validate_framework_scores(framework: Framework, scores: Mapping[str, Any]) -> dict[str, list[str]]:
     """Chinese messages keyed 'scores.<code>': every leaf scored, 0 ≤ score ≤ points, no strays."""
     errors: dict[str, list[str]] = {}
@@ -290,6 +293,10 @@ def validate_framework_scores(framework: Framework, scores: Mapping[str, Any]) -
         value = _points(raw)
         if value is None:
             errors.setdefault(path, []).append(f"“{leaf.name}”（{code}）的得分不是数值")
+            continue
+        if abs(value) >= HUGE:  # far outside every band, and beyond what quantize can hold
+            errors.setdefault(path, []).append(
+                f"“{leaf.name}”（{code}）的得分应在0分至{points_text(leaf.points)}分之间")
             continue
         value = quantize(value)
         if value < ZERO or value > leaf.points:
