@@ -386,3 +386,84 @@ def test_numbers_beyond_decimal_precision_are_cell_errors_or_text():
                                    CellError("表", 1, "B", Messages.number_too_large)]
     sheet.rows[0][:2] = [Cell(None, "text"), Cell(None, "text")]
     assert read_grid(out.getvalue(), sheet) == {"text": "1" + "0" * 30}
+
+
+# --------------------------------------------------------------------------- samples, one value changed
+# Schema-generated bodies almost never pass the cross-field rules, so rendering is reached from the
+# kinds' samples instead: one leaf of a valid sample replaced by a hostile value, in every format.
+
+SAMPLE_EXAMPLES = 25  # per kind
+JSON_VALUES = st.one_of(
+    st.none(), st.booleans(), st.integers(min_value=-(10**40), max_value=10**40),
+    st.floats(allow_nan=False, allow_infinity=False), st.text(max_size=60),
+    st.sampled_from(fx.TRICKY_TEXT + fx.FORMULAS + ["", "0", "-1", "99999999999999.99", "2024-02-30", "1-13月"]),
+    st.lists(st.text(max_size=5), max_size=3), st.dictionaries(st.text(max_size=5), st.text(max_size=5), max_size=2),
+)
+
+
+def _leaves(value, path=()):
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from _leaves(item, (*path, key))
+    elif isinstance(value, list) and value:
+        for index, item in enumerate(value):
+            yield from _leaves(item, (*path, index))
+    else:
+        yield path
+
+
+def _replaced(value, path, new):
+    if not path:
+        return new
+    head, *rest = path
+    copy = dict(value) if isinstance(value, dict) else list(value)
+    copy[head] = _replaced(value[head], rest, new)
+    return copy
+
+
+def _kind_ids() -> list[str]:
+    import kinds
+
+    return [k.id for k in kinds.all_kinds()]
+
+
+@pytest.mark.parametrize("kind_id", _kind_ids())
+def test_render_of_a_sample_with_one_hostile_value_never_fails(api, kind_id):
+    import kinds
+
+    schema, tokens = api
+    client = schema.app.test_client()
+    headers = {"Authorization": f"Bearer {tokens['clerk_a']}"}
+    sample = load_sample(kind_id)
+    leaves = list(_leaves(sample))
+
+    @settings(FUZZ_SETTINGS, max_examples=SAMPLE_EXAMPLES)
+    @given(path=st.sampled_from(leaves), value=JSON_VALUES, fmt=st.sampled_from(kinds.get(kind_id).formats))
+    def run(path, value, fmt):
+        response = client.post(f"/api/v1/documents/{kind_id}?format={fmt}", json=_replaced(sample, path, value),
+                               headers=headers)
+        assert response.status_code < 500, response.get_data(as_text=True)[:300]
+        if response.status_code != 200:
+            assert_envelope(_Answer(response))
+
+    run()
+
+
+class _Answer:
+    """A Flask test response with the attributes assert_envelope reads (schemathesis's Response)."""
+
+    def __init__(self, response):
+        self.status_code = response.status_code
+        self.headers = {"content-type": [response.headers.get("Content-Type", "")]}
+        self.text = response.get_data(as_text=True)
+        self.json = response.get_json
+
+
+@pytest.mark.parametrize("score", [1e300, 10**40, "-1e30"])
+def test_a_framework_score_beyond_any_band_is_a_422(client, score):
+    """rules.frameworks quantized 1e300 before comparing it with the leaf's points: InvalidOperation."""
+    data = load_sample("department_evaluation_report")
+    data["scores"]["1.1.2"] = score
+    response = client.post("/api/v1/documents/department_evaluation_report/validate", json=data)
+    assert response.status_code == 422
+    assert response.get_json()["errors"]["scores.1.1.2"] == ["“绩效指标明确性”（1.1.2）的得分应在0分至2分之间"]
