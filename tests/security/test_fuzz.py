@@ -4,7 +4,14 @@ path against mutated workbooks. Bounded and derandomised, so a CI run is short a
 API: schemathesis generates requests for every operation of /api/openapi.json (valid bodies and
 bodies that break the schema), sent in-process to the WSGI app with the API token of a signed-in
 user — the finance bureau and unit A's clerk. No answer may be a 5xx, and every 4xx JSON answer
-is the project's envelope {"code", "status", "message", "errors"} with a Chinese message.
+is the project's envelope {"code", "status", "message", "errors"} with a Chinese message. Bodies
+from the schema rarely pass the cross-field rules, so rendering is also fuzzed from each kind's
+sample with one leaf replaced by a hostile value, in every format.
+
+xlsx: the hardened reader, the batch importer (and the batch item work on the units a mutated row
+reaches) and POST /api/v1/forms/<kind>/import get the batch sample workbook and the blank and
+sample-filled declaration forms with edited cells, edited XML parts or damaged bytes
+(tests/security/fuzz_xlsx.py). Each returns data or the project's own error with Chinese messages.
 """
 
 from __future__ import annotations
