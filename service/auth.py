@@ -209,6 +209,9 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
+TOKEN_TOUCH_INTERVAL = _dt.timedelta(minutes=1)
+
+
 def _user_from_token(db_session: Session, header: str) -> User:
     token = header[7:].strip()
     row = db_session.scalar(select(ApiToken).where(ApiToken.token_hash == token_hash(token),
@@ -216,7 +219,9 @@ def _user_from_token(db_session: Session, header: str) -> User:
     user = db_session.get(User, row.user_id) if row is not None else None
     if user is None or not user.active:
         raise ApiError(401, Messages.token_invalid)
-    g.jxdoc_token_id = row.id
+    # Only a token last used over a minute ago is touched (a write): see _touch_token.
+    stale = row.last_used_at is None or utcnow() - row.last_used_at > TOKEN_TOUCH_INTERVAL
+    g.jxdoc_token_id = row.id if stale else None
     return user
 
 
@@ -358,11 +363,12 @@ def _protect_cookie_api() -> None:
 
 
 def _touch_token(token_id: int) -> None:
-    # At most once a minute per token: a busy script should not turn every read into a write.
+    # At most once a minute per token: a busy script should not turn every read into a write
+    # (on SQLite each write transaction takes the database's one write lock).
     now = utcnow()
     with get_db().write() as db_session:
         row = db_session.get(ApiToken, token_id)
-        if row is not None and (row.last_used_at is None or now - row.last_used_at > _dt.timedelta(minutes=1)):
+        if row is not None and (row.last_used_at is None or now - row.last_used_at > TOKEN_TOUCH_INTERVAL):
             row.last_used_at = now
 
 

@@ -221,3 +221,36 @@ def test_argon2id_with_library_defaults(app):
     default = PasswordHasher()
     assert hashed.startswith("$argon2id$")
     assert f"m={default.memory_cost},t={default.time_cost},p={default.parallelism}" in hashed
+
+
+def test_a_token_is_touched_at_most_once_a_minute(app, world, monkeypatch):
+    """Reading with a token writes its last use only when that is over a minute old: on SQLite a
+    write per request would queue every worker behind the one write lock."""
+    import datetime as dt
+
+    from service import auth
+    from service.models import ApiToken
+
+    html = login(app, world, "clerk_a").post("/account/tokens", data={"name": "脚本"}).get_data(as_text=True)
+    token = re.search(r'<code class="token">([^<]+)</code>', html).group(1)
+    headers = {"Authorization": f"Bearer {token}"}
+    touched = []
+    original = auth._touch_token
+    monkeypatch.setattr(auth, "_touch_token", lambda token_id: (touched.append(token_id), original(token_id)))
+    script = app.test_client()
+    db = app.extensions["jxdoc.db"]
+
+    def last_used():
+        with db.read() as session:
+            return session.query(ApiToken).one().last_used_at
+
+    assert script.get("/api/v1/kinds", headers=headers).status_code == 200
+    first = last_used()
+    assert first is not None and len(touched) == 1
+    for _ in range(3):
+        assert script.get("/api/v1/kinds", headers=headers).status_code == 200
+    assert len(touched) == 1 and last_used() == first
+    with db.write() as session:
+        session.query(ApiToken).one().last_used_at = first - dt.timedelta(minutes=2)
+    assert script.get("/api/v1/kinds", headers=headers).status_code == 200
+    assert len(touched) == 2 and last_used() > first - dt.timedelta(minutes=2)
