@@ -28,7 +28,6 @@ import argparse
 import copy
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -37,6 +36,7 @@ import zipfile
 from pathlib import Path
 
 import kinds
+from bench.documents import peak_rss_kb
 
 SURNAMES = "青溪县"
 BUREAUS = ("教育局", "公安局", "民政局", "司法局", "财政局", "人力资源和社会保障局", "自然资源局", "住房和城乡建设局",
@@ -182,7 +182,7 @@ def run(count: int, processes: int, keep: Path | None, verify: bool) -> dict:
         "warm_ms_per_page": round(warm_time * 1000 / warm_pages, 1) if warm_pages else None,
         "cpu_ms_per_page": round(cpu * 1000 / pages, 1) if pages else None,
         "zip_mb": round(path.stat().st_size / 2**20, 1),
-        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "peak_rss_mb": round(peak_rss_kb() / 1024, 1),
         "peak_worker_rss_mb": round(workers.peak_kb / 1024, 1),
         "target_warm_ms_per_page": 35,
     }

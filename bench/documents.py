@@ -99,17 +99,26 @@ def run(quick: bool = False) -> list[dict]:
     return rows
 
 
+def peak_rss_kb() -> int:
+    """This process's own peak resident set (VmHWM), in KiB."""
+    for line in open("/proc/self/status", encoding="ascii"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
 def memory_after(count: int, kind_id: str = "notice", fmt: str = "docx") -> dict:
     """Peak RSS of a fresh process after rendering `count` documents (run in a subprocess so the
     figure is not the benchmark's own footprint)."""
+    # VmHWM, not ru_maxrss: Linux carries a parent's ru_maxrss into its children across fork
+    # and exec, so a child of a big benchmark process would report the parent's peak.
     code = (
-        "import resource, sys\n"
-        "from bench.documents import sample_data\n"
+        "from bench.documents import sample_data, peak_rss_kb\n"
         "import kinds\nfrom rules.settings import defaults\n"
         f"k = kinds.get({kind_id!r}); d = sample_data({kind_id!r}); s = defaults(); r = k.renderers[{fmt!r}]\n"
-        "r(d, s)\nbase = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+        "r(d, s)\nbase = peak_rss_kb()\n"
         f"for _ in range({count}): r(d, s)\n"
-        "print(base, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
+        "print(base, peak_rss_kb())\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))

@@ -16,12 +16,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from bench.documents import peak_rss_kb
 
 TARGET_SECONDS_1000 = 10.0
 
@@ -84,7 +85,7 @@ def _run(units: int, projects: tuple[int, int], processes: int, fmt: str, keep: 
         "ms_per_unit": round(total * 1000 / units, 1),
         **{k: round(v, 2) for k, v in phases.items()},
         "migrate_s": round(migrate_s, 2),
-        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "peak_rss_mb": round(peak_rss_kb() / 1024, 1),  # VmHWM: ru_maxrss would include the parent's
         "peak_child_rss_mb": round(child_rss, 1),
         "cpu_s": round(own_cpu + child_cpu, 2),  # all processes: comparable on a busy machine
         "dir": str(base),

@@ -120,7 +120,7 @@ def render_xlsx(workbook: Workbook, fonts: Mapping[str, str] | None = None) -> b
     book = XlWorkbook()
     book.remove(book.active)
     styles = _Styles(book, faces)
-    lists = _Lists(book, {s.name for s in workbook.sheets})
+    lists = _Lists(book, {s.name for s in workbook.sheets}, styles)
     # Every sheet exists before any is written, so the hidden list sheet (made on demand) comes last.
     targets = [(book.create_sheet(_sheet_title(sheet.name)), sheet) for sheet in workbook.sheets]
     grids = {id(ws): _write_sheet(ws, sheet, styles, lists) for ws, sheet in targets}
@@ -133,9 +133,15 @@ def render_xlsx(workbook: Workbook, fonts: Mapping[str, str] | None = None) -> b
     if workbook.meta.get("author"):
         props.creator = str(workbook.meta["author"])
     book.active = 0
+    planned = styles.planned_stylesheet()
+    if planned is None:
+        styles.materialize()
     out = io.BytesIO()
-    with ZipFile(out, "w", ZIP_DEFLATED, allowZip64=True) as archive:
+    with ZipFile(out, "w", ZIP_DEFLATED, allowZip64=True) as zf:
+        archive = _Archive(zf, planned)
         _ExcelWriter(book, archive, grids).save()
+    if planned is None and archive.styles_xml is not None:
+        styles.remember(archive.styles_xml)
     return out.getvalue()
 
 
@@ -155,42 +161,122 @@ def needs_quote(text: str) -> bool:
     return text.startswith(FORMULA_PREFIXES)
 
 
+# Process-wide memo of style plans (see _Styles): which style id the next new look gets after a
+# given sequence of looks, and the styles.xml a whole sequence produces. Bounded: a process
+# renders a few dozen form layouts, not thousands.
+_PLAN_IDS: dict[tuple, int] = {}
+_PLAN_SHEETS: dict[tuple, bytes] = {}
+_PLAN_MAX = 4096
+ARC_STYLES = "xl/styles.xml"
+
+
 class _Styles:
-    """One shared StyleArray per distinct look (see the module docstring), and its xf index."""
+    """One shared StyleArray per distinct look (see the module docstring), and its xf index.
+
+    The ids depend only on the order in which a workbook first asks for its looks, and so does
+    its styles.xml. A batch renders the same form layout thousands of times, so the plan of the
+    first workbook is remembered: while every look of a new workbook follows a remembered plan,
+    nothing is built in openpyxl at all (`lazy`) and the remembered styles.xml is written; at
+    the first look off the plan, the looks so far are built for real, in the same order (so the
+    ids handed out stay right), and the workbook continues the ordinary way.
+    """
 
     def __init__(self, book: XlWorkbook, faces: Mapping[str, str]):
         self.book = book
         self.faces = faces
-        self._cache: dict[tuple, tuple[Any, int]] = {}
+        self._plan = tuple(sorted(faces.items()))
+        self._ids: dict[tuple, int] = {}
+        self.order: list[tuple] = []
+        self.lazy = True
+        self._ws = None
 
-    def style(self, ws, key: tuple) -> tuple[Any, int]:
-        """(StyleArray, style id) of a look: (kind, bold, align, editable, quoted, number format, bordered)."""
-        found = self._cache.get(key)
-        if found is None:
-            proto = XlCell(ws, row=1, column=1)
-            kind, bold, align, editable, quoted, number_format, bordered = key
-            title = kind == "title"
-            face = self.faces["songti"] if kind in ("title", "subtitle", "header") else self.faces["fangsong"]
-            size = TITLE_PT if title else SUBTITLE_PT if kind == "subtitle" else NOTE_PT if kind == "note" else BODY_PT
-            proto.font = Font(name=face, size=size, bold=bold or title or kind == "header")
-            proto.alignment = Alignment(horizontal=align, vertical="center", wrap_text=True)
-            proto.border = BOX if bordered else NO_BORDER
-            if kind == "header":
-                proto.fill = HEADER_FILL
-            proto.protection = Protection(locked=not editable)
-            if number_format:
-                proto.number_format = number_format
-            if quoted:
-                proto.quotePrefix = True
-            found = self._cache[key] = (proto._style, proto.style_id)
-        return found
+    def style(self, ws, key: tuple) -> int:
+        """The style id of a look: (kind, bold, align, editable, quoted, number format, bordered)."""
+        found = self._ids.get(key)
+        if found is not None:
+            return found
+        self._ws = ws
+        if self.lazy:
+            planned = _PLAN_IDS.get((self._plan, tuple(self.order), key))
+            if planned is not None:
+                self.order.append(key)
+                self._ids[key] = planned
+                return planned
+            self.materialize()
+        sid = self._build(ws, key)
+        self.order.append(key)
+        self._ids[key] = sid
+        return sid
+
+    def materialize(self) -> None:
+        """Build the looks handed out so far in openpyxl, as if the plan had not been known."""
+        if not self.lazy:
+            return
+        self.lazy = False
+        for key in self.order:
+            if self._build(self._ws, key) != self._ids[key]:
+                raise RuntimeError("xlsx style plan out of step with openpyxl")  # a bug, loudly
+
+    def planned_stylesheet(self) -> bytes | None:
+        """The remembered styles.xml when every look of this workbook came from a plan."""
+        return _PLAN_SHEETS.get((self._plan, tuple(self.order))) if self.lazy else None
+
+    def remember(self, styles_xml: bytes) -> None:
+        """Keep this workbook's plan (after it was built for real) for the next ones."""
+        if self.lazy:
+            return
+        if len(_PLAN_IDS) > _PLAN_MAX:
+            _PLAN_IDS.clear()
+            _PLAN_SHEETS.clear()
+        for i, key in enumerate(self.order):
+            _PLAN_IDS[(self._plan, tuple(self.order[:i]), key)] = self._ids[key]
+        _PLAN_SHEETS[(self._plan, tuple(self.order))] = styles_xml
+
+    def _build(self, ws, key: tuple) -> int:
+        proto = XlCell(ws, row=1, column=1)
+        kind, bold, align, editable, quoted, number_format, bordered = key
+        title = kind == "title"
+        face = self.faces["songti"] if kind in ("title", "subtitle", "header") else self.faces["fangsong"]
+        size = TITLE_PT if title else SUBTITLE_PT if kind == "subtitle" else NOTE_PT if kind == "note" else BODY_PT
+        proto.font = Font(name=face, size=size, bold=bold or title or kind == "header")
+        proto.alignment = Alignment(horizontal=align, vertical="center", wrap_text=True)
+        proto.border = BOX if bordered else NO_BORDER
+        if kind == "header":
+            proto.fill = HEADER_FILL
+        proto.protection = Protection(locked=not editable)
+        if number_format:
+            proto.number_format = number_format
+        if quoted:
+            proto.quotePrefix = True
+        return proto.style_id
+
+
+class _Archive:
+    """The package being written, with the remembered styles.xml put in place of openpyxl's
+    (which, for a lazy workbook, knows only the default style) and openpyxl's kept to remember."""
+
+    def __init__(self, archive: ZipFile, planned: bytes | None):
+        self._archive = archive
+        self.planned = planned
+        self.styles_xml: bytes | None = None
+
+    def writestr(self, name, data, *args, **kwargs):
+        if name == ARC_STYLES:
+            if self.planned is not None:
+                data = self.planned
+            self.styles_xml = data if isinstance(data, bytes) else str(data).encode("utf-8")
+        return self._archive.writestr(name, data, *args, **kwargs)
+
+    def __getattr__(self, name):
+        return getattr(self._archive, name)
 
 
 class _Lists:
     """Data-validation lists that cannot be written inline, on one hidden sheet."""
 
-    def __init__(self, book: XlWorkbook, taken: set[str]):
+    def __init__(self, book: XlWorkbook, taken: set[str], styles: _Styles):
         self.book = book
+        self.styles = styles
         self.title = LISTS_SHEET
         n = 1
         while self.title in taken:
@@ -214,6 +300,7 @@ class _Lists:
             cell._value = value  # bound as text, like every user string (see _bind)
             cell.data_type = "s"
             if needs_quote(value):
+                self.styles.materialize()  # openpyxl assigns this cell's style: no plan past it
                 cell.quotePrefix = True
         letter = get_column_letter(col)
         return f"{quote_sheetname(self.title)}!${letter}$1:${letter}${max(len(text), 1)}"
@@ -301,7 +388,7 @@ def _write_sheet(ws, sheet: Sheet, styles: _Styles, lists: _Lists) -> _Grid:
         key = (c.kind, c.bold, c.align or KIND_ALIGN[c.kind], c.editable, quoted, fmt, r0 >= title_rows)
         sid = style_ids.get(key)
         if sid is None:
-            sid = style_ids[key] = styles.style(ws, key)[1]
+            sid = style_ids[key] = styles.style(ws, key)
         anchor = (sid, t, text)
         rowspan, colspan = c.rowspan, c.colspan
         if rowspan > 1 or colspan > 1:
@@ -333,7 +420,7 @@ def _write_sheet(ws, sheet: Sheet, styles: _Styles, lists: _Lists) -> _Grid:
 
     # Empty positions of the table (rows shorter than the width) still get the grid's borders.
     if height > sheet.title_rows:
-        _, empty = styles.style(ws, ("text", False, "left", False, False, None, True))
+        empty = styles.style(ws, ("text", False, "left", False, False, None, True))
         for r in range(sheet.title_rows + 1, height + 1):
             target = rows.setdefault(r, {})
             if len(target) < width:
@@ -346,7 +433,7 @@ def _write_sheet(ws, sheet: Sheet, styles: _Styles, lists: _Lists) -> _Grid:
     for note in sheet.notes:
         note_row += 1
         text = clean_text(note)
-        _, sid = styles.style(ws, ("note", False, "left", False, needs_quote(text), None, False))
+        sid = styles.style(ws, ("note", False, "left", False, needs_quote(text), None, False))
         rows[note_row] = {1: (sid, "s", text)}
         if width > 1:
             grid.merges.append(f"A{note_row}:{letters[-1]}{note_row}")

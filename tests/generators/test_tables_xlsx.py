@@ -251,3 +251,48 @@ def test_merges_are_linear_19000_in_seconds():
     # the last unit is where the model puts it
     last = 2 + 999 * 8 + 1
     assert root.find(f".//m:c[@r='A{last}']/m:is/m:t", NS).text == "第1000单位"
+
+
+def _parts(data: bytes) -> dict[str, bytes]:
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        return {n: zf.read(n) for n in zf.namelist() if n != "docProps/core.xml"}  # core holds the time
+
+
+def _looks(data: bytes, coords: list[str]) -> list[tuple]:
+    ws = openpyxl.load_workbook(io.BytesIO(data)).worksheets[0]
+    return [(ws[c].font.name, ws[c].font.sz, ws[c].font.b, ws[c].alignment.horizontal,
+             ws[c].border.left.style if ws[c].border.left else None,
+             ws[c].fill.fgColor.rgb, ws[c].protection.locked, ws[c].number_format, ws[c].quotePrefix)
+            for c in coords]
+
+
+def test_remembered_style_plans_give_the_same_package(monkeypatch):
+    """A workbook whose looks follow a remembered plan is written from the plan (nothing built in
+    openpyxl): its package must be the one openpyxl writes, and a workbook that leaves the plan
+    half-way must still style every cell right."""
+    from generators.tables import xlsx
+
+    xlsx._PLAN_IDS.clear()
+    xlsx._PLAN_SHEETS.clear()
+    book = self_evaluation_workbook()
+    first = render_xlsx(book)                 # built in openpyxl, plan remembered
+    assert xlsx._PLAN_SHEETS
+    built = []
+    original = xlsx._Styles._build
+    monkeypatch.setattr(xlsx._Styles, "_build", lambda self, ws, key: built.append(key) or original(self, ws, key))
+    second = render_xlsx(self_evaluation_workbook())  # the same looks: from the plan
+    assert built == []
+    assert _parts(second) == _parts(first)
+
+    # Same first looks, then one the plan has never seen (a quoted formula-like note): the looks so
+    # far are built for real and the new one comes after them.
+    other = self_evaluation_workbook()
+    other.sheets[0].notes.append("=1+1 看似公式的说明")
+    third = render_xlsx(other)
+    fresh = dict(xlsx._PLAN_SHEETS)
+    xlsx._PLAN_IDS.clear()
+    xlsx._PLAN_SHEETS.clear()
+    assert _parts(third) == _parts(render_xlsx(other))  # as if no plan had been known
+    assert len(fresh) == 2
+    coords = ["A1", "A3", "B5", "F8", "G8", "H8"]
+    assert _looks(third, coords) == _looks(first, coords)
