@@ -35,7 +35,6 @@ from typing import Any
 from markupsafe import Markup
 
 from generators.docx_package import DocxTemplate, Part
-from generators.tables import cell_align, cell_text, layout, owners
 from generators.gongwen.model import (
     FANGSONG,
     HEITI,
@@ -47,6 +46,7 @@ from generators.gongwen.model import (
     TableBlock,
     text_width,
 )
+from generators.tables import cell_align, cell_text, layout, owners
 
 TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "templates" / "official" / "gongwen"
 
