@@ -123,8 +123,12 @@ def font_config() -> FontConfiguration:
 # most of a short document's rendering time. Many PDFs reuse a glyph set exactly: the page
 # numbers (“— 1 —”), a bureau's mark, re-rendered previews. So subsets are kept, keyed by the font
 # and the glyph ids; a new glyph set is subset as usual.
+# Bounded by bytes, not entries: a CJK subset of a long document is 1–3 MB, and in a batch where
+# every unit has other names almost every glyph set is new — 256 entries held ~1 GB per worker.
 _SUBSET_CACHE_MAX = 256
+_SUBSET_CACHE_BYTES = 48 * 2**20
 _subset_cache: dict[tuple, bytes] = {}
+_subset_size = [0]  # bytes held by _subset_cache
 _subset_lock = threading.Lock()
 
 
@@ -147,10 +151,16 @@ def _install_subset_cache() -> None:
             self.file_content = cached
             return None
         result = original(self, to_unicode, hinting)
+        content = self.file_content
+        if len(content) > _SUBSET_CACHE_BYTES // 4:
+            return result  # too big to be worth keeping
         with _subset_lock:
-            if len(_subset_cache) >= _SUBSET_CACHE_MAX:
-                _subset_cache.pop(next(iter(_subset_cache)))  # oldest first
-            _subset_cache[key] = self.file_content
+            while _subset_cache and (len(_subset_cache) >= _SUBSET_CACHE_MAX
+                                     or _subset_size[0] + len(content) > _SUBSET_CACHE_BYTES):
+                _subset_size[0] -= len(_subset_cache.pop(next(iter(_subset_cache))))  # oldest first
+            if key not in _subset_cache:
+                _subset_cache[key] = content
+                _subset_size[0] += len(content)
         return result
 
     subset._jxdoc_cached = True
@@ -171,18 +181,26 @@ def _install_subset_cache() -> None:
             return original_data(hb_object, ot_color, glyph)
         key = int(ffi.cast("uintptr_t", hb_object))
         hit = _face_data.get(key)
-        if hit is None:
-            keep = ffi.gc(harfbuzz.hb_face_reference(hb_object), harfbuzz.hb_face_destroy)
-            hit = (keep, original_data(hb_object))
-            with _subset_lock:
-                _face_data[key] = hit
-        return hit[1]
+        if hit is not None:
+            return hit[1]
+        data = original_data(hb_object)
+        # Only the installed faces are worth keeping. weasyprint also serialises each PDF's own
+        # subset face through here: those are small, new for every document, and keeping them
+        # (with a reference on their face) grew a disclosure worker by ~2.5 MB per PDF.
+        if data is None or len(data) < _FACE_DATA_MIN_BYTES or len(_face_data) >= _FACE_DATA_MAX:
+            return data
+        keep = ffi.gc(harfbuzz.hb_face_reference(hb_object), harfbuzz.hb_face_destroy)
+        with _subset_lock:
+            _face_data[key] = (keep, data)
+        return data
 
     face_data._jxdoc_cached = True
     wp_fonts.get_hb_object_data = face_data
 
 
 _face_data: dict[int, tuple] = {}
+_FACE_DATA_MIN_BYTES = 4 * 2**20  # the CJK faces are 15–20 MB; subsets a few hundred KB
+_FACE_DATA_MAX = 32
 
 _install_subset_cache()
 
