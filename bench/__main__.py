@@ -81,8 +81,12 @@ def bench_documents(table: Table, quick: bool) -> None:
     for row in rows:
         path = row["path"]
         if path.startswith("docx"):
+            # The target is set on the reference document (a red-header 公文 with a 自评表); the
+            # kinds' own samples are listed with their ratios for comparison.
+            reference = path.startswith("docx 基准文档")
             table.add(path, f"{row['median_ms']:.2f} ms（下限 {row['floor_ms']:.2f} ms，{row['ratio']:.1f} ×）",
-                      f"≤ {DOCX_RATIO_TARGET:.0f} × 下限", row["ratio"] <= DOCX_RATIO_TARGET)
+                      f"≤ {DOCX_RATIO_TARGET:.0f} × 下限" if reference else "",
+                      row["ratio"] <= DOCX_RATIO_TARGET if reference else None)
         elif path.startswith("pdf"):
             table.add(path, f"{row['ms_per_page']:.1f} ms/页（{row['pages']} 页，{row['median_ms']:.0f} ms）",
                       f"≤ {PDF_MS_PER_PAGE_TARGET:.0f} ms/页", row["ms_per_page"] <= PDF_MS_PER_PAGE_TARGET)
