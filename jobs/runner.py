@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from jobs.archive import UNITS_DIR
@@ -131,6 +131,9 @@ def batch_key(kind: str, fmt: str, params: Mapping[str, Any], data: bytes) -> st
     return digest.hexdigest()
 
 
+_INSERT_CHUNK = 500
+
+
 def create_batch(db: Database, kind: str, fmt: str, imported: ImportResult, *, key: str, title: str = "",
                  source_name: str = "", params: Mapping[str, Any] | None = None) -> tuple[Batch, bool]:
     """The batch of `key`, inserted with its items if new. (batch, created).
@@ -148,11 +151,15 @@ def create_batch(db: Database, kind: str, fmt: str, imported: ImportResult, *, k
         with db.write() as session:
             session.add(batch)
             session.flush()
-            session.add_all(
-                BatchItem(batch_id=batch.id, key=u.code, seq=u.seq, unit_code=u.code[:40], unit_name=u.name[:100],
-                          output_name=u.output_name, status=PENDING, attempts=0, payload_json=dumps(u.payload()))
-                for u in imported.units
-            )
+            # Core inserts in chunks, not ORM objects: 10,000 items with their payloads would all
+            # stay in the session until the commit.
+            for start in range(0, len(imported.units), _INSERT_CHUNK):
+                session.execute(insert(BatchItem), [
+                    {"batch_id": batch.id, "key": u.code, "seq": u.seq, "unit_code": u.code[:40],
+                     "unit_name": u.name[:100], "output_name": u.output_name, "status": PENDING, "attempts": 0,
+                     "payload_json": dumps(u.payload()), "result_json": "{}", "errors_json": "[]", "size": 0,
+                     "updated_at": utcnow()}
+                    for u in imported.units[start:start + _INSERT_CHUNK]])
     except IntegrityError:  # created by someone else between our read and our write
         with db.read() as session:
             return session.scalar(select(Batch).where(Batch.key == key)), False
