@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import time
 import zipfile
 
 import pytest
@@ -11,6 +10,7 @@ import pytest
 from jobs.samples import batch_workbook
 from service.cli import main
 from tests.conftest import login
+from tests.jobs.helpers import wait_done
 
 
 @pytest.fixture
@@ -25,14 +25,6 @@ def _upload(client, data: bytes, url: str = "/api/v1/batches", **fields):
     return client.post(url, data=form, content_type="multipart/form-data")
 
 
-def _wait_done(client, public_id: str, timeout: float = 60) -> dict:
-    deadline = time.monotonic() + timeout
-    while True:
-        body = client.get(f"/api/v1/batches/{public_id}").get_json()
-        if body["status"] == "done":
-            return body
-        assert time.monotonic() < deadline, body
-        time.sleep(0.1)
 
 
 def test_api_upload_progress_download(bureau):
@@ -42,7 +34,7 @@ def test_api_upload_progress_download(bureau):
     body = resp.get_json()
     assert body["total"] == 6 and body["period"] == "1-6月" and body["kind_name"] == "项目支出绩效目标执行监控表"
     assert resp.headers["Location"].endswith(body["id"])
-    done = _wait_done(bureau, body["id"])
+    done = wait_done(bureau, body["id"])
     assert done["percent"] == 100 and done["counts"]["done"] == 6
     assert done["summary_text"].startswith("截至2024年6月")
     download = bureau.get(done["download_url"])
@@ -83,7 +75,7 @@ def test_html_flow(bureau):
     assert resp.status_code == 303
     location = resp.headers["Location"]
     public_id = location.rsplit("/", 1)[1]
-    _wait_done(bureau, public_id)
+    wait_done(bureau, public_id)
     html = bureau.get(location).get_data(as_text=True)
     assert "下载zip" in html and "截至2024年6月" in html and 'value="100"' in html
     assert bureau.get(f"{location}/download").status_code == 200

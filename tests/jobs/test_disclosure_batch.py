@@ -11,7 +11,6 @@ import io
 import json
 import re
 import subprocess
-import time
 import zipfile
 
 import pytest
@@ -24,6 +23,7 @@ from jobs import disclosure as batch_disclosure
 from jobs.models import Batch, BatchItem
 from service.cli import main
 from tests.conftest import load_sample, login
+from tests.jobs.helpers import batch_zip, wait_done
 
 YEAR = 2023
 
@@ -75,11 +75,7 @@ def store_units(db, count: int, *, no_report: tuple[int, ...] = (), bad_table: t
 
 
 def zip_of(db, cfg, batch, tmp_path) -> zipfile.ZipFile:
-    target = tmp_path / "公开.zip"
-    archive.write_zip(db, runner.get_batch(db, batch.public_id), cfg.data_dir, target)
-    z = zipfile.ZipFile(target)
-    assert z.testzip() is None
-    return z
+    return batch_zip(db, cfg, batch, tmp_path / "公开.zip")
 
 
 def pdf_pages(data: bytes) -> list[str]:
@@ -246,14 +242,6 @@ def bureau(app, world):
     return login(app, world, "bureau")
 
 
-def _wait_done(client, public_id: str, timeout: float = 60) -> dict:
-    deadline = time.monotonic() + timeout
-    while True:
-        body = client.get(f"/api/v1/batches/{public_id}").get_json()
-        if body["status"] == "done":
-            return body
-        assert time.monotonic() < deadline, body
-        time.sleep(0.1)
 
 
 def test_http_start_progress_download(app, world, bureau):
@@ -264,7 +252,7 @@ def test_http_start_progress_download(app, world, bureau):
     body = resp.get_json()
     assert body["kind"] == "disclosure" and body["total"] == 3 and body["year"] == YEAR and body["format"] == "pdf"
     assert resp.headers["Location"].endswith(body["id"])
-    done = _wait_done(bureau, body["id"])
+    done = wait_done(bureau, body["id"])
     assert done["counts"]["done"] == 2 and done["counts"]["excluded"] == 1 and done["percent"] == 100
     assert done["summary_text"].startswith("共3家单位：生成公开文件2家") and "目录" in done["contents"]
     download = bureau.get(done["download_url"])
@@ -302,7 +290,7 @@ def test_http_json_upload_and_errors(app, bureau):
     assert resp.status_code == 202, resp.get_json()
     body = resp.get_json()
     assert body["title"] == "公开材料" and body["year"] == YEAR
-    done = _wait_done(bureau, body["id"])
+    done = wait_done(bureau, body["id"])
     assert (done["counts"]["done"], done["counts"]["excluded"]) == (1, 1)
 
     bad = bureau.post("/api/v1/batches", json={"kind": "disclosure", "year": "二〇二三", "exclusions": "U001"})

@@ -17,6 +17,7 @@ from jobs.models import BatchItem
 from jobs.samples import batch_workbook
 from rules.formatting import money_text
 from tests.jobs.conftest import workbook
+from tests.jobs.helpers import batch_zip
 
 
 def _create(job_db, data: bytes, kind: str = "monitoring", key: str | None = None):
@@ -26,11 +27,7 @@ def _create(job_db, data: bytes, kind: str = "monitoring", key: str | None = Non
 
 
 def _zip(job_db, batch, cfg, tmp_path) -> zipfile.ZipFile:
-    target = tmp_path / "out.zip"
-    archive.write_zip(job_db, runner.get_batch(job_db, batch.public_id), cfg.data_dir, target)
-    z = zipfile.ZipFile(target)
-    assert z.testzip() is None
-    return z
+    return batch_zip(job_db, cfg, batch, tmp_path / "out.zip")
 
 
 def _manifest(z: zipfile.ZipFile) -> list[list[str]]:
