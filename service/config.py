@@ -30,6 +30,7 @@ def defaults() -> dict:
         "SESSION_COOKIE_SECURE": False,  # set JXDOC_SESSION_COOKIE_SECURE=1 behind HTTPS
         "WTF_CSRF_TIME_LIMIT": None,
         "JSON_SORT_KEYS": False,
+        "TIMEZONE": "Asia/Shanghai",  # how the pages show times; the database keeps UTC
     }
 
 
