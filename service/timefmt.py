@@ -33,6 +33,11 @@ def local_time(value: _dt.datetime | None, name: str = "Asia/Shanghai", seconds:
     return value.astimezone(zone(name)).strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
 
 
+def local_today(name: str = "Asia/Shanghai", now: _dt.datetime | None = None) -> _dt.date:
+    """Today in the bureau's zone: between 0:00 and 8:00 Beijing time the UTC date is yesterday."""
+    return (now or _dt.datetime.now(_dt.UTC)).astimezone(zone(name)).date()
+
+
 def init_app(app) -> None:
     name = app.config.get("TIMEZONE") or "Asia/Shanghai"
     zone(name)  # a bad name fails at start, with its message, not on the first page

@@ -29,7 +29,12 @@ def due_items(settings, today: _dt.date | None = None) -> list[dict]:
     first, with the days left (negative when late)."""
     from rules.periods import due_date
 
-    today = today or _dt.date.today()
+    if today is None:
+        from flask import current_app
+
+        from service.timefmt import local_today
+
+        today = local_today(current_app.config.get("TIMEZONE") or "Asia/Shanghai")
     items = []
     for label in settings["monitoring"]["periods"]["due"]:
         due = due_date(today.year, label, settings)

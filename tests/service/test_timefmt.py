@@ -49,3 +49,12 @@ def test_submission_page_shows_beijing_time(app, world, client):
         row.updated_at = dt.datetime(2024, 7, 9, 16, 45)  # UTC: 7月10日 00:45 in Beijing
     html = client.get(f"/submissions/{sub.public_id}").get_data(as_text=True)
     assert "更新于 2024-07-10 00:45" in html
+
+
+def test_today_is_the_bureau_date():
+    """At 01:00 on 7月10日 in Beijing (17:00 UTC on 7月9日) the 1-6月 return is due today, not tomorrow."""
+    from service.timefmt import local_today
+
+    now = dt.datetime(2024, 7, 9, 17, 0, tzinfo=dt.UTC)
+    assert local_today("Asia/Shanghai", now) == dt.date(2024, 7, 10)
+    assert local_today("UTC", now) == dt.date(2024, 7, 9)
