@@ -13,7 +13,7 @@ from decimal import Decimal, InvalidOperation
 
 from marshmallow import ValidationError, fields
 
-from rules.rounding import to_decimal
+from rules.rounding import AMOUNT_LIMIT, to_decimal
 
 # XML 1.0 allows TAB, LF, CR and U+0020–U+D7FF, U+E000–U+FFFD, U+10000–U+10FFFF. Anything else
 # (C0 controls, lone surrogates, U+FFFE/U+FFFF) would corrupt a docx — docxtpl's recovering parser
@@ -108,7 +108,7 @@ class Money(fields.Field):
         "negative": "金额不能为负数。",
         "too_large": "金额过大（不能超过10万亿）。",
     }
-    LIMIT = Decimal("10000000000000")  # 10^13: far above any budget, and exact in storage
+    LIMIT = AMOUNT_LIMIT
 
     def __init__(self, *, allow_negative: bool = False, places: int = 2, **kwargs):
         super().__init__(**kwargs)

@@ -13,6 +13,9 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
 CENT = Decimal("0.01")
 ZERO = Decimal("0")
 HUNDRED = Decimal("100")
+# The largest magnitude an amount or a score may have: far above any budget (10万亿), exact in
+# storage, and well inside what quantize can hold (28 significant digits).
+AMOUNT_LIMIT = Decimal(10) ** 13
 
 
 def to_decimal(value) -> Decimal:

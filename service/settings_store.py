@@ -74,19 +74,7 @@ def validate_layout_choices(section: Mapping[str, Any]) -> list[str]:
     return problems
 
 
-def _register_layout_validator() -> None:
-    # rules.settings keeps one validator per section; should the layout engine register its own
-    # later, run both rather than replace it.
-    from rules import settings as rules_settings
-
-    previous = rules_settings._validators.get("layout")
-    if previous is None:
-        register_validator("layout", validate_layout_choices)
-    elif previous is not validate_layout_choices:
-        register_validator("layout", lambda section: previous(section) + validate_layout_choices(section))
-
-
-_register_layout_validator()
+register_validator("layout", validate_layout_choices)
 
 
 def _file_override(app) -> dict | None:

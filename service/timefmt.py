@@ -39,7 +39,7 @@ def local_today(name: str = "Asia/Shanghai", now: _dt.datetime | None = None) ->
 
 
 def init_app(app) -> None:
-    name = app.config.get("TIMEZONE") or "Asia/Shanghai"
+    name = app.config["TIMEZONE"] = app.config.get("TIMEZONE") or "Asia/Shanghai"
     zone(name)  # a bad name fails at start, with its message, not on the first page
 
     @app.template_filter("localtime")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as _dt
 from collections import OrderedDict
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
@@ -20,6 +20,7 @@ from service.downloads import file_response
 from service.formview import parse_form, placed, widgets
 from service.models import Submission
 from service.settings_store import current_settings
+from service.timefmt import local_today
 
 bp = Blueprint("web", __name__)
 
@@ -29,12 +30,7 @@ def due_items(settings, today: _dt.date | None = None) -> list[dict]:
     first, with the days left (negative when late)."""
     from rules.periods import due_date
 
-    if today is None:
-        from flask import current_app
-
-        from service.timefmt import local_today
-
-        today = local_today(current_app.config.get("TIMEZONE") or "Asia/Shanghai")
+    today = today or _dt.date.today()
     items = []
     for label in settings["monitoring"]["periods"]["due"]:
         due = due_date(today.year, label, settings)
@@ -56,7 +52,7 @@ def index():
         counts = dict(session.execute(
             scope_submissions(select(Submission.status, func.count()).group_by(Submission.status), user)).all())
     return render_template("index.html", groups=groups, recent=recent, counts=counts,
-                           due=due_items(current_settings()))
+                           due=due_items(current_settings(), local_today(current_app.config["TIMEZONE"])))
 
 
 def letterhead_values(schema, settings) -> dict:

@@ -46,13 +46,13 @@ from openpyxl.utils import get_column_letter
 
 from generators.grid import Sheet
 from generators.tables import layout
+from rules.rounding import AMOUNT_LIMIT
 
 Value = str | Decimal | int | _dt.date | None
 
 MiB = 1024 * 1024
 CHUNK = 64 * 1024
 CENT = Decimal("0.01")
-LIMIT = Decimal(10) ** 13  # money and scores at or above it are refused (as forms.fields.Money)
 
 
 @dataclass(frozen=True)
@@ -418,7 +418,7 @@ def money_value(value: Any) -> tuple[Decimal | None, str | None]:
     number = _number(value)
     if number is None:
         return None, Messages.not_number
-    if abs(number) >= LIMIT:  # and quantize would raise InvalidOperation beyond 28 digits
+    if abs(number) >= AMOUNT_LIMIT:  # and quantize would raise InvalidOperation beyond 28 digits
         return None, Messages.money_too_large
     if number != number.quantize(CENT):
         return None, Messages.money_places
@@ -442,7 +442,7 @@ def _convert(kind: str, value: Any) -> tuple[Value, str | None]:
         if number is None:
             return None, Messages.not_number
         if kind == "score":
-            if abs(number) >= LIMIT:
+            if abs(number) >= AMOUNT_LIMIT:
                 return None, Messages.number_too_large
             if number != number.quantize(CENT):
                 return None, Messages.score_places

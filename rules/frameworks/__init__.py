@@ -31,7 +31,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from rules.rounding import HUNDRED, ZERO, quantize, total
+from rules.rounding import AMOUNT_LIMIT, HUNDRED, ZERO, quantize, total
 from rules.scoring import ex_ante_conclusion, grade, points_text, section, setting_decimal
 
 FRAMEWORKS_DIR = Path(__file__).parent
@@ -277,9 +277,6 @@ def list_frameworks(settings=None) -> list[dict[str, str]]:
 
 # --------------------------------------------------------------------------- scoring a filled framework
 
-HUGE = Decimal(10) ** 13
-
-
 def validate_framework_scores(framework: Framework, scores: Mapping[str, Any]) -> dict[str, list[str]]:
     """Chinese messages keyed 'scores.<code>': every leaf scored, 0 ≤ score ≤ points, no strays."""
     errors: dict[str, list[str]] = {}
@@ -294,7 +291,7 @@ def validate_framework_scores(framework: Framework, scores: Mapping[str, Any]) -
         if value is None:
             errors.setdefault(path, []).append(f"“{leaf.name}”（{code}）的得分不是数值")
             continue
-        if abs(value) >= HUGE:  # far outside every band, and beyond what quantize can hold
+        if abs(value) >= AMOUNT_LIMIT:  # far outside every band, and beyond what quantize can hold
             errors.setdefault(path, []).append(
                 f"“{leaf.name}”（{code}）的得分应在0分至{points_text(leaf.points)}分之间")
             continue
