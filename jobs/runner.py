@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from jobs.archive import UNITS_DIR
@@ -175,50 +175,77 @@ def get_batch(db: Database, public_id: str) -> Batch | None:
 
 def claim(db: Database, batch_id: int, owner: str, lease_seconds: float, limit: int,
           max_attempts: int = 5) -> list[dict[str, Any]]:
-    """Take up to `limit` pending items, or running items whose lease has expired."""
+    """Take up to `limit` pending items, or running items whose lease has expired.
+
+    Core statements, not ORM objects: the runner claims and completes every item of a batch, and
+    loading each as an entity (with its identity map and flushes) cost it a core's worth of CPU
+    beside the render processes. The payload travels as its JSON text; the worker decodes it."""
     now = utcnow()
+    items = BatchItem.__table__
     with db.write() as session:
         query = (
-            select(BatchItem)
-            .where(BatchItem.batch_id == batch_id,
-                   or_(BatchItem.status == PENDING,
-                       and_(BatchItem.status == RUNNING, BatchItem.lease_expires_at < now)))
-            .order_by(BatchItem.seq)
+            select(items.c.id, items.c.key, items.c.output_name, items.c.payload_json, items.c.attempts)
+            .where(items.c.batch_id == batch_id,
+                   or_(items.c.status == PENDING,
+                       and_(items.c.status == RUNNING, items.c.lease_expires_at < now)))
+            .order_by(items.c.seq)
             .limit(limit)
         )
         if db.engine.dialect.name == "postgresql":
             query = query.with_for_update(skip_locked=True)
-        claimed = []
-        for item in session.scalars(query):
-            if item.attempts >= max_attempts:
-                item.status, item.lease_owner, item.lease_expires_at = FAILED, None, None
-                item.errors_json = dumps([Messages.failed.format(attempts=item.attempts)])
-                continue
-            item.status, item.lease_owner = RUNNING, owner
-            item.lease_expires_at = now + _dt.timedelta(seconds=lease_seconds)
-            item.attempts += 1
-            claimed.append({"id": item.id, "key": item.key, "output_name": item.output_name,
-                            "payload": json.loads(item.payload_json)})
-        return claimed
+        rows = session.execute(query).all()
+        spent = [r.id for r in rows if r.attempts >= max_attempts]
+        for row in rows:
+            if row.attempts >= max_attempts:
+                session.execute(update(items).where(items.c.id == row.id).values(
+                    status=FAILED, lease_owner=None, lease_expires_at=None, updated_at=now,
+                    errors_json=dumps([Messages.failed.format(attempts=row.attempts)])))
+        taken = [r for r in rows if r.id not in spent]
+        if taken:
+            session.execute(update(items).where(items.c.id.in_([r.id for r in taken])).values(
+                status=RUNNING, lease_owner=owner, lease_expires_at=now + _dt.timedelta(seconds=lease_seconds),
+                attempts=items.c.attempts + 1, updated_at=now))
+        return [{"id": r.id, "key": r.key, "output_name": r.output_name, "payload_json": r.payload_json}
+                for r in taken]
 
 
 def complete(db: Database, owner: str, results: list[dict[str, Any]]) -> None:
     """Record results of items this owner still holds. A result for an item whose lease another
     worker has since taken is dropped: that worker writes the same file and records it."""
+    if not results:
+        return
+    items = BatchItem.__table__
+    now = utcnow()
     with db.write() as session:
+        held = {r.id: r.attempts for r in session.execute(
+            select(items.c.id, items.c.attempts).where(items.c.id.in_([r["id"] for r in results]),
+                                                       items.c.status == RUNNING, items.c.lease_owner == owner))}
+        retried, finished = [], []
         for result in results:
-            item = session.get(BatchItem, result["id"])
-            if item is None or item.status != RUNNING or item.lease_owner != owner:
+            if result["id"] not in held:
                 continue
             if result["status"] == "error":
-                log.error("batch item %s failed (attempt %s): %s", item.id, item.attempts, result["errors"][-1])
-                item.status = PENDING  # retried until max_attempts
-            else:
-                item.status = {"done": DONE, "excluded": EXCLUDED}.get(result["status"], INVALID)
-                item.errors_json = dumps(result.get("errors") or [])
-                item.result_json = dumps(result.get("result") or {})
-                item.size = int(result.get("size") or 0)
-            item.lease_owner, item.lease_expires_at = None, None
+                log.error("batch item %s failed (attempt %s): %s", result["id"], held[result["id"]],
+                          result["errors"][-1])
+                retried.append(result["id"])  # retried until max_attempts
+                continue
+            finished.append({
+                "item_id": result["id"],
+                "new_status": {"done": DONE, "excluded": EXCLUDED}.get(result["status"], INVALID),
+                "new_errors": dumps(result.get("errors") or []),
+                "new_result": dumps(result.get("result") or {}),
+                "new_size": int(result.get("size") or 0),
+            })
+        if retried:
+            session.execute(update(items).where(items.c.id.in_(retried)).values(
+                status=PENDING, lease_owner=None, lease_expires_at=None, updated_at=now))
+        if finished:
+            session.execute(
+                update(items).where(items.c.id == bindparam("item_id")).values(
+                    status=bindparam("new_status"), errors_json=bindparam("new_errors"),
+                    result_json=bindparam("new_result"), size=bindparam("new_size"),
+                    lease_owner=None, lease_expires_at=None, updated_at=now),
+                finished)
 
 
 def release(db: Database, owner: str, ids: list[int]) -> None:

@@ -153,6 +153,8 @@ def process_item(kind_id: str, fmt: str, item: Mapping[str, Any], out_dir: str,
     from jobs import batchkinds
 
     try:
+        if "payload_json" in item:  # as claimed: decoded here, in the worker, not in the runner
+            item = {**item, "payload": json.loads(item["payload_json"])}
         return batchkinds.get(kind_id).process(kind_id, item, fmt, out_dir, settings_for(settings_override))
     except Exception:  # noqa: BLE001 — any failure of one unit must not stop the others
         return {"id": item["id"], "status": "error", "errors": [traceback.format_exc(limit=5)]}
