@@ -1,6 +1,6 @@
 """Renderers of the table-grid model (generators/grid.py) and the hardened xlsx reader.
 
-    render_xlsx(workbook) -> bytes     openpyxl; numbers stay numbers, user text never a formula
+    render_xlsx(workbook) -> bytes     package parts written with lxml; numbers stay numbers, user text never a formula
     render_docx(workbook) -> bytes     one table per sheet; gridSpan/vMerge, repeated header rows
     render_pdf(workbook) -> bytes      HTML + weasyprint through generators/pdf.py
     read_workbook(data, ...)           every visible sheet as rows of values, within limits

@@ -266,33 +266,56 @@ def _looks(data: bytes, coords: list[str]) -> list[tuple]:
             for c in coords]
 
 
-def test_remembered_style_plans_give_the_same_package(monkeypatch):
-    """A workbook whose looks follow a remembered plan is written from the plan (nothing built in
-    openpyxl): its package must be the one openpyxl writes, and a workbook that leaves the plan
-    half-way must still style every cell right."""
-    from generators.tables import xlsx
+def test_the_same_workbook_gives_the_same_package_with_its_styles_built_once():
+    """Identical input gives identical parts; the styles part of a sequence of looks is built once
+    per process, and a workbook with one more look gets its own, with the others' looks unchanged."""
+    from generators.tables import xlsx_parts
 
-    xlsx._PLAN_IDS.clear()
-    xlsx._PLAN_SHEETS.clear()
-    book = self_evaluation_workbook()
-    first = render_xlsx(book)                 # built in openpyxl, plan remembered
-    assert xlsx._PLAN_SHEETS
-    built = []
-    original = xlsx._Styles._build
-    monkeypatch.setattr(xlsx._Styles, "_build", lambda self, ws, key: built.append(key) or original(self, ws, key))
-    second = render_xlsx(self_evaluation_workbook())  # the same looks: from the plan
-    assert built == []
+    first = render_xlsx(self_evaluation_workbook())
+    built = xlsx_parts._styles_member.cache_info().misses
+    second = render_xlsx(self_evaluation_workbook())
+    assert xlsx_parts._styles_member.cache_info().misses == built  # taken from the cache
     assert _parts(second) == _parts(first)
 
-    # Same first looks, then one the plan has never seen (a quoted formula-like note): the looks so
-    # far are built for real and the new one comes after them.
     other = self_evaluation_workbook()
     other.sheets[0].notes.append("=1+1 看似公式的说明")
     third = render_xlsx(other)
-    fresh = dict(xlsx._PLAN_SHEETS)
-    xlsx._PLAN_IDS.clear()
-    xlsx._PLAN_SHEETS.clear()
-    assert _parts(third) == _parts(render_xlsx(other))  # as if no plan had been known
-    assert len(fresh) == 2
+    assert xlsx_parts._styles_member.cache_info().misses == built + 1
     coords = ["A1", "A3", "B5", "F8", "G8", "H8"]
     assert _looks(third, coords) == _looks(first, coords)
+    note = openpyxl.load_workbook(io.BytesIO(third)).worksheets[0]["A24"]
+    assert note.value == "=1+1 看似公式的说明" and note.data_type == "s" and note.quotePrefix is True
+
+
+# CT_Worksheet is a sequence: Excel refuses a file whose elements come out of this order.
+WORKSHEET_ORDER = ["sheetPr", "dimension", "sheetViews", "sheetFormatPr", "cols", "sheetData", "sheetProtection",
+                   "mergeCells", "dataValidations", "printOptions", "pageMargins", "pageSetup", "headerFooter"]
+
+
+@pytest.mark.parametrize("index", [1, 2, 3])
+def test_worksheet_elements_follow_the_schema_sequence(book_bytes, index):
+    names = [etree.QName(child).localname for child in sheet_xml(book_bytes, index)]
+    assert names == sorted(names, key=WORKSHEET_ORDER.index)
+    assert "sheetData" in names
+
+
+def test_package_parts_and_content_types(book_bytes):
+    with zipfile.ZipFile(io.BytesIO(book_bytes)) as zf:
+        names = zf.namelist()
+        types = etree.fromstring(zf.read("[Content_Types].xml"))
+        rels = etree.fromstring(zf.read("xl/_rels/workbook.xml.rels"))
+        styles = etree.fromstring(zf.read("xl/styles.xml"))
+    assert names[0] == "[Content_Types].xml"
+    overrides = {o.get("PartName") for o in types}
+    assert {f"/{n}" for n in names if not n.endswith(".rels") and n != "[Content_Types].xml"} <= overrides
+    assert sorted(r.get("Target") for r in rels) == ["styles.xml", "theme/theme1.xml", "worksheets/sheet1.xml",
+                                                     "worksheets/sheet2.xml", "worksheets/sheet3.xml"]
+    # every xf's font, fill, border and format exists
+    count = {tag: int(styles.find(f"m:{tag}", NS).get("count")) for tag in ("fonts", "fills", "borders", "cellXfs")}
+    xfs = styles.findall("m:cellXfs/m:xf", NS)
+    assert len(xfs) == count["cellXfs"]
+    assert all(int(xf.get("fontId")) < count["fonts"] and int(xf.get("fillId")) < count["fills"]
+               and int(xf.get("borderId")) < count["borders"] for xf in xfs)
+    # the Chinese faces say they are GB2312 faces, so Excel does not substitute a Western one
+    songti = [f for f in styles.findall("m:fonts/m:font", NS) if f.find("m:name", NS).get("val") == "宋体"]
+    assert songti and all(f.find("m:charset", NS).get("val") == "134" for f in songti)
