@@ -21,15 +21,17 @@ for the batch; an error in a unit's rows makes only that unit invalid.
 from __future__ import annotations
 
 import datetime as _dt
+import itertools
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 from openpyxl.utils import get_column_letter
 
+from jobs.unitrows import RowStore, UnitStream
 from kinds.pipeline import safe_filename
 from rules.periods import PeriodError, normalise_label
 
@@ -119,20 +121,23 @@ class UnitInput:
     seq: int
     forms: list[dict] = field(default_factory=list)
     extras: list[dict] = field(default_factory=list)  # per form: values for the summary only
-    sources: list[dict[str, list]] = field(default_factory=list)  # per form: path → Source.as_list()
+    # Where each value came from, compactly: per form, field path prefix → [sheet, row] ("" for the
+    # form's own row, "indicators.3" for an indicator's); per sheet, field path → [letter, header].
+    sources: list[dict[str, list]] = field(default_factory=list)
+    columns: dict[str, dict[str, list[str]]] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)  # row errors found while splitting
     output_name: str = ""
 
     def payload(self) -> dict:
         return {"unit": {"code": self.code, "name": self.name}, "forms": self.forms, "extras": self.extras,
-                "sources": self.sources, "errors": self.errors}
+                "sources": self.sources, "columns": self.columns, "errors": self.errors}
 
 
 @dataclass
 class ImportResult:
     year: int | None
     period: str | None
-    units: list[UnitInput]
+    units: Sequence[UnitInput]  # a list, or a UnitStream assembling them one at a time
     errors: list[str]  # rows of no unit, and problems of the whole workbook
     fatal: list[str] = field(default_factory=list)  # the batch cannot be made at all
 
@@ -199,7 +204,6 @@ class _Table:
     header_row: int  # 1-based
     paths: dict[int, str]  # column index (0-based) → path
     headers: dict[int, str]
-    rows: list[tuple[int, list[Any]]]  # (Excel row number, values)
 
     def source(self, row: int, path: str) -> Source:
         for col, p in self.paths.items():
@@ -210,10 +214,20 @@ class _Table:
     def has(self, path: str) -> bool:
         return path in self.paths.values()
 
+    def columns(self) -> dict[str, list[str]]:
+        """path → [column letter, header]: where each field of a row of this sheet is."""
+        return {path: [get_column_letter(col + 1), self.headers[col]] for col, path in self.paths.items()}
 
-def _table(sheet: str, rows: list[list[Any]], columns: dict[str, str], with_funds: bool,
-           errors: list[str]) -> _Table:
-    for index, row in enumerate(rows[:5]):
+
+Rows = Iterator[tuple[int, list[Any]]]  # (Excel row number, values), blank rows left out
+
+
+def _table(sheet: str, rows: Iterable[list[Any]], columns: dict[str, str], with_funds: bool,
+           errors: list[str]) -> tuple[_Table, Rows]:
+    """The sheet's header (within its first 5 rows) and an iterator over the rows after it."""
+    stream = iter(rows)
+    head = list(itertools.islice(stream, 5))
+    for index, row in enumerate(head):
         headers = [normalise_header(v) for v in row]
         paths = {i: column_path(h, columns, with_funds) for i, h in enumerate(headers) if h}
         if "unit.code" in paths.values():
@@ -222,9 +236,9 @@ def _table(sheet: str, rows: list[list[Any]], columns: dict[str, str], with_fund
                 if p is None:
                     errors.append(Messages.unknown_column.format(sheet=sheet, row=index + 1,
                                                                  col=get_column_letter(i + 1), header=row[i]))
-            body = [(index + 2 + n, r) for n, r in enumerate(rows[index + 1:])
-                    if any(text_value(v) is not None for v in r)]
-            return _Table(sheet, index + 1, known, {i: str(row[i]).strip() for i in known}, body)
+            body = ((index + 2 + n, r) for n, r in enumerate(itertools.chain(head[index + 1:], stream))
+                    if any(text_value(v) is not None for v in r))
+            return _Table(sheet, index + 1, known, {i: str(row[i]).strip() for i in known}), body
     raise BatchImportError([Messages.no_header.format(sheet=sheet)])
 
 
@@ -236,20 +250,18 @@ def _set(tree: dict, path: str, value: Any) -> None:
     node[parts[-1]] = value
 
 
-def _record(table: _Table, number: int, values: list[Any]) -> tuple[dict, dict[str, list]]:
-    """(nested values, path → source) of one row; blank cells are left out."""
+def _record(table: _Table, values: list[Any]) -> dict:
+    """The nested values of one row; blank cells are left out."""
     record: dict = {}
-    sources: dict[str, list] = {}
     for col, path in table.paths.items():
         raw = values[col] if col < len(values) else None
         if path.startswith("funds.") or path in NUMERIC_FIELDS:
             value = raw if isinstance(raw, Decimal | int) else text_value(raw)
         else:
             value = text_value(raw)
-        sources[path] = Source(table.sheet, number, get_column_letter(col + 1), table.headers[col]).as_list()
         if value is not None:
             _set(record, path, value)
-    return record, sources
+    return record
 
 
 def _unit_key(record: dict) -> tuple[str | None, str]:
@@ -259,7 +271,7 @@ def _unit_key(record: dict) -> tuple[str | None, str]:
 
 # --------------------------------------------------------------------------- parameters
 
-def _parameters(rows: list[list[Any]] | None) -> dict[str, str]:
+def _parameters(rows: Iterable[list[Any]] | None) -> dict[str, str]:
     found: dict[str, str] = {}
     for row in rows or []:
         if len(row) >= 2 and text_value(row[0]) and text_value(row[1]):
@@ -294,29 +306,29 @@ def _year_and_period(params: dict[str, str], year: Any, period: Any, fatal: list
 
 # --------------------------------------------------------------------------- splitting by unit
 
-def _sheet(book: dict[str, list[list[Any]]], names: Iterable[str]) -> tuple[str, list[list[Any]]] | None:
+def _sheet_name(book: Mapping[str, Any], names: Iterable[str]) -> str | None:
     normal = {unicodedata.normalize("NFKC", k).strip(): k for k in book}
     for name in names:
         if name in normal:
-            return normal[name], book[normal[name]]
+            return normal[name]
     return None
 
 
-def _units_from_rows(table: _Table, errors: list[str], one_row_per_unit: bool) -> dict[str, UnitInput]:
-    units: dict[str, UnitInput] = {}
-    first_row: dict[str, tuple[int, str]] = {}
-    project_rows: dict[tuple[str, str], int] = {}
-    for number, values in table.rows:
-        record, sources = _record(table, number, values)
-        code, name = _unit_key(record)
-        if not code:
-            errors.append(f"{table.source(number, 'unit.code').where()}：{Messages.no_unit}")
-            continue
-        if code not in units:
-            units[code] = UnitInput(code=code, name=name or code, seq=len(units))
-            first_row[code] = (number, name)
-        unit = units[code]
-        first, first_name = first_row[code]
+def _sheet(book: Mapping[str, Iterable[list[Any]]], names: Iterable[str]) -> Iterable[list[Any]] | None:
+    name = _sheet_name(book, names)
+    return None if name is None else book[name]
+
+
+Record = tuple[int, dict]  # (Excel row number, nested values)
+
+
+def _unit_from_rows(table: _Table, rows: list[Record], code: str, seq: int, one_row_per_unit: bool) -> UnitInput:
+    """The unit of `code` from its rows of the main sheet (projects, or its one 部门 row)."""
+    first, first_name = rows[0][0], _unit_key(rows[0][1])[1]
+    unit = UnitInput(code=code, name=first_name or code, seq=seq)
+    project_rows: dict[str, int] = {}
+    for number, record in rows:
+        _, name = _unit_key(record)
         if name and first_name and name != first_name:
             unit.errors.append(f"{table.source(number, 'unit.name').where()}："
                                + Messages.name_conflict.format(code=code, first=first, first_name=first_name, name=name))
@@ -327,35 +339,24 @@ def _units_from_rows(table: _Table, errors: list[str], one_row_per_unit: bool) -
             continue
         if not one_row_per_unit:
             key = record.get("project_code") or record.get("project_name") or ""
-            if key and (code, key) in project_rows:
+            if key and key in project_rows:
                 unit.errors.append(f"{table.source(number, 'project_name').where()}：" +
-                                   Messages.duplicate_project.format(project=key, first=project_rows[(code, key)]))
+                                   Messages.duplicate_project.format(project=key, first=project_rows[key]))
                 continue
-            project_rows[(code, key)] = number
+            project_rows[key] = number
         extras = {k: record.pop(k) for k in ("self_evaluation_score",) if k in record}
-        sources[""] = [table.sheet, number, None, None]
         unit.forms.append(record)
         unit.extras.append(extras)
-        unit.sources.append(sources)
-    return units
+        unit.sources.append({"": [table.sheet, number]})
+    return unit
 
 
-def _attach_rows(table: _Table, units: dict[str, UnitInput], errors: list[str], field_name: str,
-                 by_project: bool, main_sheet: str) -> None:
-    """Indicator (or task) rows into the form of their unit — and project — by key."""
-    counters: dict[tuple[str, int], int] = {}
-    for number, values in table.rows:
-        record, sources = _record(table, number, values)
-        code, _ = _unit_key(record)
+def _attach_rows(table: _Table, unit: UnitInput, rows: list[Record], field_name: str, by_project: bool,
+                 main_sheet: str) -> None:
+    """The unit's indicator (or task) rows into its form — and project — by key."""
+    counters: dict[int, int] = {}
+    for number, record in rows:
         record.pop("unit", None)
-        if not code:
-            errors.append(f"{table.source(number, 'unit.code').where()}：{Messages.no_unit}")
-            continue
-        unit = units.get(code)
-        if unit is None:
-            errors.append(f"{table.source(number, 'unit.code').where()}："
-                          + Messages.no_department_row.format(sheet=main_sheet, code=code))
-            continue
         index = 0
         if by_project:
             project_code, project_name = record.pop("project_code", None), record.pop("project_name", None)
@@ -374,59 +375,100 @@ def _attach_rows(table: _Table, units: dict[str, UnitInput], errors: list[str], 
             index = matches[0]
         elif not unit.forms:
             continue
-        position = counters.get((code, index), 0)
-        counters[(code, index)] = position + 1
+        position = counters.get(index, 0)
+        counters[index] = position + 1
         unit.forms[index].setdefault(field_name, []).append(record)
-        prefix = f"{field_name}.{position}"
-        unit.sources[index][prefix] = [table.sheet, number, None, None]
-        for path, source in sources.items():
-            if not path.startswith("unit.") and path not in ("project_code", "project_name"):
-                unit.sources[index][f"{prefix}.{path}"] = source
+        unit.sources[index][f"{field_name}.{position}"] = [table.sheet, number]
 
 
-def split_workbook(book: dict[str, list[list[Any]]], kind: str, *, year: Any = None, period: Any = None,
+def split_workbook(book: Mapping[str, Iterable[list[Any]]], kind: str, *, year: Any = None, period: Any = None,
                    fmt: str = "xlsx") -> ImportResult:
-    """The rows of a read workbook, split into one input per unit (see the module docstring)."""
+    """The rows of a workbook (sheet name → rows of values, read lazily), split into one input
+    per unit (see the module docstring).
+
+    The sheets are read once, in order — the main sheet, then 任务, then 指标 — and each row goes
+    to disk grouped by its unit (jobs/unitrows.py) as soon as it is read; rows that belong to no
+    unit are reported then. `ImportResult.units` assembles the units one at a time from there."""
     errors: list[str] = []
     fatal: list[str] = []
-    params = _parameters(book.get("参数") or book.get("parameters"))
+    params = _parameters(_sheet(book, ("参数", "parameters")))
     parsed_year, parsed_period = _year_and_period(params, year, period, fatal)
     department = kind == "department_monitoring"
     main_names = ("部门", "单位", "departments") if department else ("项目", "projects")
-    main = _sheet(book, main_names)
-    indicators = _sheet(book, ("指标", "indicators"))
+    main = _sheet_name(book, main_names)
+    indicators = _sheet_name(book, ("指标", "indicators"))
     missing = [names[0] for names, found in ((main_names, main), (("指标",), indicators)) if found is None]
     if missing:
         sheets = "”“".join([main_names[0], "指标"])
         raise BatchImportError([Messages.missing_sheet.format(sheet=s, sheets=sheets) for s in missing])
-    main_table = _table(main[0], main[1], DEPARTMENT_COLUMNS if department else PROJECT_COLUMNS, True, errors)
-    units = _units_from_rows(main_table, errors, one_row_per_unit=department)
-    if not units:
-        fatal.append(Messages.no_units.format(sheet=main[0]))
-    if department:
-        tasks = _sheet(book, ("任务", "tasks"))
-        if tasks is not None:
-            _attach_rows(_table(tasks[0], tasks[1], TASK_COLUMNS, False, errors), units, errors, "tasks",
-                         by_project=False, main_sheet=main[0])
-    _attach_rows(_table(indicators[0], indicators[1], INDICATOR_COLUMNS, False, errors), units, errors,
-                 "indicators", by_project=not department, main_sheet=main[0])
-    taken: set[str] = set()
-    for unit in units.values():
-        for form, sources in zip(unit.forms, unit.sources, strict=True):
-            if parsed_year is not None:
-                form["year"] = parsed_year
-            if parsed_period is not None:
-                form["period"] = parsed_period
-            form["unit"] = {"code": unit.code, "name": unit.name}
-            if not department:
-                form.setdefault("implementing_unit", unit.name)
-                form.setdefault("department", unit.name)
-            if not form.get("indicators"):
-                row = sources[""][1]
-                unit.errors.append(f"工作表“{sources[''][0]}”第{row}行：" +
-                                   Messages.no_indicators.format(sheet=indicators[0]))
-        unit.output_name = unique_output_name(f"{unit.code}_{unit.name}", taken, fmt)
-    return ImportResult(parsed_year, parsed_period, list(units.values()), errors, fatal)
+    store = RowStore()
+    seqs: dict[str, int] = {}  # unit code → order of first appearance on the main sheet
+    main_table, rows = _table(main, book[main], DEPARTMENT_COLUMNS if department else PROJECT_COLUMNS, True, errors)
+    for number, values in rows:
+        record = _record(main_table, values)
+        code, _ = _unit_key(record)
+        if not code:
+            errors.append(f"{main_table.source(number, 'unit.code').where()}：{Messages.no_unit}")
+            continue
+        store.add(seqs.setdefault(code, len(seqs)), 0, number, record)
+    if not seqs:
+        fatal.append(Messages.no_units.format(sheet=main))
+    attached: list[tuple[_Table, str, bool]] = []  # (table, field, by project) in sheet order 1, 2…
+    sources_of = [(_sheet_name(book, ("任务", "tasks")), TASK_COLUMNS, "tasks")] if department else []
+    sources_of.append((indicators, INDICATOR_COLUMNS, "indicators"))
+    for name, columns, field_name in sources_of:
+        if name is None:
+            continue
+        table, rows = _table(name, book[name], columns, False, errors)
+        attached.append((table, field_name, not department and field_name == "indicators"))
+        for number, values in rows:
+            record = _record(table, values)
+            code, _ = _unit_key(record)
+            if not code:
+                errors.append(f"{table.source(number, 'unit.code').where()}：{Messages.no_unit}")
+                continue
+            seq = seqs.get(code)
+            if seq is None:
+                errors.append(f"{table.source(number, 'unit.code').where()}："
+                              + Messages.no_department_row.format(sheet=main, code=code))
+                continue
+            store.add(seq, len(attached), number, record)
+    codes = list(seqs)
+    del seqs
+    columns = {table.sheet: table.columns() for table in (main_table, *(t for t, _, _ in attached))}
+
+    def assemble() -> Iterator[UnitInput]:
+        taken: set[str] = set()
+        for seq, rows in store.groups():
+            by_sheet: dict[int, list[Record]] = {}
+            for sheet, number, record in rows:
+                by_sheet.setdefault(sheet, []).append((number, record))
+            unit = _unit_from_rows(main_table, by_sheet[0], codes[seq], seq, one_row_per_unit=department)
+            for order, (table, field_name, by_project) in enumerate(attached, start=1):
+                _attach_rows(table, unit, by_sheet.get(order, []), field_name, by_project, main)
+            _complete(unit, parsed_year, parsed_period, department, indicators)
+            unit.columns = columns
+            unit.output_name = unique_output_name(f"{unit.code}_{unit.name}", taken, fmt)
+            yield unit
+
+    return ImportResult(parsed_year, parsed_period, UnitStream(store, len(codes), assemble), errors, fatal)
+
+
+def _complete(unit: UnitInput, year: int | None, period: str | None, department: bool, indicators: str) -> None:
+    """What every form of the unit gets from the batch: year, period, the unit, defaults."""
+    for form, sources in zip(unit.forms, unit.sources, strict=True):
+        if year is not None:
+            form["year"] = year
+        if period is not None:
+            form["period"] = period
+        form["unit"] = {"code": unit.code, "name": unit.name}
+        if not department:
+            form.setdefault("implementing_unit", unit.name)
+            form.setdefault("department", unit.name)
+        if not form.get("indicators"):
+            row = sources[""][1]
+            unit.errors.append(f"工作表“{sources[''][0]}”第{row}行：" +
+                               Messages.no_indicators.format(sheet=indicators))
 
 
 def unique_output_name(base: str, taken: set[str], fmt: str = "xlsx") -> str:
@@ -442,14 +484,35 @@ def unique_output_name(base: str, taken: set[str], fmt: str = "xlsx") -> str:
     return name
 
 
+class _Sheets(Mapping[str, Iterable[list[Any]]]):
+    """A StreamedBook as the mapping split_workbook reads: each lookup streams the sheet anew."""
+
+    def __init__(self, book):
+        self._book = book
+        self._names = book.sheet_names
+
+    def __getitem__(self, name: str) -> Iterable[list[Any]]:
+        if name not in self._names:
+            raise KeyError(name)
+        return self._book.rows(name)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+
 def read_batch_workbook(data: bytes, kind: str, *, year: Any = None, period: Any = None,
                         max_bytes: int | None = None, fmt: str = "xlsx") -> ImportResult:
-    """Read an uploaded batch workbook through the hardened reader and split it by unit.
-    Raises BatchImportError (Chinese messages) when the file cannot be used at all."""
-    from generators.tables.reader import XlsxImportError, read_workbook
+    """Read an uploaded batch workbook through the hardened reader and split it by unit, row by
+    row. Raises BatchImportError (Chinese messages) when the file cannot be used at all."""
+    from generators.tables.reader import XlsxImportError, open_workbook
 
     try:
-        book = read_workbook(data, max_bytes=max_bytes, max_rows=MAX_ROWS, max_cols=MAX_COLS)
+        with open_workbook(data, max_bytes=max_bytes, max_rows=MAX_ROWS, max_cols=MAX_COLS) as book:
+            result = split_workbook(_Sheets(book), kind, year=year, period=period, fmt=fmt)
+            book.raise_errors()
     except XlsxImportError as exc:
         raise BatchImportError(exc.messages) from None
-    return split_workbook(book, kind, year=year, period=period, fmt=fmt)
+    return result

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import hashlib
+import itertools
 import json
 import logging
 import os
@@ -153,13 +154,15 @@ def create_batch(db: Database, kind: str, fmt: str, imported: ImportResult, *, k
             session.flush()
             # Core inserts in chunks, not ORM objects: 10,000 items with their payloads would all
             # stay in the session until the commit.
-            for start in range(0, len(imported.units), _INSERT_CHUNK):
+            # The units may be a stream (jobs/unitrows.py): taken in chunks as they are assembled.
+            units = iter(imported.units)
+            while chunk := list(itertools.islice(units, _INSERT_CHUNK)):
                 session.execute(insert(BatchItem), [
                     {"batch_id": batch.id, "key": u.code, "seq": u.seq, "unit_code": u.code[:40],
                      "unit_name": u.name[:100], "output_name": u.output_name, "status": PENDING, "attempts": 0,
                      "payload_json": dumps(u.payload()), "result_json": "{}", "errors_json": "[]", "size": 0,
                      "updated_at": utcnow()}
-                    for u in imported.units[start:start + _INSERT_CHUNK]])
+                    for u in chunk])
     except IntegrityError:  # created by someone else between our read and our write
         with db.read() as session:
             return session.scalar(select(Batch).where(Batch.key == key)), False

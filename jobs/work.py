@@ -75,23 +75,26 @@ def render_workbook(workbook, fmt: str) -> bytes:
     return render_pdf(workbook)
 
 
-def locate(errors: Mapping[str, list[str]], sources: Mapping[str, list], prefix: str = "") -> list[str]:
+def locate(errors: Mapping[str, list[str]], sources: Mapping[str, list], prefix: str = "",
+           columns: Mapping[str, Mapping[str, list]] | None = None) -> list[str]:
     """Schema errors keyed by field path → Chinese lines naming sheet, row and column.
 
-    A path without a column of its own (a rule on the whole fund block, a missing column) is
-    reported on the nearest row that holds it."""
+    `sources` maps a path prefix to the [sheet, row] it was read from ("" the form's own row,
+    "indicators.3" an indicator's); `columns` maps each sheet's field paths to [letter, header].
+    A path that is no column of its row (a rule on the whole fund block, a missing column) is
+    reported on that row, naming the field."""
+    columns = columns or {}
     lines = []
     for path, messages in errors.items():
         parts = [] if path == "_schema" else path.split(".")
         source = None
-        while True:
-            key = ".".join(parts)
+        for cut in range(len(parts), -1, -1):
+            key = ".".join(parts[:cut])
             if key in sources:
-                source = Source.from_list(sources[key])
+                sheet, row = sources[key][:2]
+                column = columns.get(sheet, {}).get(".".join(parts[cut:]))
+                source = Source(sheet, row, *column) if column else Source(sheet, row)
                 break
-            if not parts:
-                break
-            parts.pop()
         where = source.where() if source else prefix
         label = "" if source is None or source.column or path == "_schema" else f"{path}："
         for message in messages:
@@ -134,7 +137,7 @@ def process_monitoring_item(kind_id: str, item: Mapping[str, Any], fmt: str, out
         try:
             datas.append(pipeline.validate(kind_id, form, settings))
         except FieldErrors as exc:
-            errors += locate(exc.errors, sources, f"单位“{unit['code']} {unit['name']}”")
+            errors += locate(exc.errors, sources, f"单位“{unit['code']} {unit['name']}”", payload.get("columns"))
     if errors:
         return {"id": item["id"], "status": "invalid", "errors": errors}
     workbook = unit_workbook(unit, datas, department=department)

@@ -36,6 +36,7 @@ import warnings
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -477,7 +478,47 @@ def parse_date(text: str) -> _dt.date | None:
         return None
 
 
-def read_workbook(
+class StreamedBook:
+    """An opened upload, read sheet by sheet and row by row (see `open_workbook`).
+
+    `rows(title)` yields one list of values per row from row 1 (blank rows included) within the
+    rectangle the scan saw; cell errors are collected as they are met and raised together by
+    `raise_errors()`, once the caller has read what it needs. Memory is bounded by a row, not by
+    the sheet: a 10,000-unit batch workbook is never held as Python values all at once."""
+
+    def __init__(self, book, stats: Mapping[str, PartStats], limits: Limits, money, include_hidden: bool):
+        self._book, self._stats, self._limits, self._money = book, stats, limits, money
+        self._reader = _Reader(limits)
+        self._sheets = {ws.title: ws for ws in book.worksheets if ws.sheet_state == "visible" or include_hidden}
+
+    @property
+    def sheet_names(self) -> list[str]:
+        return list(self._sheets)
+
+    def rows(self, title: str) -> Iterator[list[Value]]:
+        ws = self._sheets[title]
+        part = _checked_stats(ws, self._stats, self._limits)
+        reader, money = self._reader, self._money
+        for cells in _cells(ws, part):
+            row_values: list[Value] = []
+            for cell in cells:
+                if cell.value is None or not hasattr(cell, "row"):  # EmptyCell padding
+                    row_values.append(None)
+                    continue
+                ok, value = _raw_value(cell, ws.title, reader)
+                if ok and money is not None and money(ws.title, cell.row, cell.column):
+                    value, message = money_value(value)
+                    if message:
+                        reader.error(ws.title, cell.row, cell.column, message)
+                row_values.append(value if ok else None)
+            yield row_values
+
+    def raise_errors(self) -> None:
+        self._reader.raise_errors()
+
+
+@contextmanager
+def open_workbook(
     data: bytes,
     *,
     max_bytes: int | None = None,
@@ -487,39 +528,29 @@ def read_workbook(
     limits: Limits | None = None,
     money: Callable[[str, int, int], bool] | None = None,
     include_hidden: bool = False,
-) -> dict[str, list[list[Value]]]:
-    """Every visible sheet as rows of values (1 list per row from row 1, trailing blank rows
-    dropped). `money(sheet, row, col)` (1-based) marks the cells to be read as money: Decimal
-    with at most 2 places. Raises XlsxImportError."""
+) -> Iterator[StreamedBook]:
+    """The upload checked (`inspect_package`) and opened read-only, for streaming its rows.
+    `money(sheet, row, col)` (1-based) marks the cells to be read as money: Decimal with at most
+    2 places. Raises XlsxImportError."""
     limits = _limits(limits, max_bytes=max_bytes, max_rows=max_rows, max_cols=max_cols, max_ratio=max_ratio)
     book, stats = _open(data, limits)
-    reader = _Reader(limits)
-    result: dict[str, list[list[Value]]] = {}
     try:
-        for ws in book.worksheets:
-            if ws.sheet_state != "visible" and not include_hidden:
-                continue
-            part = _checked_stats(ws, stats, limits)
-            rows: list[list[Value]] = []
-            for cells in _cells(ws, part):
-                row_values: list[Value] = []
-                for cell in cells:
-                    if cell.value is None or not hasattr(cell, "row"):  # EmptyCell padding
-                        row_values.append(None)
-                        continue
-                    ok, value = _raw_value(cell, ws.title, reader)
-                    if ok and money is not None and money(ws.title, cell.row, cell.column):
-                        value, message = money_value(value)
-                        if message:
-                            reader.error(ws.title, cell.row, cell.column, message)
-                    row_values.append(value if ok else None)
-                rows.append(row_values)
-            while rows and all(v is None for v in rows[-1]):
-                rows.pop()
-            result[ws.title] = rows
+        yield StreamedBook(book, stats, limits, money, include_hidden)
     finally:
         book.close()
-    reader.raise_errors()
+
+
+def read_workbook(data: bytes, **options: Any) -> dict[str, list[list[Value]]]:
+    """Every visible sheet as rows of values (1 list per row from row 1, trailing blank rows
+    dropped); the options are `open_workbook`'s. Raises XlsxImportError."""
+    result: dict[str, list[list[Value]]] = {}
+    with open_workbook(data, **options) as book:
+        for title in book.sheet_names:
+            rows = list(book.rows(title))
+            while rows and all(v is None for v in rows[-1]):
+                rows.pop()
+            result[title] = rows
+        book.raise_errors()
     return result
 
 
@@ -581,5 +612,5 @@ def _limits(base: Limits | None, **overrides: int | None) -> Limits:
     return replace(limits, **changes) if changes else limits
 
 
-__all__ = ["CellError", "Limits", "Messages", "PartStats", "XlsxImportError", "inspect_package", "money_value",
-           "parse_date", "read_grid", "read_workbook"]
+__all__ = ["CellError", "Limits", "Messages", "PartStats", "StreamedBook", "XlsxImportError", "inspect_package",
+           "money_value", "open_workbook", "parse_date", "read_grid", "read_workbook"]

@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import datetime as _dt
 import functools
-from collections.abc import Mapping, Sequence
+import io
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from lxml import etree
@@ -32,7 +33,6 @@ CONTENT_TYPES = "http://schemas.openxmlformats.org/package/2006/content-types"
 XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
 
 _M = f"{{{MAIN}}}"
-_ROW, _C, _V, _IS, _T = _M + "row", _M + "c", _M + "v", _M + "is", _M + "t"
 _RID = f"{{{DOC_REL}}}id"
 
 THEME_PART = "xl/theme/theme1.xml"
@@ -84,51 +84,85 @@ def _number(value: float) -> str:
 
 
 def sheet_part(plan: SheetPlan, selected: bool) -> bytes:
-    root = etree.Element(_M + "worksheet", nsmap={None: MAIN, "r": DOC_REL})
+    """The worksheet XML. Written incrementally (lxml's xmlfile): each row's element tree is
+    built, written and dropped, so a 10,000-row summary never exists as one tree."""
+    out = io.BytesIO()
+    with etree.xmlfile(out, encoding="UTF-8") as xf:
+        xf.write_declaration(standalone=True)
+        # As openpyxl does: the default namespace declared once on the root and the elements
+        # written without one, so no row repeats the declaration.
+        with xf.element("worksheet", xmlns=MAIN):
+            for element in _head(plan, selected):
+                xf.write(element)
+            with xf.element("sheetData"):
+                for row in _rows(plan):
+                    xf.write(row)
+            for element in _tail(plan):
+                xf.write(element)
+    return out.getvalue()
+
+
+def _element(tag: str, attrs: Mapping[str, str] | None = None):
+    return etree.Element(tag, attrs or {})
+
+
+def _head(plan: SheetPlan, selected: bool) -> Iterator:
     sub = etree.SubElement
     if plan.fit_width:
-        sub(sub(root, _M + "sheetPr"), _M + "pageSetUpPr", {"fitToPage": "1"})
-    sub(root, _M + "dimension", {"ref": f"A1:{get_column_letter(plan.last_col)}{plan.last_row}"})
+        pr = _element("sheetPr")
+        sub(pr, "pageSetUpPr", {"fitToPage": "1"})
+        yield pr
+    yield _element("dimension", {"ref": f"A1:{get_column_letter(plan.last_col)}{plan.last_row}"})
     view = {"workbookViewId": "0"}
     if plan.printable:
         view["showGridLines"] = "0"
     if selected:
         view["tabSelected"] = "1"
-    sub(sub(root, _M + "sheetViews"), _M + "sheetView", view)
-    sub(root, _M + "sheetFormatPr", {"baseColWidth": "8", "defaultRowHeight": "15"})
+    views = _element("sheetViews")
+    sub(views, "sheetView", view)
+    yield views
+    yield _element("sheetFormatPr", {"baseColWidth": "8", "defaultRowHeight": "15"})
     if plan.widths:
-        cols = sub(root, _M + "cols")
+        cols = _element("cols")
         for i, width in enumerate(plan.widths, start=1):
             n = str(i)
-            sub(cols, _M + "col", {"min": n, "max": n, "width": _number(width), "customWidth": "1"})
-    _sheet_data(sub(root, _M + "sheetData"), plan)
+            sub(cols, "col", {"min": n, "max": n, "width": _number(width), "customWidth": "1"})
+        yield cols
+
+
+def _tail(plan: SheetPlan) -> Iterator:
+    sub = etree.SubElement
     if plan.protect:
         # formatRows/formatColumns "0": clerks may still resize rows and columns to read long text.
-        sub(root, _M + "sheetProtection", {"sheet": "1", "formatRows": "0", "formatColumns": "0"})
+        yield _element("sheetProtection", {"sheet": "1", "formatRows": "0", "formatColumns": "0"})
     if plan.merges:
-        merges = sub(root, _M + "mergeCells", {"count": str(len(plan.merges))})
+        merges = _element("mergeCells", {"count": str(len(plan.merges))})
         for ref in plan.merges:
-            sub(merges, _M + "mergeCell", {"ref": ref})
+            sub(merges, "mergeCell", {"ref": ref})
+        yield merges
     if plan.validations:
-        dvs = sub(root, _M + "dataValidations", {"count": str(len(plan.validations))})
+        dvs = _element("dataValidations", {"count": str(len(plan.validations))})
         for formula, sqref in plan.validations:
-            dv = sub(dvs, _M + "dataValidation", {
+            dv = sub(dvs, "dataValidation", {
                 "type": "list", "allowBlank": "1", "showErrorMessage": "1",
                 "errorTitle": VALIDATION_ERROR_TITLE, "error": VALIDATION_ERROR, "sqref": sqref})
-            sub(dv, _M + "formula1").text = formula
+            sub(dv, "formula1").text = formula
+        yield dvs
     if plan.printable:
-        sub(root, _M + "printOptions", {"horizontalCentered": "1"})
-        sub(root, _M + "pageMargins", MARGINS)
+        yield _element("printOptions", {"horizontalCentered": "1"})
+        yield _element("pageMargins", MARGINS)
         setup = {"paperSize": A4, "orientation": "landscape" if plan.landscape else "portrait"}
         if plan.fit_width:
             setup.update(fitToWidth="1", fitToHeight="0")  # one page wide, as many pages as the rows need
-        sub(root, _M + "pageSetup", setup)
-        sub(sub(root, _M + "headerFooter"), _M + "oddFooter").text = FOOTER
-    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+        yield _element("pageSetup", setup)
+        footer = _element("headerFooter")
+        sub(footer, "oddFooter").text = FOOTER
+        yield footer
 
 
-def _sheet_data(data, plan: SheetPlan) -> None:
-    """The rows — the hot loop of big sheets: plain locals, attribute dicts, lxml's C builder."""
+def _rows(plan: SheetPlan) -> Iterator:
+    """The row elements — the hot loop of big sheets: plain locals, attribute dicts, lxml's C
+    builder."""
     sub = etree.SubElement
     rows, heights = plan.rows, plan.heights
     letters = [get_column_letter(i) for i in range(1, plan.last_col + 1)]
@@ -136,8 +170,8 @@ def _sheet_data(data, plan: SheetPlan) -> None:
     for row_idx in sorted(rows.keys() | heights.keys()):
         r = str(row_idx)
         height = heights.get(row_idx)
-        row_el = sub(data, _ROW, {"r": r} if height is None else
-                     {"r": r, "ht": _number(height), "customHeight": "1"})
+        row_el = etree.Element("row", {"r": r} if height is None else
+                               {"r": r, "ht": _number(height), "customHeight": "1"})
         for col, sid, t, text in rows.get(row_idx, ()):
             s = sids.get(sid)
             if s is None:
@@ -146,15 +180,16 @@ def _sheet_data(data, plan: SheetPlan) -> None:
             if sid:
                 attrs["s"] = s
             if t is None:
-                sub(row_el, _C, attrs)
+                sub(row_el, "c", attrs)
             elif t == "n":
-                sub(sub(row_el, _C, attrs), _V).text = text
+                sub(sub(row_el, "c", attrs), "v").text = text
             else:
                 attrs["t"] = "inlineStr"
-                t_el = sub(sub(sub(row_el, _C, attrs), _IS), _T)
+                t_el = sub(sub(sub(row_el, "c", attrs), "is"), "t")
                 t_el.text = text
                 if text != text.strip():
                     t_el.set(XML_SPACE, "preserve")
+        yield row_el
 
 
 # --------------------------------------------------------------------------- styles

@@ -294,9 +294,13 @@ WORKSHEET_ORDER = ["sheetPr", "dimension", "sheetViews", "sheetFormatPr", "cols"
 
 @pytest.mark.parametrize("index", [1, 2, 3])
 def test_worksheet_elements_follow_the_schema_sequence(book_bytes, index):
-    names = [etree.QName(child).localname for child in sheet_xml(book_bytes, index)]
+    root = sheet_xml(book_bytes, index)
+    names = [etree.QName(child).localname for child in root]
     assert names == sorted(names, key=WORKSHEET_ORDER.index)
     assert "sheetData" in names
+    assert all(etree.QName(e).namespace == NS["m"] for e in root.iter())  # every element in the main namespace
+    with zipfile.ZipFile(io.BytesIO(book_bytes)) as zf:
+        assert zf.read(f"xl/worksheets/sheet{index}.xml").count(b"xmlns") == 1  # declared once, on the root
 
 
 def test_package_parts_and_content_types(book_bytes):

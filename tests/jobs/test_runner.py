@@ -156,8 +156,15 @@ def test_csv_cell_table():
 
 def test_invalid_units_do_not_stop_the_others(job_db, job_config, tmp_path):
     generated = batch_workbook(8, seed=21)
-    imported = importer.read_batch_workbook(generated.data, "monitoring")
-    imported.units[3].forms[0]["indicators"][0]["completion_likelihood"] = "也许"
+    book = load_workbook(io.BytesIO(generated.data))
+    sheet = book["指标"]
+    headers = [c.value for c in sheet[1]]
+    fourth = importer.read_batch_workbook(generated.data, "monitoring").units[3].code
+    row = next(r for r in sheet.iter_rows(min_row=2) if r[headers.index("单位编码")].value == fourth)
+    row[headers.index("完成目标可能性")].value = "也许"  # the fourth unit's first indicator
+    out = io.BytesIO()
+    book.save(out)
+    imported = importer.read_batch_workbook(out.getvalue(), "monitoring")
     batch, _ = runner.create_batch(job_db, "monitoring", "xlsx", imported, key="k-invalid")
     runner.drive(job_db, job_config, batch)
     state = runner.counts(job_db, batch.id)
