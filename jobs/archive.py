@@ -68,6 +68,8 @@ def write_summary(db: Database, batch: Batch, directory: Path) -> dict:
     settings = settings_for(params.get("settings_override"))
     payload = {"year": params["year"], "period": params["period"], "area": params.get("area") or "", "rows": rows}
     data = pipeline.validate("monitoring_summary", payload, settings)
+    del rows, payload
+    data.pop("rows")  # the table is built from data["computed"]; 10,000 validated rows need not stay
     if excluded:
         data["computed"]["notes"].append(f"另有{excluded}家单位因填报有误或生成失败未纳入汇总，详见清单。")
     from generators.monitoring import summary_workbook

@@ -276,7 +276,9 @@ def _sheet_plan(sheet: Sheet, looks: _Looks, lists: _Lists) -> SheetPlan:
             merges.append(f"A{note_row}:{letters[-1]}{note_row}")
         plan.heights[note_row] = _estimated_lines(text, total_width) * LINE_PT + ROW_PADDING_PT / 2
 
-    plan.rows = {r: [(cc, *target[cc]) for cc in sorted(target)] for r, target in rows.items()}
+    for r in list(rows):  # converted row by row, so the two forms of a big sheet never coexist
+        target = rows.pop(r)
+        plan.rows[r] = [(cc, *target[cc]) for cc in sorted(target)]
     plan.last_row = max(note_row, 1)
     plan.last_col = max(width, 1)
     _row_heights(plan, sheet, height, lines_needed)
