@@ -74,7 +74,10 @@ def write_summary(db: Database, batch: Batch, directory: Path) -> dict:
         data["computed"]["notes"].append(f"另有{excluded}家单位因填报有误或生成失败未纳入汇总，详见清单。")
     from generators.monitoring import summary_workbook
 
-    write_atomically(directory / SUMMARY_XLSX, render_workbook(summary_workbook(data, settings), "xlsx"))
+    book = summary_workbook(data, settings)
+    data["computed"].pop("by_unit")  # in the 分单位情况 sheet now: one row per unit need not be held twice
+    write_atomically(directory / SUMMARY_XLSX, render_workbook(book, "xlsx"))
+    del book
     text = data["computed"]["text"]
     notes = data["computed"]["notes"]
     write_atomically(directory / SUMMARY_TEXT, "\n".join([text, *notes]) + "\n")

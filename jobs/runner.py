@@ -132,7 +132,7 @@ def batch_key(kind: str, fmt: str, params: Mapping[str, Any], data: bytes) -> st
     return digest.hexdigest()
 
 
-_INSERT_CHUNK = 500
+_INSERT_CHUNK = 100  # items per insert: bounded memory, still few statements
 
 
 def create_batch(db: Database, kind: str, fmt: str, imported: ImportResult, *, key: str, title: str = "",
