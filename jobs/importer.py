@@ -11,8 +11,10 @@ in any order; a header may carry the period, “1-6月执行数”, and the unit
     (department_monitoring: 部门 — one row per unit —, 任务 and 指标 keyed by 单位编码 only)
 
 Reading goes through the hardened reader (generators.tables.reader: size limit, defusedxml-level
-XML checks, read-only, bounded rows and columns, formulas refused). Rows are grouped by 单位编码
-only, so a row can reach no unit but its own. Every value keeps where it came from (sheet, row,
+XML checks, read-only, bounded rows and columns, formulas refused), streamed row by row: each row
+is stored on disk under its unit as soon as it is read (jobs/unitrows.py) and the units are
+assembled one at a time afterwards, so memory does not grow with the workbook. Rows are grouped
+by 单位编码 only, so a row can reach no unit but its own. Every value keeps where it came from (sheet, row,
 column), so a schema error on "indicators.3.improvement" is reported as
 工作表“指标”第12行N列（纠偏措施）：… . A row that cannot be given to a unit (no 单位编码) is reported
 for the batch; an error in a unit's rows makes only that unit invalid.

@@ -208,9 +208,9 @@ def _sheet_plan(sheet: Sheet, looks: _Looks, lists: _Lists) -> SheetPlan:
     width = sheet.width
     plan = SheetPlan(name=_sheet_title(sheet.name), widths=[col.width for col in sheet.columns],
                      protect=sheet.protect, landscape=sheet.landscape, fit_width=sheet.fit_width)
-    # One dict per row (column → (style id, type, text)): cheaper than one dict keyed by
-    # (row, column) and a global sort on big sheets.
-    rows: dict[int, dict[int, tuple[int, str | None, str | None]]] = {}
+    # One dict per row (column → (column, style id, type, text), the plan's own tuple): cheaper
+    # than one dict keyed by (row, column) and a global sort on big sheets.
+    rows: dict[int, dict[int, tuple[int, int, str | None, str | None]]] = {}
     lines_needed: dict[int, int] = {}
     validations: dict[str, list[tuple[int, int]]] = {}
     letters = [get_column_letter(i) for i in range(1, width + 1)]
@@ -228,20 +228,20 @@ def _sheet_plan(sheet: Sheet, looks: _Looks, lists: _Lists) -> SheetPlan:
         sid = style_ids.get(key)
         if sid is None:
             sid = style_ids[key] = looks.id(key)
-        anchor = (sid, t, text)
+        anchor = (col, sid, t, text)
         rowspan, colspan = c.rowspan, c.colspan
         if rowspan > 1 or colspan > 1:
             last_row, last_col = row + rowspan - 1, col + colspan - 1
             if last_row > height:
                 height = last_row
             merges.append(f"{letters[col - 1]}{row}:{letters[last_col - 1]}{last_row}")
-            covered = (sid, None, None)  # the anchor's style: borders and protection of the area
+            # the anchor's style: borders and protection of the area
             for r in range(row, last_row + 1):
                 target = rows.get(r)
                 if target is None:
                     target = rows[r] = {}
                 for cc in range(col, last_col + 1):
-                    target[cc] = covered
+                    target[cc] = (cc, sid, None, None)
         target = rows.get(row)
         if target is None:
             target = rows[row] = {}
@@ -262,7 +262,7 @@ def _sheet_plan(sheet: Sheet, looks: _Looks, lists: _Lists) -> SheetPlan:
             target = rows.setdefault(r, {})
             if len(target) < width:
                 for cc in range(1, width + 1):
-                    target.setdefault(cc, (empty, None, None))
+                    target.setdefault(cc, (cc, empty, None, None))
 
     # Notes: one merged, unbordered, left-aligned row each, under the table.
     note_row = height
@@ -271,14 +271,14 @@ def _sheet_plan(sheet: Sheet, looks: _Looks, lists: _Lists) -> SheetPlan:
         note_row += 1
         text = clean_text(note)
         sid = looks.id(("note", False, "left", False, needs_quote(text), None, False))
-        rows[note_row] = {1: (sid, "s", text)}
+        rows[note_row] = {1: (1, sid, "s", text)}
         if width > 1:
             merges.append(f"A{note_row}:{letters[-1]}{note_row}")
         plan.heights[note_row] = _estimated_lines(text, total_width) * LINE_PT + ROW_PADDING_PT / 2
 
     for r in list(rows):  # converted row by row, so the two forms of a big sheet never coexist
         target = rows.pop(r)
-        plan.rows[r] = [(cc, *target[cc]) for cc in sorted(target)]
+        plan.rows[r] = [target[cc] for cc in sorted(target)]
     plan.last_row = max(note_row, 1)
     plan.last_col = max(width, 1)
     _row_heights(plan, sheet, height, lines_needed)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import functools
-import io
+import zlib
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -83,10 +83,30 @@ def _number(value: float) -> str:
     return f"{value:g}" if float(value) != int(value) else str(int(value))
 
 
-def sheet_part(plan: SheetPlan, selected: bool) -> bytes:
-    """The worksheet XML. Written incrementally (lxml's xmlfile): each row's element tree is
-    built, written and dropped, so a 10,000-row summary never exists as one tree."""
-    out = io.BytesIO()
+class _Deflating:
+    """A file for lxml's xmlfile that deflates what it is given as it comes: the XML of a big
+    sheet is never held whole, only its compressed form."""
+
+    def __init__(self, level: int = 6):
+        self._deflater = zlib.compressobj(level, zlib.DEFLATED, -15)
+        self._chunks: list[bytes] = []
+        self.crc = 0
+        self.size = 0
+
+    def write(self, data: bytes) -> None:
+        self.crc = zlib.crc32(data, self.crc)
+        self.size += len(data)
+        self._chunks.append(self._deflater.compress(data))
+
+    def member(self, name: str) -> Member:
+        self._chunks.append(self._deflater.flush())
+        return Member(name, self.crc, self.size, b"".join(self._chunks))
+
+
+def sheet_member(name: str, plan: SheetPlan, selected: bool) -> Member:
+    """The worksheet part. Written incrementally (lxml's xmlfile): each row's element tree is
+    built, written, deflated and dropped, so a 10,000-row summary never exists as one tree."""
+    out = _Deflating()
     with etree.xmlfile(out, encoding="UTF-8") as xf:
         xf.write_declaration(standalone=True)
         # As openpyxl does: the default namespace declared once on the root and the elements
@@ -99,7 +119,7 @@ def sheet_part(plan: SheetPlan, selected: bool) -> bytes:
                     xf.write(row)
             for element in _tail(plan):
                 xf.write(element)
-    return out.getvalue()
+    return out.member(name)
 
 
 def _element(tag: str, attrs: Mapping[str, str] | None = None):
@@ -413,9 +433,9 @@ def package(plans: Sequence[SheetPlan], styles: Member, core: bytes) -> bytes:
     root_rels, app, theme = _fixed_members()
     members = [types, root_rels, app, Member.compress("docProps/core.xml", core),
                Member.compress(WORKBOOK_PART, workbook_part(plans)), workbook_rels, styles, theme]
-    members += [Member.compress(f"xl/worksheets/sheet{i}.xml", sheet_part(plan, selected=i == 1))
+    members += [sheet_member(f"xl/worksheets/sheet{i}.xml", plan, selected=i == 1)
                 for i, plan in enumerate(plans, start=1)]
     return write_zip(members)
 
 
-__all__ = ["Look", "SheetPlan", "core_part", "package", "sheet_part", "styles_member", "workbook_part"]
+__all__ = ["Look", "SheetPlan", "core_part", "package", "sheet_member", "styles_member", "workbook_part"]

@@ -3,7 +3,10 @@ another unit; headers in Chinese (with the period) or as glossary identifiers.""
 
 from __future__ import annotations
 
+import io
+
 import pytest
+from openpyxl import load_workbook
 
 from jobs import importer
 from jobs.samples import batch_workbook
@@ -64,14 +67,22 @@ def test_a_unit_gets_only_its_own_rows():
     generated = batch_workbook(30, seed=7)
     result = importer.read_batch_workbook(generated.data, "monitoring")
     assert len(result.units) == 30 and not result.errors
+    book = load_workbook(io.BytesIO(generated.data), read_only=True)
+    rows_of: dict[tuple[str, str], set[int]] = {}  # (sheet, unit code) → row numbers
+    for sheet in ("项目", "指标"):
+        rows = book[sheet].iter_rows(values_only=True)
+        column = list(next(rows)).index("单位编码")
+        for number, row in enumerate(rows, start=2):
+            rows_of.setdefault((sheet, str(row[column])), set()).add(number)
     for unit in result.units:
         assert [f["project_code"] for f in unit.forms] == generated.unit_projects[unit.code]
         for form in unit.forms:
             assert form["unit"] == {"code": unit.code, "name": unit.name}
             assert len(form["indicators"]) == 5
-        # every source row of this unit's values holds this unit's code
-        rows = {src[1] for sources in unit.sources for src in sources.values()}
-        assert rows
+        # the rows its values came from are exactly the workbook's rows holding this unit's code
+        seen = {(src[0], src[1]) for sources in unit.sources for src in sources.values()}
+        assert seen == {(sheet, n) for (sheet, code), numbers in rows_of.items() if code == unit.code
+                        for n in numbers}
 
 
 def test_rows_are_grouped_by_code_even_when_interleaved(tmp_path):
