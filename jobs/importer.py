@@ -383,6 +383,17 @@ def _attach_rows(table: _Table, unit: UnitInput, rows: list[Record], field_name:
         unit.sources[index][f"{field_name}.{position}"] = [table.sheet, number]
 
 
+def _coded(table: _Table, rows: Rows, errors: list[str]) -> Iterator[tuple[int, str, dict]]:
+    """(row number, unit code, record) of each row; a row without 单位编码 is reported instead."""
+    for number, values in rows:
+        record = _record(table, values)
+        code, _ = _unit_key(record)
+        if not code:
+            errors.append(f"{table.source(number, 'unit.code').where()}：{Messages.no_unit}")
+            continue
+        yield number, code, record
+
+
 def split_workbook(book: Mapping[str, Iterable[list[Any]]], kind: str, *, year: Any = None, period: Any = None,
                    fmt: str = "xlsx") -> ImportResult:
     """The rows of a workbook (sheet name → rows of values, read lazily), split into one input
@@ -406,29 +417,19 @@ def split_workbook(book: Mapping[str, Iterable[list[Any]]], kind: str, *, year: 
     store = RowStore()
     seqs: dict[str, int] = {}  # unit code → order of first appearance on the main sheet
     main_table, rows = _table(main, book[main], DEPARTMENT_COLUMNS if department else PROJECT_COLUMNS, True, errors)
-    for number, values in rows:
-        record = _record(main_table, values)
-        code, _ = _unit_key(record)
-        if not code:
-            errors.append(f"{main_table.source(number, 'unit.code').where()}：{Messages.no_unit}")
-            continue
+    for number, code, record in _coded(main_table, rows, errors):
         store.add(seqs.setdefault(code, len(seqs)), 0, number, record)
     if not seqs:
         fatal.append(Messages.no_units.format(sheet=main))
     attached: list[tuple[_Table, str, bool]] = []  # (table, field, by project) in sheet order 1, 2…
     sources_of = [(_sheet_name(book, ("任务", "tasks")), TASK_COLUMNS, "tasks")] if department else []
     sources_of.append((indicators, INDICATOR_COLUMNS, "indicators"))
-    for name, columns, field_name in sources_of:
+    for name, known, field_name in sources_of:
         if name is None:
             continue
-        table, rows = _table(name, book[name], columns, False, errors)
+        table, rows = _table(name, book[name], known, False, errors)
         attached.append((table, field_name, not department and field_name == "indicators"))
-        for number, values in rows:
-            record = _record(table, values)
-            code, _ = _unit_key(record)
-            if not code:
-                errors.append(f"{table.source(number, 'unit.code').where()}：{Messages.no_unit}")
-                continue
+        for number, code, record in _coded(table, rows, errors):
             seq = seqs.get(code)
             if seq is None:
                 errors.append(f"{table.source(number, 'unit.code').where()}："
