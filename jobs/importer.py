@@ -108,13 +108,6 @@ class Source:
             return f"工作表“{self.sheet}”第{self.row}行{self.column}列（{self.header}）"
         return f"工作表“{self.sheet}”第{self.row}行"
 
-    def as_list(self) -> list:
-        return [self.sheet, self.row, self.column, self.header]
-
-    @classmethod
-    def from_list(cls, value: list) -> Source:
-        return cls(*value)
-
 
 @dataclass
 class UnitInput:

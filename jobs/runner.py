@@ -197,13 +197,12 @@ def claim(db: Database, batch_id: int, owner: str, lease_seconds: float, limit: 
         if db.engine.dialect.name == "postgresql":
             query = query.with_for_update(skip_locked=True)
         rows = session.execute(query).all()
-        spent = [r.id for r in rows if r.attempts >= max_attempts]
+        taken = [r for r in rows if r.attempts < max_attempts]
         for row in rows:
-            if row.attempts >= max_attempts:
+            if row.attempts >= max_attempts:  # kept failing: final, not claimed again
                 session.execute(update(items).where(items.c.id == row.id).values(
                     status=FAILED, lease_owner=None, lease_expires_at=None, updated_at=now,
                     errors_json=dumps([Messages.failed.format(attempts=row.attempts)])))
-        taken = [r for r in rows if r.id not in spent]
         if taken:
             session.execute(update(items).where(items.c.id.in_([r.id for r in taken])).values(
                 status=RUNNING, lease_owner=owner, lease_expires_at=now + _dt.timedelta(seconds=lease_seconds),

@@ -58,9 +58,6 @@ class RowStore:
         for seq, rows in itertools.groupby(cursor, key=lambda row: row[0]):
             yield seq, [(sheet, number, json.loads(record)) for _, sheet, number, record in rows]
 
-    def close(self) -> None:
-        self._db.close()
-
 
 class UnitStream(Sequence[T]):
     """The units of an import, assembled one at a time from a RowStore each time they are
@@ -81,6 +78,3 @@ class UnitStream(Sequence[T]):
         if not -self._count <= index < self._count:
             raise IndexError(index)
         return next(itertools.islice(self, index % self._count, None))
-
-    def close(self) -> None:
-        self._store.close()

@@ -48,6 +48,10 @@ HEADER_FILL_RGB = "FFF2F2F2"
 GB2312_CHARSET = "134"  # tells Excel the face is a Simplified Chinese one
 
 
+def _xml(root) -> bytes:
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+
+
 @dataclass
 class SheetPlan:
     """One worksheet as the XML holds it: rows of (column, style id, type "s"/"n"/None, text)."""
@@ -313,7 +317,7 @@ def _styles_member(faces_items: tuple, order: tuple) -> Member:
             sub(xf, _M + "protection", {"locked": "0"})
     cell_styles = sub(root, _M + "cellStyles", {"count": "1"})
     sub(cell_styles, _M + "cellStyle", {"name": "Normal", "xfId": "0", "builtinId": "0"})
-    return Member.compress(STYLES_PART, etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True))
+    return Member.compress(STYLES_PART, _xml(root))
 
 
 def _index(items: list, item) -> int:
@@ -325,10 +329,6 @@ def _index(items: list, item) -> int:
 
 
 # --------------------------------------------------------------------------- the package
-
-def _xml(root) -> bytes:
-    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
-
 
 def _relationships(targets: Sequence[tuple[str, str]]) -> bytes:
     root = etree.Element(f"{{{PKG_REL}}}Relationships", nsmap={None: PKG_REL})
@@ -354,7 +354,7 @@ def _fixed_members() -> tuple[Member, ...]:
         (_OFFICE + "extended-properties", "docProps/app.xml"),
     ])
     return (Member.compress("_rels/.rels", root_rels), Member.compress("docProps/app.xml", _xml(app)),
-            Member.compress(THEME_PART, theme_xml.encode("utf-8") if isinstance(theme_xml, str) else theme_xml))
+            Member.compress(THEME_PART, theme_xml.encode("utf-8")))
 
 
 @functools.lru_cache(maxsize=16)
