@@ -22,7 +22,7 @@ renderers decide *how* each format shows it:
 from __future__ import annotations
 
 import datetime as _dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -60,7 +60,7 @@ class Column:
 class Sheet:
     name: str  # xlsx sheet name (≤ 31 characters, no []:*?/\)
     columns: list[Column]
-    rows: list[list[Cell]] = field(default_factory=list)
+    rows: list[list[Cell]] = field(default_factory=list)  # StreamedRows after stream()
     header_rows: int = 0  # rows repeated at the top of every printed page (after title rows)
     title_rows: int = 0  # leading rows that hold the title/subtitles (no borders)
     landscape: bool = False
@@ -79,28 +79,54 @@ class Sheet:
     def width(self) -> int:
         return len(self.columns)
 
+    def stream(self, count: int, produce: Callable[[], Iterable[list[Cell]]]) -> None:
+        """Let the `count` rows that `produce()` yields follow the rows added so far, made while
+        the sheet is written rather than held: the 分单位情况 of a 10,000-unit batch summary is read
+        back from the database as its xlsx is written. `produce` is called once per pass, so a
+        renderer may read the rows more than once. Only the xlsx renderer takes such a sheet;
+        its spans must end within the rows."""
+        if isinstance(self.rows, StreamedRows):
+            raise ValueError(f"sheet {self.name!r} streams its rows once")
+        self.rows = StreamedRows(list(self.rows), count, produce)
+
+    def height(self) -> int:
+        """Rows the table covers: its rows, or further where a span reaches below the last."""
+        if isinstance(self.rows, StreamedRows):
+            return len(self.rows)
+        height = len(self.rows)
+        for r, row in enumerate(self.rows):
+            for cell in row:
+                if r + cell.rowspan > height:
+                    height = r + cell.rowspan
+        return height
+
     def placed(self) -> Iterator[tuple[int, int, Cell]]:
         """(row, column, cell) for every cell, 0-based, skipping positions covered by spans.
 
         Raises ValueError when a row overflows the columns or spans collide, so a builder's
-        mistake is caught in its tests rather than producing a broken file.
+        mistake is caught in its tests rather than producing a broken file. Only the covered
+        columns of the rows still ahead are remembered, so a long sheet costs no more than a
+        short one.
         """
-        taken: set[tuple[int, int]] = set()
+        ahead: dict[int, set[int]] = {}  # row → columns covered by spans from the rows above
+        width = self.width
         for r, row in enumerate(self.rows):
+            here = ahead.pop(r, set())
             c = 0
             for cell in row:
-                while (r, c) in taken:
+                while c in here:
                     c += 1
-                if c + cell.colspan > self.width:
-                    raise ValueError(f"sheet {self.name!r} row {r}: cell {cell.value!r} overflows {self.width} columns")
+                colspan = cell.colspan
+                if c + colspan > width:
+                    raise ValueError(f"sheet {self.name!r} row {r}: cell {cell.value!r} overflows {width} columns")
                 for dr in range(cell.rowspan):
-                    for dc in range(cell.colspan):
-                        pos = (r + dr, c + dc)
-                        if pos in taken:
-                            raise ValueError(f"sheet {self.name!r}: spans collide at row {pos[0]}, column {pos[1]}")
-                        taken.add(pos)
+                    taken = here if dr == 0 else ahead.setdefault(r + dr, set())
+                    for col in range(c, c + colspan):
+                        if col in taken:
+                            raise ValueError(f"sheet {self.name!r}: spans collide at row {r + dr}, column {col}")
+                        taken.add(col)
                 yield r, c, cell
-                c += cell.colspan
+                c += colspan
 
     def merges(self) -> list[tuple[int, int, int, int]]:
         """(first_row, first_col, last_row, last_col) of every spanning cell, 0-based."""
@@ -109,16 +135,24 @@ class Sheet:
 
     def matrix(self) -> list[list[Cell | None]]:
         """A dense grid: the starting cell at its position, None where a span covers."""
-        grid: list[list[Cell | None]] = [[None] * self.width for _ in range(self._height())]
+        grid: list[list[Cell | None]] = [[None] * self.width for _ in range(self.height())]
         for r, c, cell in self.placed():
             grid[r][c] = cell
         return grid
 
-    def _height(self) -> int:
-        height = len(self.rows)
-        for r, _c, cell in self.placed():
-            height = max(height, r + cell.rowspan)
-        return height
+
+class StreamedRows:
+    """The rows of a streamed sheet (Sheet.stream): those added before, then `produce()`'s."""
+
+    def __init__(self, head: list[list[Cell]], count: int, produce: Callable[[], Iterable[list[Cell]]]):
+        self.head, self.count, self.produce = head, count, produce
+
+    def __len__(self) -> int:
+        return len(self.head) + self.count
+
+    def __iter__(self) -> Iterator[list[Cell]]:
+        yield from self.head
+        yield from self.produce()
 
 
 @dataclass

@@ -308,11 +308,17 @@ def _summary_header(sheet: Sheet, first: str, period_label: str) -> None:
               Cell("偏差值（个百分点）", "header"), Cell("绩效自评平均得分", "header"))
 
 
+def _unit_row(row: Mapping[str, Any]) -> list[Cell]:
+    label = f"{row['key']} {row['label']}" if row["key"] != row["label"] else row["label"]
+    return _summary_row(row, Cell(label, "text"))
+
+
 def summary_workbook(data: Mapping[str, Any], settings=None) -> Workbook:
     """Two sheets: 汇总表 (one row per scope, then 合计, then the paragraph) and 分单位情况.
 
     `data["computed"]` holds the rows of rules.monitoring.Summary with rates as unrounded ratios
-    (`by_scope`, `total`, `by_unit`) and the paragraph `text`."""
+    (`by_scope`, `total`, `by_unit`) and the paragraph `text`. `by_unit` is a list, or for a
+    batch a sized iterable read while the xlsx is written (such a workbook is xlsx only)."""
     period = parse_period(data["period"])
     computed = data["computed"]
     title = summary_title(data)
@@ -334,7 +340,10 @@ def summary_workbook(data: Mapping[str, Any], settings=None) -> Workbook:
     units = Sheet(name="分单位情况", columns=list(SUMMARY_COLUMNS), title_rows=1, header_rows=1, landscape=True)
     units.add(Cell(f"{title}（分单位）", "title", colspan=9))
     _summary_header(units, "单位", period.label)
-    for row in computed["by_unit"]:
-        label = f"{row['key']} {row['label']}" if row["key"] != row["label"] else row["label"]
-        units.add(*_summary_row(row, Cell(label, "text")))
+    by_unit = computed["by_unit"]
+    if isinstance(by_unit, list):
+        for row in by_unit:
+            units.add(*_unit_row(row))
+    else:  # a batch's units (kinds.monitoring.UnitRows), read again while the sheet is written
+        units.stream(len(by_unit), lambda: map(_unit_row, by_unit))
     return Workbook(title=title, sheets=[sheet, units], meta={"author": data.get("area") or ""})

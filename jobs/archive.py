@@ -11,7 +11,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from zipstream import ZIP_STORED, ZipStream
 
 from jobs.models import DONE, FAILED, INVALID, Batch, BatchItem
@@ -53,36 +53,31 @@ _items = items  # the earlier private name
 
 def write_summary(db: Database, batch: Batch, directory: Path) -> dict:
     """汇总表.xlsx and 汇总说明.txt through the monitoring_summary kind; returns what the progress
-    page shows."""
-    from kinds import pipeline
+    page shows. The items are read twice (kinds.monitoring.stream_summary) rather than held, so
+    the memory this takes does not grow with the number of units."""
+    from generators.monitoring import summary_workbook
+    from kinds.monitoring import stream_summary
 
     params = batch.params
-    rows: list[dict] = []
-    for item in items(db, batch.id, DONE):
-        rows.extend(item.result.get("rows", []))
-    excluded = sum(1 for _ in items(db, batch.id)) - sum(1 for _ in items(db, batch.id, DONE))
-    if not rows:
+    settings = settings_for(params.get("settings_override"))
+    head = {"year": params["year"], "period": params["period"], "area": params.get("area") or ""}
+    data = stream_summary(head, lambda: (item.result.get("rows", []) for item in items(db, batch.id, DONE)), settings)
+    computed = data["computed"]
+    with db.read() as session:
+        not_done = session.scalar(select(func.count()).select_from(BatchItem)
+                                  .where(BatchItem.batch_id == batch.id, BatchItem.status != DONE))
+    excluded = not_done + computed["excluded"]
+    if not computed["included"]:
         text = "没有生成成功的单位，未生成汇总表。"
         write_atomically(directory / SUMMARY_TEXT, text + "\n")
         return {"text": text, "excluded": excluded}
-    settings = settings_for(params.get("settings_override"))
-    payload = {"year": params["year"], "period": params["period"], "area": params.get("area") or "", "rows": rows}
-    data = pipeline.validate("monitoring_summary", payload, settings)
-    del rows, payload
-    data.pop("rows")  # the table is built from data["computed"]; 10,000 validated rows need not stay
     if excluded:
-        data["computed"]["notes"].append(f"另有{excluded}家单位因填报有误或生成失败未纳入汇总，详见清单。")
-    from generators.monitoring import summary_workbook
-
-    book = summary_workbook(data, settings)
-    data["computed"].pop("by_unit")  # in the 分单位情况 sheet now: one row per unit need not be held twice
-    write_atomically(directory / SUMMARY_XLSX, render_workbook(book, "xlsx"))
-    del book
-    text = data["computed"]["text"]
-    notes = data["computed"]["notes"]
+        computed["notes"].append(f"另有{excluded}家单位因填报有误或生成失败未纳入汇总，详见清单。")
+    write_atomically(directory / SUMMARY_XLSX, render_workbook(summary_workbook(data, settings), "xlsx"))
+    text, notes = computed["text"], computed["notes"]
     write_atomically(directory / SUMMARY_TEXT, "\n".join([text, *notes]) + "\n")
     return {"text": text, "excluded": excluded, "total": {k: str(v) if v is not None else None
-                                                          for k, v in data["computed"]["total"].items()}}
+                                                          for k, v in computed["total"].items()}}
 
 
 def manifest_rows(db: Database, batch: Batch) -> Iterator[list[str]]:

@@ -8,14 +8,26 @@ generators/monitoring.py only place them.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
+
+from marshmallow import ValidationError
 
 from forms import monitoring as forms
 from generators import monitoring as layouts
 from kinds import Kind, register
 from rules.formatting import percent_text
-from rules.monitoring import deviation, fund_execution, summarise, summary_text, target_completion_rate
+from rules.monitoring import (
+    GroupSummary,
+    Summariser,
+    Summary,
+    check_rows,
+    deviation,
+    fund_execution,
+    summarise,
+    summary_text,
+    target_completion_rate,
+)
 from rules.rounding import percent, quantize
 
 
@@ -84,17 +96,81 @@ def _display(group) -> dict:
     }
 
 
-def prepare_summary(data: dict, settings: Mapping[str, Any]) -> dict:
-    rows = summary_rows(data)
-    by_scope = summarise(rows, "scope", settings)
-    by_unit = summarise(rows, "unit", settings)
-    data["computed"] = {
+def _summary_computed(by_scope: Summary, by_unit: Iterable[dict], data: Mapping[str, Any],
+                      settings: Mapping[str, Any]) -> dict:
+    return {
         "by_scope": [_display(g) for g in by_scope.groups],
         "total": _display(by_scope.overall),
-        "by_unit": [_display(g) for g in by_unit.groups],
+        "by_unit": by_unit,
         "text": summary_text(by_scope, data["year"], data["period"], settings),
         "notes": list(data.get("notes") or []),
     }
+
+
+def prepare_summary(data: dict, settings: Mapping[str, Any]) -> dict:
+    rows = summary_rows(data)
+    by_unit = summarise(rows, "unit", settings)
+    data["computed"] = _summary_computed(summarise(rows, "scope", settings),
+                                         [_display(g) for g in by_unit.groups], data, settings)
+    return data
+
+
+class UnitRows:
+    """The 分单位情况 rows of a streamed summary: counted once, made again on each pass."""
+
+    def __init__(self, count: int, produce: Callable[[], Iterator[dict]]):
+        self.count, self.produce = count, produce
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __iter__(self) -> Iterator[dict]:
+        return self.produce()
+
+
+def stream_summary(head: Mapping[str, Any], units: Callable[[], Iterable[list[dict]]],
+                   settings: Mapping[str, Any]) -> dict:
+    """The monitoring_summary of a batch, prepared as prepare_summary does but without holding
+    its rows: `units()` yields the summary rows of one unit at a time (all of a unit's rows
+    together) and is called twice — once for the totals per scope, and again, while the xlsx is
+    written, for the 分单位情况 rows. Each unit's rows pass the summary's row schema and checks; a
+    unit whose rows do not is left out and counted in computed["excluded"]."""
+    data = forms.MonitoringSummarySchema(settings=settings, only=("year", "period", "area")).load(dict(head))
+    row_schema = forms.MonitoringSummaryRowSchema(many=True)
+
+    def checked(rows: list[dict]) -> list[dict] | None:
+        try:
+            rule_rows = [forms.summary_rule_row(r) for r in row_schema.load(rows)]
+        except ValidationError:
+            return None
+        return None if not rule_rows or check_rows(rule_rows, "scope") else rule_rows
+
+    def by_unit(rule_rows: list[dict]) -> list[GroupSummary]:
+        summariser = Summariser("unit", settings)
+        for row in rule_rows:
+            summariser.add(row)
+        return summariser.summary().groups
+
+    by_scope = Summariser("scope", settings)
+    count = excluded = 0
+    for rows in units():
+        rule_rows = checked(rows)
+        if rule_rows is None:
+            excluded += 1
+            continue
+        for row in rule_rows:
+            by_scope.add(row)
+        count += len(by_unit(rule_rows))
+
+    def unit_rows() -> Iterator[dict]:
+        for rows in units():
+            rule_rows = checked(rows)
+            if rule_rows is not None:
+                yield from map(_display, by_unit(rule_rows))
+
+    data["computed"] = _summary_computed(by_scope.summary(), UnitRows(count, unit_rows), data, settings)
+    data["computed"]["excluded"] = excluded
+    data["computed"]["included"] = count
     return data
 
 

@@ -497,38 +497,80 @@ def check_rows(
     return errors
 
 
-def _group(key: str, label: str, rows: Sequence[Mapping[str, Any]], weighting: str) -> GroupSummary:
-    units = {_identity(r["unit"])[0] for r in rows}
-    # A project is identified within its unit: two units' "公用经费" are two projects.
-    projects = {(_identity(r["unit"])[0], _identity(r["project"])[0]) for r in rows}
-    rated = [
-        (to_decimal(r["budget"]), to_decimal(r["completion_rate"]))
-        for r in rows
-        if not _blank(r.get("completion_rate"))
-    ]
-    completion = None
-    if rated:
-        weight = total(b for b, _ in rated)
-        if weighting == "budget" and weight > ZERO:
-            completion = ratio(total(b * c for b, c in rated), weight)
-        else:  # "mean", or budget weights that are all zero
-            completion = ratio(total(c for _, c in rated), len(rated))
-    scores = [
-        to_decimal(r["self_evaluation_score"])
-        for r in rows
-        if not _blank(r.get("self_evaluation_score"))
-    ]
-    return GroupSummary(
-        key=key,
-        label=label,
-        units=len(units),
-        projects=len(projects),
-        budget=total(r["budget"] for r in rows),
-        executed=total(r["executed"] for r in rows),
-        target_completion_rate=completion,
-        average_score=ratio(total(scores), len(scores)) if scores else None,
-        scored_projects=len(scores),
-    )
+class Tally:
+    """Running totals of one group, so rows can be added one at a time: a summary of 10,000 units
+    read back from a batch never needs them all at once. Sums are exact and taken in row order,
+    so the figures equal those of the whole list summed at once."""
+
+    __slots__ = ("key", "label", "units", "projects", "budget", "executed",
+                 "rated_budget", "rated_product", "rated_sum", "rated", "score_sum", "scored")
+
+    def __init__(self, key: str, label: str):
+        self.key, self.label = key, label
+        self.units: set[str] = set()
+        # A project is identified within its unit: two units' "公用经费" are two projects.
+        self.projects: set[tuple[str, str]] = set()
+        self.budget = self.executed = self.rated_budget = self.rated_product = self.rated_sum = ZERO
+        self.score_sum = ZERO
+        self.rated = self.scored = 0
+
+    def add(self, row: Mapping[str, Any]) -> None:
+        unit = _identity(row["unit"])[0]
+        self.units.add(unit)
+        self.projects.add((unit, _identity(row["project"])[0]))
+        budget = to_decimal(row["budget"])
+        self.budget += budget
+        self.executed += to_decimal(row["executed"])
+        if not _blank(row.get("completion_rate")):
+            rate = to_decimal(row["completion_rate"])
+            self.rated_budget += budget
+            self.rated_product += budget * rate
+            self.rated_sum += rate
+            self.rated += 1
+        if not _blank(row.get("self_evaluation_score")):
+            self.score_sum += to_decimal(row["self_evaluation_score"])
+            self.scored += 1
+
+    def result(self, weighting: str) -> GroupSummary:
+        completion = None
+        if self.rated:
+            if weighting == "budget" and self.rated_budget > ZERO:
+                completion = ratio(self.rated_product, self.rated_budget)
+            else:  # "mean", or budget weights that are all zero
+                completion = ratio(self.rated_sum, self.rated)
+        return GroupSummary(
+            key=self.key,
+            label=self.label,
+            units=len(self.units),
+            projects=len(self.projects),
+            budget=self.budget,
+            executed=self.executed,
+            target_completion_rate=completion,
+            average_score=ratio(self.score_sum, self.scored) if self.scored else None,
+            scored_projects=self.scored,
+        )
+
+
+class Summariser:
+    """summarise() one row at a time: `add` each checked row, then `summary()`."""
+
+    def __init__(self, group_by: str = "scope", settings: Mapping[str, Any] | None = None):
+        self.group_by = group_by
+        self.weighting = _section(settings)["summary"]["completion_weighting"]
+        self.groups: dict[str, Tally] = {}
+        self.overall = Tally("total", "合计")
+
+    def add(self, row: Mapping[str, Any]) -> None:
+        key, label = _identity(row[self.group_by])
+        tally = self.groups.get(key)
+        if tally is None:
+            tally = self.groups[key] = Tally(key, label)
+        tally.add(row)
+        self.overall.add(row)
+
+    def summary(self) -> Summary:
+        return Summary(groups=tuple(t.result(self.weighting) for t in self.groups.values()),
+                       overall=self.overall.result(self.weighting))
 
 
 def summarise(
@@ -546,15 +588,10 @@ def summarise(
     errors = check_rows(rows, group_by)
     if errors:
         raise MonitoringInputError(errors)
-    weighting = _section(settings)["summary"]["completion_weighting"]
-    grouped: dict[str, list[Mapping[str, Any]]] = {}
-    labels: dict[str, str] = {}
+    summariser = Summariser(group_by, settings)
     for row in rows:
-        key, label = _identity(row[group_by])
-        grouped.setdefault(key, []).append(row)
-        labels.setdefault(key, label)
-    groups = tuple(_group(k, labels[k], v, weighting) for k, v in grouped.items())
-    return Summary(groups=groups, overall=_group("total", "合计", rows, weighting))
+        summariser.add(row)
+    return summariser.summary()
 
 
 def _figures(group: GroupSummary, unit: str) -> str:

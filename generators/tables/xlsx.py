@@ -34,14 +34,14 @@ from __future__ import annotations
 import datetime as _dt
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from decimal import Decimal
 
 from openpyxl.utils import get_column_letter, quote_sheetname
 
 from generators.grid import Cell, Sheet, Workbook
 from generators.tables import KIND_ALIGN, RATIO_PLACES, is_number
-from generators.tables.xlsx_parts import Look, SheetPlan, core_part, package, styles_member
+from generators.tables.xlsx_parts import Look, SheetPlan, core_part, package, sheet_member, styles_member
 from rules.formatting import chinese_date
 from rules.rounding import quantize
 
@@ -86,12 +86,16 @@ def render_xlsx(workbook: Workbook, fonts: Mapping[str, str] | None = None) -> b
     looks = _Looks()
     lists = _Lists({s.name for s in workbook.sheets}, looks)
     plans = [_sheet_plan(sheet, looks, lists) for sheet in workbook.sheets]
+    # Each sheet's rows are made as its part is written; the looks, the drop-down lists and so
+    # the styles and the hidden list sheet are complete only after the last one.
+    sheets = [sheet_member(i, plan) for i, plan in enumerate(plans, start=1)]
     if lists.plan is not None:
         plans.append(lists.plan)  # the hidden list sheet comes last
+        sheets.append(sheet_member(len(plans), lists.finish()))
     meta = workbook.meta
     core = core_part(workbook.title, str(meta["unit"]) if meta.get("unit") else None,
                      str(meta["author"]) if meta.get("author") else "jxdoc")
-    return package(plans, styles_member(faces, looks.order), core)
+    return package(plans, sheets, styles_member(faces, looks.order), core)
 
 
 def _sheet_title(name: str) -> str:
@@ -136,6 +140,7 @@ class _Lists:
             n += 1
             self.title = f"{LISTS_SHEET}{n}"
         self.plan: SheetPlan | None = None
+        self._cells: dict[int, list[tuple[int, int, str | None, str | None]]] = {}
 
     def formula(self, values: list[str]) -> str:
         text = [clean_text(str(v)) for v in values]
@@ -150,10 +155,15 @@ class _Lists:
         for i, value in enumerate(text, start=1):
             # bound as text, like every user string; quoted like any formula-like text
             sid = self.looks.id(("list", False, None, False, True, None, False)) if needs_quote(value) else 0
-            plan.rows.setdefault(i, []).append((col, sid, "s", value))
+            self._cells.setdefault(i, []).append((col, sid, "s", value))
         plan.last_row = max(plan.last_row, len(text))
         letter = get_column_letter(col)
         return f"{quote_sheetname(self.title)}!${letter}$1:${letter}${max(len(text), 1)}"
+
+    def finish(self) -> SheetPlan:
+        """The list sheet's plan, once every sheet that refers to it has been written."""
+        self.plan.rows = [(r, None, cells) for r, cells in sorted(self._cells.items())]
+        return self.plan
 
 
 def _bind(c: Cell) -> tuple[str | None, str | None, bool, str | None]:
@@ -205,64 +215,94 @@ def _estimated_lines(text: str, width: float) -> int:
 
 
 def _sheet_plan(sheet: Sheet, looks: _Looks, lists: _Lists) -> SheetPlan:
+    """The plan of a sheet; its rows are made while its part is written (_plan_rows)."""
     width = sheet.width
+    height = sheet.height()
+    last = height + len(sheet.notes)
     plan = SheetPlan(name=_sheet_title(sheet.name), widths=[col.width for col in sheet.columns],
-                     protect=sheet.protect, landscape=sheet.landscape, fit_width=sheet.fit_width)
-    # One dict per row (column → (column, style id, type, text), the plan's own tuple): cheaper
-    # than one dict keyed by (row, column) and a global sort on big sheets.
-    rows: dict[int, dict[int, tuple[int, int, str | None, str | None]]] = {}
-    lines_needed: dict[int, int] = {}
-    validations: dict[str, list[tuple[int, int]]] = {}
+                     protect=sheet.protect, landscape=sheet.landscape, fit_width=sheet.fit_width,
+                     last_row=max(last, 1), last_col=max(width, 1),
+                     repeat_rows=sheet.title_rows + sheet.header_rows, print_rows=last if width else 0)
+    plan.rows = _plan_rows(sheet, plan, looks, lists, height)
+    return plan
+
+
+def _plan_rows(sheet: Sheet, plan: SheetPlan, looks: _Looks, lists: _Lists,
+               height: int) -> Iterator[tuple[int, float | None, list[tuple[int, int, str | None, str | None]]]]:
+    """(row, height or None, cells) in row order, each row given as soon as the model's row is
+    placed: only the rows that spans reach into are held ahead, so a 10,000-row sheet streams.
+    The plan's merges and validations are complete when the rows are."""
+    width = sheet.width
     letters = [get_column_letter(i) for i in range(1, width + 1)]
     widths = plan.widths
     title_rows = sheet.title_rows
     style_ids: dict[tuple, int] = {}  # look → style id, ahead of _Looks for the hot loop
-    height = len(sheet.rows)
     merges = plan.merges
+    validations: dict[str, list[tuple[int, int]]] = {}
+    # Positions covered by spans from rows above, by 0-based row; then column → (column,
+    # style id, type, text), the plan's own tuple.
+    ahead: dict[int, dict[int, tuple[int, int, str | None, str | None]]] = {}
 
-    # The hot loop of big sheets (tens of thousands of cells): plain locals, one dict per cell.
+    def close(r0: int, cells: dict, lines: int, first: str | None):
+        # Empty positions of the table (rows shorter than the width) still get the grid's borders.
+        if title_rows <= r0 and len(cells) < width:
+            empty = looks.id(EMPTY_LOOK)
+            for cc in range(1, width + 1):
+                cells.setdefault(cc, (cc, empty, None, None))
+        points = sheet.row_heights.get(r0)
+        if points is None:
+            if r0 < title_rows:
+                points = TITLE_ROW_PT if first == "title" else SUBTITLE_ROW_PT
+            elif lines > 1:
+                # Excel does not grow rows for wrapped text in files it did not lay out itself.
+                points = lines * LINE_PT + ROW_PADDING_PT
+        if cells or points is not None:
+            return r0 + 1, points, [cells[cc] for cc in sorted(cells)]
+        return None
+
+    open_row, cells, lines, first = 0, {}, 1, None
+    # The hot loop of big sheets (tens of thousands of cells): plain locals, one tuple per cell.
     for r0, c0, c in sheet.placed():
+        if r0 >= height:
+            raise ValueError(f"sheet {sheet.name!r}: more rows than the {height} declared")
+        while open_row < r0:
+            if (done := close(open_row, cells, lines, first)) is not None:
+                yield done
+            open_row += 1
+            cells, lines, first = ahead.pop(open_row, {}), 1, None
+        if first is None:
+            first = c.kind
         row, col = r0 + 1, c0 + 1
         t, text, quoted, fmt = _bind(c)
         key = (c.kind, c.bold, c.align or KIND_ALIGN[c.kind], c.editable, quoted, fmt, r0 >= title_rows)
         sid = style_ids.get(key)
         if sid is None:
             sid = style_ids[key] = looks.id(key)
-        anchor = (col, sid, t, text)
         rowspan, colspan = c.rowspan, c.colspan
         if rowspan > 1 or colspan > 1:
             last_row, last_col = row + rowspan - 1, col + colspan - 1
             if last_row > height:
-                height = last_row
+                raise ValueError(f"sheet {sheet.name!r}: a span reaches below the {height} rows declared")
             merges.append(f"{letters[col - 1]}{row}:{letters[last_col - 1]}{last_row}")
             # the anchor's style: borders and protection of the area
-            for r in range(row, last_row + 1):
-                target = rows.get(r)
-                if target is None:
-                    target = rows[r] = {}
+            for rr in range(r0, r0 + rowspan):
+                target = cells if rr == r0 else ahead.setdefault(rr, {})
                 for cc in range(col, last_col + 1):
                     target[cc] = (cc, sid, None, None)
-        target = rows.get(row)
-        if target is None:
-            target = rows[row] = {}
-        target[col] = anchor
+        cells[col] = (col, sid, t, text)
         if c.validation:
             if c.validation not in sheet.validations:
                 raise ValueError(f"sheet {sheet.name!r}: unknown validation list {c.validation!r}")
             validations.setdefault(c.validation, []).append((row, col))
         if t == "s" and rowspan == 1 and r0 >= title_rows:
             need = _estimated_lines(text, sum(widths[c0:c0 + colspan]))
-            if need > lines_needed.get(r0, 1):
-                lines_needed[r0] = need
-
-    # Empty positions of the table (rows shorter than the width) still get the grid's borders.
-    if height > title_rows:
-        empty = looks.id(EMPTY_LOOK)
-        for r in range(title_rows + 1, height + 1):
-            target = rows.setdefault(r, {})
-            if len(target) < width:
-                for cc in range(1, width + 1):
-                    target.setdefault(cc, (cc, empty, None, None))
+            if need > lines:
+                lines = need
+    while open_row < height:
+        if (done := close(open_row, cells, lines, first)) is not None:
+            yield done
+        open_row += 1
+        cells, lines, first = ahead.pop(open_row, {}), 1, None
 
     # Notes: one merged, unbordered, left-aligned row each, under the table.
     note_row = height
@@ -271,34 +311,11 @@ def _sheet_plan(sheet: Sheet, looks: _Looks, lists: _Lists) -> SheetPlan:
         note_row += 1
         text = clean_text(note)
         sid = looks.id(("note", False, "left", False, needs_quote(text), None, False))
-        rows[note_row] = {1: (1, sid, "s", text)}
         if width > 1:
             merges.append(f"A{note_row}:{letters[-1]}{note_row}")
-        plan.heights[note_row] = _estimated_lines(text, total_width) * LINE_PT + ROW_PADDING_PT / 2
-
-    for r in list(rows):  # converted row by row, so the two forms of a big sheet never coexist
-        target = rows.pop(r)
-        plan.rows[r] = [target[cc] for cc in sorted(target)]
-    plan.last_row = max(note_row, 1)
-    plan.last_col = max(width, 1)
-    _row_heights(plan, sheet, height, lines_needed)
+        yield note_row, _estimated_lines(text, total_width) * LINE_PT + ROW_PADDING_PT / 2, [(1, sid, "s", text)]
     plan.validations = [(lists.formula(sheet.validations[name]), _column_runs(positions))
                         for name, positions in validations.items()]
-    plan.repeat_rows = sheet.title_rows + sheet.header_rows
-    plan.print_rows = note_row if width else 0
-    return plan
-
-
-def _row_heights(plan: SheetPlan, sheet: Sheet, height: int, lines_needed: dict[int, int]) -> None:
-    for r in range(height):
-        if r in sheet.row_heights:
-            plan.heights[r + 1] = sheet.row_heights[r]
-        elif r < sheet.title_rows:
-            first = sheet.rows[r][0] if r < len(sheet.rows) and sheet.rows[r] else None
-            plan.heights[r + 1] = TITLE_ROW_PT if first is not None and first.kind == "title" else SUBTITLE_ROW_PT
-        elif lines_needed.get(r, 1) > 1:
-            # Excel does not grow rows for wrapped text in files it did not lay out itself.
-            plan.heights[r + 1] = lines_needed[r] * LINE_PT + ROW_PADDING_PT
 
 
 def _column_runs(positions: list[tuple[int, int]]) -> str:

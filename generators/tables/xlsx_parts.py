@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as _dt
 import functools
 import zlib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from lxml import etree
@@ -54,11 +54,12 @@ def _xml(root) -> bytes:
 
 @dataclass
 class SheetPlan:
-    """One worksheet as the XML holds it: rows of (column, style id, type "s"/"n"/None, text)."""
+    """One worksheet as the XML holds it: rows in order as (1-based row, height in points or None,
+    cells), each cell (column, style id, type "s"/"n"/None, text). `rows` may be a generator that
+    fills `merges` and `validations` as it runs: they are written after the rows."""
 
     name: str
-    rows: dict[int, list[tuple[int, int, str | None, str | None]]] = field(default_factory=dict)
-    heights: dict[int, float] = field(default_factory=dict)  # points, by 1-based row
+    rows: Iterable[tuple[int, float | None, list[tuple[int, int, str | None, str | None]]]] = ()
     widths: list[float] = field(default_factory=list)
     merges: list[str] = field(default_factory=list)
     validations: list[tuple[str, str]] = field(default_factory=list)  # (formula1, sqref)
@@ -107,9 +108,11 @@ class _Deflating:
         return Member(name, self.crc, self.size, b"".join(self._chunks))
 
 
-def sheet_member(name: str, plan: SheetPlan, selected: bool) -> Member:
-    """The worksheet part. Written incrementally (lxml's xmlfile): each row's element tree is
-    built, written, deflated and dropped, so a 10,000-row summary never exists as one tree."""
+def sheet_member(index: int, plan: SheetPlan) -> Member:
+    """The part of the `index`th sheet (1-based; the first is the one selected). Written
+    incrementally (lxml's xmlfile): each row's element tree is built, written, deflated and
+    dropped, so a 10,000-row summary never exists as one tree."""
+    selected = index == 1
     out = _Deflating()
     with etree.xmlfile(out, encoding="UTF-8") as xf:
         xf.write_declaration(standalone=True)
@@ -123,7 +126,7 @@ def sheet_member(name: str, plan: SheetPlan, selected: bool) -> Member:
                     xf.write(row)
             for element in _tail(plan):
                 xf.write(element)
-    return out.member(name)
+    return out.member(f"xl/worksheets/sheet{index}.xml")
 
 
 def _element(tag: str, attrs: Mapping[str, str] | None = None):
@@ -188,15 +191,13 @@ def _rows(plan: SheetPlan) -> Iterator:
     """The row elements — the hot loop of big sheets: plain locals, attribute dicts, lxml's C
     builder."""
     sub = etree.SubElement
-    rows, heights = plan.rows, plan.heights
     letters = [get_column_letter(i) for i in range(1, plan.last_col + 1)]
     sids: dict[int, str] = {}
-    for row_idx in sorted(rows.keys() | heights.keys()):
+    for row_idx, height, cells in plan.rows:
         r = str(row_idx)
-        height = heights.get(row_idx)
         row_el = etree.Element("row", {"r": r} if height is None else
                                {"r": r, "ht": _number(height), "customHeight": "1"})
-        for col, sid, t, text in rows.get(row_idx, ()):
+        for col, sid, t, text in cells:
             s = sids.get(sid)
             if s is None:
                 s = sids[sid] = str(sid)
@@ -427,14 +428,13 @@ def core_part(title: str, subject: str | None, creator: str, now: _dt.datetime |
     return _xml(root)
 
 
-def package(plans: Sequence[SheetPlan], styles: Member, core: bytes) -> bytes:
-    """The .xlsx bytes: the shared parts copied, the workbook's own parts deflated now."""
+def package(plans: Sequence[SheetPlan], sheets: Sequence[Member], styles: Member, core: bytes) -> bytes:
+    """The .xlsx bytes: the shared parts copied, the workbook's own parts deflated now. The sheet
+    parts come written (sheet_member), since only then are the looks and print areas known."""
     types, workbook_rels = _sheet_count_members(len(plans))
     root_rels, app, theme = _fixed_members()
     members = [types, root_rels, app, Member.compress("docProps/core.xml", core),
-               Member.compress(WORKBOOK_PART, workbook_part(plans)), workbook_rels, styles, theme]
-    members += [sheet_member(f"xl/worksheets/sheet{i}.xml", plan, selected=i == 1)
-                for i, plan in enumerate(plans, start=1)]
+               Member.compress(WORKBOOK_PART, workbook_part(plans)), workbook_rels, styles, theme, *sheets]
     return write_zip(members)
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import io
 import json
+import zipfile
 from decimal import Decimal
 from pathlib import Path
 
@@ -16,8 +17,10 @@ from openpyxl import load_workbook
 
 from forms.base import FieldErrors
 from generators.monitoring import department_workbook, project_workbook, summary_workbook
+from generators.tables.xlsx import render_xlsx
 from kinds import pipeline
 from rules.rounding import ratio
+from rules.settings import defaults
 from tests.conftest import load_sample
 
 SAMPLES = Path(__file__).resolve().parent.parent.parent / "samples"
@@ -225,3 +228,83 @@ def test_summary_totals_for_random_rows(raw):
         assert overall["execution_rate"] is None and overall["deviation"] is None
     sheet = summary_workbook(data).sheets[0]
     assert sheet.merges()  # lays out without overflowing its columns
+
+
+# --------------------------------------------------------------------------- the streamed summary
+
+def _by_unit(rows: list[dict]) -> list[list[dict]]:
+    """The rows of each unit together, units in order of first appearance (as a batch gives them)."""
+    units: dict[str, list[dict]] = {}
+    for row in rows:
+        units.setdefault(row["unit"]["code"], []).append(row)
+    return list(units.values())
+
+
+def _streamed(payload: dict, calls: list[int] | None = None) -> dict:
+    from kinds.monitoring import stream_summary
+
+    units = _by_unit(payload["rows"])
+
+    def produce():
+        if calls is not None:
+            calls.append(1)
+        return iter(copy.deepcopy(units))
+
+    head = {k: payload[k] for k in ("year", "period", "area") if k in payload}
+    return stream_summary(head, produce, defaults())
+
+
+def _sheet_parts(data: bytes) -> dict[str, bytes]:
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        return {n: zf.read(n) for n in zf.namelist() if n != "docProps/core.xml"}
+
+
+def test_streamed_summary_equals_the_summary_of_all_rows():
+    payload = load_sample("monitoring_summary")
+    whole = pipeline.validate("monitoring_summary", copy.deepcopy(payload))
+    calls: list[int] = []
+    streamed = _streamed(payload, calls)
+    assert calls == [1]  # the totals per scope: one pass
+    for key in ("by_scope", "total", "text", "notes"):
+        assert streamed["computed"][key] == whole["computed"][key]
+    assert len(streamed["computed"]["by_unit"]) == len(whole["computed"]["by_unit"]) == 4
+    assert streamed["computed"]["excluded"] == 0 and streamed["computed"]["included"] == 4
+    # the 分单位情况 rows are made again while the xlsx is written: same package, byte for byte
+    xlsx = render_xlsx(summary_workbook(streamed))
+    assert calls == [1, 1]
+    assert _sheet_parts(xlsx) == _sheet_parts(render_xlsx(summary_workbook(whole)))
+    ws = load_workbook(io.BytesIO(xlsx))["分单位情况"]
+    assert ws["A3"].value == "101001 青溪县教育局" and ws.max_row == 2 + 4
+
+
+def test_streamed_summary_leaves_out_a_unit_whose_rows_are_wrong():
+    payload = load_sample("monitoring_summary")
+    units = _by_unit(payload["rows"])
+    bad_code = units[1][0]["unit"]["code"]
+    for row in payload["rows"]:
+        if row["unit"]["code"] == bad_code:
+            row["budget"] = "-5"
+            break
+    streamed = _streamed(payload)
+    computed = streamed["computed"]
+    assert computed["excluded"] == 1 and computed["included"] == 3 and len(computed["by_unit"]) == 3
+    good = {**payload, "rows": [r for r in payload["rows"] if r["unit"]["code"] != bad_code]}
+    assert computed["total"] == pipeline.validate("monitoring_summary", good)["computed"]["total"]
+    assert bad_code not in {row["key"] for row in computed["by_unit"]}
+
+
+@settings(max_examples=40, deadline=None)
+@given(rows_strategy)
+def test_streamed_summary_equals_the_whole_for_random_rows(raw):
+    rows = [{"unit": {"code": unit, "name": f"单位{unit}"}, "project": f"项目{i}", "scope": scope,
+             "budget": str(budget), "executed": str((budget * share / 100).quantize(Decimal("0.01"))),
+             "completion_rate": str(Decimal(completion) / 10000)}
+            for i, (unit, scope, budget, share, completion) in enumerate(raw)]
+    payload = {"year": 2024, "period": "1-9月", "rows": rows}
+    streamed = _streamed(payload)["computed"]
+    # the batch gives each unit's rows together: the whole summary of the rows in that order
+    ordered = {**payload, "rows": [r for unit in _by_unit(rows) for r in unit]}
+    whole = pipeline.validate("monitoring_summary", ordered)["computed"]
+    assert streamed["total"] == whole["total"] and streamed["text"] == whole["text"]
+    assert streamed["by_scope"] == whole["by_scope"]
+    assert list(streamed["by_unit"]) == whole["by_unit"]
