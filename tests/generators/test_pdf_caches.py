@@ -32,3 +32,47 @@ def test_font_caches_do_not_grow_per_document(monkeypatch):
         assert len(pdfkit._face_data) == faces  # the installed faces only, not each PDF's subsets
         assert pdfkit._subset_size[0] <= 2 * 2**20
         assert pdfkit._subset_size[0] == sum(len(v) for v in pdfkit._subset_cache.values())
+
+
+def test_one_pass_subsets_are_weasyprints_subsets(monkeypatch):
+    """The subset made in one HarfBuzz pass where weasyprint's second would change nothing is,
+    byte for byte, the font weasyprint's two passes make — for faces where the closure stops at
+    the last glyph used and for those where it adds one above it (the second pass then runs)."""
+    from weasyprint.pdf import fonts as wp_fonts
+
+    seen = []
+    patched = wp_fonts.Font.subset
+
+    def record(font, to_unicode, hinting):
+        seen.append((font, set(to_unicode), hinting))
+        return patched(font, to_unicode, hinting)
+
+    monkeypatch.setattr(wp_fonts.Font, "subset", record)
+    monkeypatch.setattr(pdfkit, "_subset_cache", {})
+    for n in range(3):
+        kinds.get("notice").renderers["pdf"](_notice(n), defaults())
+    one_pass = pdfkit._single_pass_subset(wp_fonts)
+    assert one_pass is not None and len(seen) >= 3
+    families = set()
+    for font, to_unicode, hinting in seen:
+        wp_fonts.Font._harfbuzz_subset(font, to_unicode, hinting)  # weasyprint's two passes
+        theirs = font.file_content
+        assert one_pass(font, to_unicode, hinting) is True
+        assert font.file_content == theirs
+        families.add(font.family)
+    assert len(families) >= 2
+
+
+def test_pdf_streams_are_deflated_at_the_capped_level():
+    import zlib
+
+    import pydyf
+
+    data = ("第一页 — 1 — " * 500).encode()
+    assert isinstance(pydyf.zlib, pdfkit._CappedZlib)
+    stream = pydyf.zlib.compressobj(level=9)  # what pydyf asks for
+    out = stream.compress(data) + stream.flush()
+    expected = zlib.compressobj(pdfkit.PDF_DEFLATE_LEVEL)
+    assert out == expected.compress(data) + expected.flush()
+    assert zlib.decompress(out) == data
+    assert pydyf.zlib.compress(data, 1) == zlib.compress(data, 1)  # a lower level is kept
