@@ -196,19 +196,25 @@ def _stylesheet():
     return compile_css(STYLESHEET)
 
 
-def render_unit_pdf(data: Mapping[str, Any], settings: Mapping[str, Any]) -> bytes:
-    """The PDF of one published unit (validated, prepared `disclosure` data)."""
-    from generators.pdf import html_to_pdf
+def render_unit(data: Mapping[str, Any], settings: Mapping[str, Any]):
+    """The PDF of one published unit (validated, prepared `disclosure` data) and its page count,
+    as generators.pdf.RenderedPdf."""
+    from generators.pdf import render_pdf
 
     if data.get("excluded"):
         raise ValueError(f"{data['unit']}不予公开（{data.get('exclusion_reason')}），不生成公开文件。")
-    return html_to_pdf(unit_html(data, settings), [_stylesheet()], metadata={
+    return render_pdf(unit_html(data, settings), [_stylesheet()], metadata={
         "title": f"{data['unit']}{data['year']}年度绩效自评公开材料", "author": data["unit"]})
 
 
+def render_unit_pdf(data: Mapping[str, Any], settings: Mapping[str, Any]) -> bytes:
+    return render_unit(data, settings).data
+
+
 def page_count(pdf: bytes) -> int:
-    """Pages of a PDF. weasyprint packs objects into compressed object streams, so the page tree
-    is read with pypdf rather than searched for in the bytes."""
+    """Pages of a PDF file (for checks: a rendered PDF comes with its count, render_unit).
+    weasyprint packs objects into compressed object streams, so the page tree is read with pypdf
+    rather than searched for in the bytes."""
     from pypdf import PdfReader
 
     return len(PdfReader(io.BytesIO(pdf)).pages)
@@ -220,9 +226,9 @@ def unit_result(index: int, data: Mapping[str, Any], settings: Mapping[str, Any]
     if data.get("excluded"):
         row.reason = data.get("exclusion_reason") or "不予公开"
         return row, None
-    pdf = render_unit_pdf(data, settings)
+    pdf, row.pages = render_unit(data, settings)
     row.filename = f"{file_stem(data)}.pdf"
-    row.pages, row.size = page_count(pdf), len(pdf)
+    row.size = len(pdf)
     row.documents = [d.title for d in documents(data)]
     return row, pdf
 

@@ -26,6 +26,7 @@ import threading
 import zlib
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import NamedTuple
 from urllib.parse import unquote, urlsplit
 from urllib.request import url2pathname
 
@@ -328,15 +329,21 @@ def _dir_url(path: Path) -> str:
 _render_lock = threading.Lock()
 
 
-def html_to_pdf(
+class RenderedPdf(NamedTuple):
+    data: bytes
+    pages: int
+
+
+def render_pdf(
     html: str,
     stylesheets: Sequence[CSS] = (),
     *,
     base_url: Path = TEMPLATES_DIR,
     url_fetcher: SafeURLFetcher | None = None,
     metadata: dict[str, str] | None = None,
-) -> bytes:
-    """Render trusted template output `html` (user text already escaped) to PDF bytes.
+) -> RenderedPdf:
+    """Render trusted template output `html` (user text already escaped) to PDF bytes and its
+    page count (weasyprint's own, so nobody parses the PDF again to count pages).
 
     Resources resolve against `base_url` and go through `url_fetcher` (a fresh SafeURLFetcher by
     default). Attachments of any origin are dropped, so the PDF never embeds files.
@@ -355,4 +362,9 @@ def html_to_pdf(
                     setattr(document.metadata, key, metadata[key])
             if metadata.get("author"):
                 document.metadata.authors = [metadata["author"]]
-        return document.write_pdf(attachments=None)
+        return RenderedPdf(document.write_pdf(attachments=None), len(document.pages))
+
+
+def html_to_pdf(html: str, stylesheets: Sequence[CSS] = (), **options) -> bytes:
+    """render_pdf's bytes."""
+    return render_pdf(html, stylesheets, **options).data

@@ -379,10 +379,10 @@ def process_item(kind_id: str, item: Mapping[str, Any], fmt: str, out_dir: str,
         return {"id": item["id"], "status": "invalid", "errors": errors}
     if validated.get("excluded"):
         return {"id": item["id"], "status": "excluded", "result": {"reason": validated["exclusion_reason"]}}
-    pdf = layout.render_unit_pdf(validated, settings)
+    pdf, pages = layout.render_unit(validated, settings)
     size = write_atomically(Path(out_dir) / item["output_name"], pdf)
     return {"id": item["id"], "status": "done", "size": size,
-            "result": {"pages": layout.page_count(pdf), "documents": [d.title for d in layout.documents(validated)]}}
+            "result": {"pages": pages, "documents": [d.title for d in layout.documents(validated)]}}
 
 
 # --------------------------------------------------------------------------- finishing

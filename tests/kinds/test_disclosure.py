@@ -145,3 +145,14 @@ def test_invalid_samples(path):
     with pytest.raises(FieldErrors) as exc:
         pipeline.validate(KIND, case["input"])
     assert exc.value.errors == case["expected_errors"]
+
+
+def test_rendered_page_count_is_the_pdfs():
+    """A batch records weasyprint's page count rather than parsing each PDF again."""
+    from generators.disclosure import render_unit
+
+    payload = sample()
+    payload["project_evaluations"] = payload["project_evaluations"] * 2  # one more landscape table
+    rendered = render_unit(pipeline.validate(KIND, payload, defaults()), defaults())
+    assert rendered.pages == page_count(rendered.data) == len(PdfReader(io.BytesIO(rendered.data)).pages)
+    assert rendered.pages > page_count(pipeline.produce(KIND, sample(), "pdf").content)
