@@ -143,7 +143,7 @@ def stream_summary(head: Mapping[str, Any], units: Callable[[], Iterable[list[di
             rule_rows = [forms.summary_rule_row(r) for r in row_schema.load(rows)]
         except ValidationError:
             return None
-        return None if not rule_rows or check_rows(rule_rows, "scope") else rule_rows
+        return None if check_rows(rule_rows, "scope") else rule_rows
 
     def by_unit(rule_rows: list[dict]) -> list[GroupSummary]:
         summariser = Summariser("unit", settings)
@@ -154,6 +154,8 @@ def stream_summary(head: Mapping[str, Any], units: Callable[[], Iterable[list[di
     by_scope = Summariser("scope", settings)
     count = excluded = 0
     for rows in units():
+        if not rows:
+            continue  # a unit with nothing to summarise
         rule_rows = checked(rows)
         if rule_rows is None:
             excluded += 1
@@ -164,7 +166,7 @@ def stream_summary(head: Mapping[str, Any], units: Callable[[], Iterable[list[di
 
     def unit_rows() -> Iterator[dict]:
         for rows in units():
-            rule_rows = checked(rows)
+            rule_rows = checked(rows) if rows else None
             if rule_rows is not None:
                 yield from map(_display, by_unit(rule_rows))
 

@@ -308,3 +308,13 @@ def test_streamed_summary_equals_the_whole_for_random_rows(raw):
     assert streamed["total"] == whole["total"] and streamed["text"] == whole["text"]
     assert streamed["by_scope"] == whole["by_scope"]
     assert list(streamed["by_unit"]) == whole["by_unit"]
+
+
+def test_streamed_summary_passes_over_a_unit_without_rows():
+    from kinds.monitoring import stream_summary
+
+    payload = load_sample("monitoring_summary")
+    units = [[], *_by_unit(payload["rows"]), []]
+    computed = stream_summary({"year": payload["year"], "period": payload["period"]},
+                              lambda: iter(copy.deepcopy(units)), defaults())["computed"]
+    assert computed["excluded"] == 0 and computed["included"] == len(list(computed["by_unit"])) == 4
