@@ -87,7 +87,7 @@ class Sheet:
         its spans must end within the rows."""
         if isinstance(self.rows, StreamedRows):
             raise ValueError(f"sheet {self.name!r} streams its rows once")
-        self.rows = StreamedRows(list(self.rows), count, produce)
+        self.rows = StreamedRows(count, produce, list(self.rows))
 
     def height(self) -> int:
         """Rows the table covers: its rows, or further where a span reaches below the last."""
@@ -142,15 +142,16 @@ class Sheet:
 
 
 class StreamedRows:
-    """The rows of a streamed sheet (Sheet.stream): those added before, then `produce()`'s."""
+    """Rows made afresh on each pass rather than held: `head`, then the `count` rows `produce()`
+    yields — a streamed sheet's (Sheet.stream), or the per-unit rows of a batch summary."""
 
-    def __init__(self, head: list[list[Cell]], count: int, produce: Callable[[], Iterable[list[Cell]]]):
-        self.head, self.count, self.produce = head, count, produce
+    def __init__(self, count: int, produce: Callable[[], Iterable[Any]], head: list | None = None):
+        self.count, self.produce, self.head = count, produce, head or []
 
     def __len__(self) -> int:
         return len(self.head) + self.count
 
-    def __iter__(self) -> Iterator[list[Cell]]:
+    def __iter__(self) -> Iterator[Any]:
         yield from self.head
         yield from self.produce()
 

@@ -344,6 +344,6 @@ def summary_workbook(data: Mapping[str, Any], settings=None) -> Workbook:
     if isinstance(by_unit, list):
         for row in by_unit:
             units.add(*_unit_row(row))
-    else:  # a batch's units (kinds.monitoring.UnitRows), read again while the sheet is written
+    else:  # a batch's units (generators.grid.StreamedRows), read again while the sheet is written
         units.stream(len(by_unit), lambda: map(_unit_row, by_unit))
     return Workbook(title=title, sheets=[sheet, units], meta={"author": data.get("area") or ""})

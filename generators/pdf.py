@@ -143,7 +143,7 @@ def _install_subset_cache() -> None:
     if original is None or getattr(original, "_jxdoc_cached", False):
         return  # another weasyprint layout, or already installed: leave weasyprint as it is
 
-    single_pass = _single_pass_subset(wp_fonts)
+    harfbuzz_subset = _harfbuzz_subset(wp_fonts)
 
     def subset(self, to_unicode, hinting):
         if not to_unicode:
@@ -155,7 +155,7 @@ def _install_subset_cache() -> None:
         if cached is not None:
             self.file_content = cached
             return None
-        done = single_pass is not None and single_pass(self, to_unicode, hinting)
+        done = harfbuzz_subset is not None and harfbuzz_subset(self, to_unicode, hinting)
         result = None if done else original(self, to_unicode, hinting)
         content = self.file_content
         if len(content) > _SUBSET_CACHE_BYTES // 4:
@@ -208,7 +208,7 @@ def _install_subset_cache() -> None:
 _DROP_TABLES = (b"BASE", b"DSIG", b"EBDT", b"EBLC", b"EBSC", b"GPOS", b"GSUB", b"JSTF", b"LTSH", b"PCLT", b"SVG ")
 
 
-def _single_pass_subset(wp_fonts):
+def _harfbuzz_subset(wp_fonts):
     """weasyprint's HarfBuzz subset, with its second pass run only when it changes something; or
     None without HarfBuzz-subset 4.1 (weasyprint then falls back to fontTools, as it would).
 
@@ -277,11 +277,14 @@ class _CappedZlib:
     def __init__(self, level: int):
         self.level = level
 
+    def _capped(self, level: int) -> int:
+        return self.level if level < 0 or level > self.level else level
+
     def compressobj(self, level: int = -1, *args, **kwargs):
-        return zlib.compressobj(self.level if level < 0 or level > self.level else level, *args, **kwargs)
+        return zlib.compressobj(self._capped(level), *args, **kwargs)
 
     def compress(self, data, level: int = -1):
-        return zlib.compress(data, self.level if level < 0 or level > self.level else level)
+        return zlib.compress(data, self._capped(level))
 
     def __getattr__(self, name: str):
         return getattr(zlib, name)

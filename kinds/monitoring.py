@@ -15,6 +15,7 @@ from marshmallow import ValidationError
 
 from forms import monitoring as forms
 from generators import monitoring as layouts
+from generators.grid import StreamedRows
 from kinds import Kind, register
 from rules.formatting import percent_text
 from rules.monitoring import (
@@ -115,19 +116,6 @@ def prepare_summary(data: dict, settings: Mapping[str, Any]) -> dict:
     return data
 
 
-class UnitRows:
-    """The 分单位情况 rows of a streamed summary: counted once, made again on each pass."""
-
-    def __init__(self, count: int, produce: Callable[[], Iterator[dict]]):
-        self.count, self.produce = count, produce
-
-    def __len__(self) -> int:
-        return self.count
-
-    def __iter__(self) -> Iterator[dict]:
-        return self.produce()
-
-
 def stream_summary(head: Mapping[str, Any], units: Callable[[], Iterable[list[dict]]],
                    settings: Mapping[str, Any]) -> dict:
     """The monitoring_summary of a batch, prepared as prepare_summary does but without holding
@@ -170,7 +158,7 @@ def stream_summary(head: Mapping[str, Any], units: Callable[[], Iterable[list[di
             if rule_rows is not None:
                 yield from map(_display, by_unit(rule_rows))
 
-    data["computed"] = _summary_computed(by_scope.summary(), UnitRows(count, unit_rows), data, settings)
+    data["computed"] = _summary_computed(by_scope.summary(), StreamedRows(count, unit_rows), data, settings)
     data["computed"]["excluded"] = excluded
     data["computed"]["included"] = count
     return data

@@ -32,7 +32,9 @@ placeholders) and per-unit batch costs are in bench/.
 from __future__ import annotations
 
 import datetime as _dt
+import itertools
 import math
+import operator
 import re
 from collections.abc import Iterator, Mapping
 from decimal import Decimal
@@ -260,49 +262,46 @@ def _plan_rows(sheet: Sheet, plan: SheetPlan, looks: _Looks, lists: _Lists,
             return r0 + 1, points, [cells[cc] for cc in sorted(cells)]
         return None
 
-    open_row, cells, lines, first = 0, {}, 1, None
-    # The hot loop of big sheets (tens of thousands of cells): plain locals, one tuple per cell.
-    for r0, c0, c in sheet.placed():
-        if r0 >= height:
-            raise ValueError(f"sheet {sheet.name!r}: more rows than the {height} declared")
-        while open_row < r0:
-            if (done := close(open_row, cells, lines, first)) is not None:
-                yield done
-            open_row += 1
-            cells, lines, first = ahead.pop(open_row, {}), 1, None
-        if first is None:
-            first = c.kind
-        row, col = r0 + 1, c0 + 1
-        t, text, quoted, fmt = _bind(c)
-        key = (c.kind, c.bold, c.align or KIND_ALIGN[c.kind], c.editable, quoted, fmt, r0 >= title_rows)
-        sid = style_ids.get(key)
-        if sid is None:
-            sid = style_ids[key] = looks.id(key)
-        rowspan, colspan = c.rowspan, c.colspan
-        if rowspan > 1 or colspan > 1:
-            last_row, last_col = row + rowspan - 1, col + colspan - 1
-            if last_row > height:
-                raise ValueError(f"sheet {sheet.name!r}: a span reaches below the {height} rows declared")
-            merges.append(f"{letters[col - 1]}{row}:{letters[last_col - 1]}{last_row}")
-            # the anchor's style: borders and protection of the area
-            for rr in range(r0, r0 + rowspan):
-                target = cells if rr == r0 else ahead.setdefault(rr, {})
-                for cc in range(col, last_col + 1):
-                    target[cc] = (cc, sid, None, None)
-        cells[col] = (col, sid, t, text)
-        if c.validation:
-            if c.validation not in sheet.validations:
-                raise ValueError(f"sheet {sheet.name!r}: unknown validation list {c.validation!r}")
-            validations.setdefault(c.validation, []).append((row, col))
-        if t == "s" and rowspan == 1 and r0 >= title_rows:
-            need = _estimated_lines(text, sum(widths[c0:c0 + colspan]))
-            if need > lines:
-                lines = need
-    while open_row < height:
-        if (done := close(open_row, cells, lines, first)) is not None:
+    by_row = itertools.groupby(sheet.placed(), key=operator.itemgetter(0))
+    pending = next(by_row, None)
+    for r0 in range(height):
+        cells, lines, first = ahead.pop(r0, {}), 1, None
+        if pending is not None and pending[0] == r0:
+            # The hot loop of big sheets (tens of thousands of cells): plain locals, one tuple per cell.
+            for _r0, c0, c in pending[1]:
+                if first is None:
+                    first = c.kind
+                row, col = r0 + 1, c0 + 1
+                t, text, quoted, fmt = _bind(c)
+                key = (c.kind, c.bold, c.align or KIND_ALIGN[c.kind], c.editable, quoted, fmt, r0 >= title_rows)
+                sid = style_ids.get(key)
+                if sid is None:
+                    sid = style_ids[key] = looks.id(key)
+                rowspan, colspan = c.rowspan, c.colspan
+                if rowspan > 1 or colspan > 1:
+                    last_row, last_col = row + rowspan - 1, col + colspan - 1
+                    if last_row > height:
+                        raise ValueError(f"sheet {sheet.name!r}: a span reaches below the {height} rows declared")
+                    merges.append(f"{letters[col - 1]}{row}:{letters[last_col - 1]}{last_row}")
+                    # the anchor's style: borders and protection of the area
+                    for rr in range(r0, r0 + rowspan):
+                        target = cells if rr == r0 else ahead.setdefault(rr, {})
+                        for cc in range(col, last_col + 1):
+                            target[cc] = (cc, sid, None, None)
+                cells[col] = (col, sid, t, text)
+                if c.validation:
+                    if c.validation not in sheet.validations:
+                        raise ValueError(f"sheet {sheet.name!r}: unknown validation list {c.validation!r}")
+                    validations.setdefault(c.validation, []).append((row, col))
+                if t == "s" and rowspan == 1 and r0 >= title_rows:
+                    need = _estimated_lines(text, sum(widths[c0:c0 + colspan]))
+                    if need > lines:
+                        lines = need
+            pending = next(by_row, None)
+        if (done := close(r0, cells, lines, first)) is not None:
             yield done
-        open_row += 1
-        cells, lines, first = ahead.pop(open_row, {}), 1, None
+    if pending is not None:
+        raise ValueError(f"sheet {sheet.name!r}: more rows than the {height} declared")
 
     # Notes: one merged, unbordered, left-aligned row each, under the table.
     note_row = height

@@ -51,7 +51,7 @@ def test_one_pass_subsets_are_weasyprints_subsets(monkeypatch):
     monkeypatch.setattr(pdfkit, "_subset_cache", {})
     for n in range(3):
         kinds.get("notice").renderers["pdf"](_notice(n), defaults())
-    one_pass = pdfkit._single_pass_subset(wp_fonts)
+    one_pass = pdfkit._harfbuzz_subset(wp_fonts)
     assert one_pass is not None and len(seen) >= 3
     families = set()
     for font, to_unicode, hinting in seen:
