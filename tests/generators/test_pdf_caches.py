@@ -76,3 +76,50 @@ def test_pdf_streams_are_deflated_at_the_capped_level():
     assert out == expected.compress(data) + expected.flush()
     assert zlib.decompress(out) == data
     assert pydyf.zlib.compress(data, 1) == zlib.compress(data, 1)  # a lower level is kept
+
+
+def _disclosure_html():
+    from generators import disclosure
+
+    payload = json.loads(kinds.get("disclosure").samples()[0].read_text(encoding="utf-8"))
+    settings = defaults()
+    return disclosure.unit_html(pipeline.validate("disclosure", payload, settings), settings), disclosure._stylesheet()
+
+
+def test_lean_user_agent_sheet_renders_the_same_pdf(monkeypatch):
+    """The lean user-agent sheet leaves the pseudo-elements no table or paragraph has: the PDF is
+    byte for byte the one weasyprint's own sheet gives."""
+    html, sheet = _disclosure_html()
+    lean = pdfkit._user_agent_sheets(html, [sheet])
+    assert lean is not None and lean[0] is pdfkit._lean_ua[0]
+    ours = pdfkit.render_pdf(html, [sheet])
+    monkeypatch.setattr(pdfkit, "_user_agent_sheets", lambda html, sheets: None)
+    stock = pdfkit.render_pdf(html, [sheet])
+    assert ours.pages == stock.pages >= 3
+    assert ours.data == stock.data
+
+
+def test_lean_user_agent_sheet_only_where_no_notes_are_used():
+    from weasyprint import CSS
+
+    html, sheet = _disclosure_html()
+    footnotes = pdfkit.compile_css(".imprint { float: footnote; }")
+    assert pdfkit._user_agent_sheets(html, [sheet, footnotes]) is None  # the 公文's 版记
+    assert pdfkit._user_agent_sheets(html, [sheet, pdfkit.compile_css("p { position: note(side); }")]) is None
+    assert pdfkit._user_agent_sheets(html, [CSS(string="p { color: red; }")]) is None  # not compiled here
+    assert pdfkit._user_agent_sheets('<p style="float: footnote">注</p>', [sheet]) is None
+    assert pdfkit._user_agent_sheets(html, [sheet]) is not None
+    # A footnote renders (with weasyprint's defaults for its call and marker) through render_pdf.
+    pdf = pdfkit.render_pdf('<p>正文<span style="float: footnote">脚注内容</span></p>', [footnotes])
+    assert pdf.pages == 1
+
+
+def test_lean_user_agent_sheet_keeps_list_markers():
+    import subprocess
+
+    sheet = pdfkit.compile_css("body { font-family: 宋体; }")
+    html = "<ol><li>第一项</li><li>第二项</li></ol><ul><li>要点</li></ul>"
+    assert pdfkit._user_agent_sheets(html, [sheet]) is not None
+    pdf = pdfkit.render_pdf(html, [sheet]).data
+    text = subprocess.run(["pdftotext", "-layout", "-", "-"], input=pdf, capture_output=True, check=True).stdout.decode()
+    assert "1." in text and "2." in text and "•" in text and "第二项" in text
