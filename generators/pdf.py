@@ -234,9 +234,9 @@ def _harfbuzz_subset(wp_fonts):
         if not hb_input:
             return None
         harfbuzz.hb_set_add_sorted_array(hb.hb_subset_input_glyph_set(hb_input),
-                                         ffi.new(f"hb_codepoint_t[{len(glyphs)}]", glyphs), len(glyphs))
+                                         ffi.new("hb_codepoint_t[]", glyphs), len(glyphs))
         harfbuzz.hb_set_add_sorted_array(hb.hb_subset_input_set(hb_input, hb.HB_SUBSET_SETS_DROP_TABLE_TAG),
-                                         ffi.new(f"hb_codepoint_t[{len(drop)}]", drop), len(drop))
+                                         ffi.new("hb_codepoint_t[]", drop), len(drop))
         hb.hb_subset_input_set_flags(hb_input, flags)
         result = ffi.gc(hb.hb_subset_or_fail(face, hb_input), harfbuzz.hb_face_destroy)
         return result if result else None

@@ -46,7 +46,7 @@ from sqlalchemy.exc import IntegrityError
 from jobs.archive import UNITS_DIR
 from jobs.importer import ImportResult
 from jobs.models import DONE, EXCLUDED, FAILED, INVALID, PENDING, RUNNING, Batch, BatchItem, dumps
-from jobs.work import process_chunk, sweep_temp_files
+from jobs.work import init_worker, process_chunk, sweep_temp_files
 from service.db import Database
 from service.models import utcnow
 
@@ -319,7 +319,7 @@ def _pool(size: int) -> ProcessPoolExecutor:
             ctx = multiprocessing.get_context("forkserver")
             ctx.set_forkserver_preload(["jobs.work", "jobs.batchkinds", "kinds", "generators.monitoring",
                                         "generators.tables.xlsx", "generators.disclosure"])
-            pool = _pools[size] = ProcessPoolExecutor(max_workers=size, mp_context=ctx)
+            pool = _pools[size] = ProcessPoolExecutor(max_workers=size, mp_context=ctx, initializer=init_worker)
         return pool
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import functools
 import logging
 
-from celery.signals import worker_ready
+from celery.signals import worker_init, worker_process_init, worker_ready
 
 from jobs.celery_app import celery
 
@@ -78,3 +78,11 @@ def _resume_on_start(sender=None, **kwargs) -> None:
             log.info("resumed %d unfinished batches", count)
     except Exception:  # noqa: BLE001 — a worker must start even if the database is briefly away
         log.exception("could not resume unfinished batches")
+
+
+@worker_init.connect  # the process that renders with --pool solo
+@worker_process_init.connect  # each process of the default prefork pool
+def _init_process(sender=None, **kwargs) -> None:
+    from jobs.work import init_worker
+
+    init_worker()

@@ -6,6 +6,7 @@ forms, lay out and render its table, write it atomically, and return what the su
 from __future__ import annotations
 
 import functools
+import gc
 import json
 import os
 import secrets
@@ -18,7 +19,21 @@ from forms.base import FieldErrors
 from jobs.importer import Source
 
 TEMP_SUFFIX = ".tmp"
+
+# A worker renders all day, and rendering makes millions of container objects that live for one
+# document (weasyprint's boxes and styles, openpyxl's cells). With CPython's default thresholds
+# (700, 10, 10) the collector runs after every 700 of them and walks the whole heap — modules,
+# fonts, compiled templates — every hundred runs: 6.5 ms a page of a disclosure PDF, 8 % of its
+# time. The documents are freed by reference counting, not by the collector, so collecting less
+# often costs little memory: 1.5 ms a page, about 20 MB more at the peak of a worker (60 PDFs).
+WORKER_GC_THRESHOLDS = (20_000, 50, 100)
 DEPARTMENT_SCOPE = "部门整体支出"
+
+
+def init_worker() -> None:
+    """Set up a rendering worker process (a pool process of the embedded runner, a Celery worker
+    process): the collector's thresholds for long runs of documents."""
+    gc.set_threshold(*WORKER_GC_THRESHOLDS)
 
 
 def write_atomically(path: Path, content: bytes | str) -> int:

@@ -173,3 +173,25 @@ def test_invalid_units_do_not_stop_the_others(job_db, job_config, tmp_path):
     assert len([n for n in z.namelist() if n.startswith("各单位/")]) == 7
     bad = _manifest(z)[4]
     assert bad[3] == "填报有误" and "列（完成目标可能性）：应为“确定能”“有可能”或“完全不可能”。" in bad[9]
+
+
+def test_rendering_workers_collect_garbage_less_often():
+    """Pool processes and Celery worker processes run with the worker thresholds of the cyclic
+    collector (jobs.work.init_worker), the web process with Python's own."""
+    import gc
+
+    from celery.signals import worker_init, worker_process_init
+
+    import jobs.tasks  # noqa: F401 - connects the Celery signal handlers
+    from jobs.work import WORKER_GC_THRESHOLDS
+
+    assert runner._pool(2).submit(gc.get_threshold).result(timeout=60) == WORKER_GC_THRESHOLDS
+    assert gc.get_threshold() != WORKER_GC_THRESHOLDS
+    before = gc.get_threshold()
+    try:
+        for signal in (worker_process_init, worker_init):
+            gc.set_threshold(*before)
+            signal.send(sender=None)
+            assert gc.get_threshold() == WORKER_GC_THRESHOLDS
+    finally:
+        gc.set_threshold(*before)
