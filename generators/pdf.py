@@ -24,6 +24,7 @@ import hashlib
 import mimetypes
 import os
 import re
+import struct
 import threading
 import weakref
 import zlib
@@ -212,22 +213,26 @@ _DROP_TABLES = (b"BASE", b"DSIG", b"EBDT", b"EBLC", b"EBSC", b"GPOS", b"GSUB", b
 
 
 def _harfbuzz_subset(wp_fonts):
-    """weasyprint's HarfBuzz subset, with its second pass run only when it changes something; or
-    None without HarfBuzz-subset 4.1 (weasyprint then falls back to fontTools, as it would).
+    """weasyprint's HarfBuzz subset, made in one pass where it can be; or None without
+    HarfBuzz-subset 4.1 (weasyprint then falls back to fontTools, as it would).
 
     weasyprint subsets with the glyph ids retained (the page streams name glyphs by id), then
     subsets the result again, keeping ids 0 to the last one used, to cut glyphs HarfBuzz's closure
-    added above it (a variation-sequence form of a used character, say). For a Noto CJK face that
-    second pass walks 45,000–60,000 glyph slots: 18–22 ms of the 28–40 ms a subset takes. A
-    retained-id subset already ends at its highest glyph, so when the first pass ends at the last
-    one used the second returns the same font, and it is skipped. The flags are weasyprint's, with
-    the second pass's NO_HINTING applied in the first."""
+    added above it. For a Noto CJK face that second pass walks 45,000–60,000 glyph slots: 18–22 ms
+    of the 28–40 ms a subset takes. The glyphs added are the variation-sequence forms of the
+    characters used (、 with VS2 is glyph 63145 of Noto Sans CJK SC), which come from the cmap's
+    format-14 subtable; a PDF never selects a glyph by variation sequence. So a face is subset
+    from a view of it without that subtable (`_SubsetSources`): the closure then stops at the
+    glyphs used, and the second pass runs only if something else reached past them. The used
+    glyphs' outlines and metrics are weasyprint's; the flags are weasyprint's, with the second
+    pass's NO_HINTING applied in the first."""
     from weasyprint.text.ffi import ffi, harfbuzz, harfbuzz_subset
 
     if harfbuzz_subset is None or not harfbuzz.hb_version_atleast(4, 1, 0):
         return None
     hb = harfbuzz_subset
     drop = tuple(harfbuzz.hb_tag_from_string(name, -1) for name in _DROP_TABLES)
+    sources = _SubsetSources.create(ffi, harfbuzz)
 
     def subset(face, glyphs, flags):
         hb_input = ffi.gc(hb.hb_subset_input_create_or_fail(), hb.hb_subset_input_destroy)
@@ -241,6 +246,12 @@ def _harfbuzz_subset(wp_fonts):
         result = ffi.gc(hb.hb_subset_or_fail(face, hb_input), harfbuzz.hb_face_destroy)
         return result if result else None
 
+    def subset_data(source, glyphs, flags) -> bytes | None:
+        face = subset(source, glyphs, flags | hb.HB_SUBSET_FLAGS_RETAIN_GIDS)
+        if face is not None and harfbuzz.hb_face_get_glyph_count(face) > glyphs[-1] + 1:
+            face = subset(face, list(range(glyphs[-1] + 1)), flags)
+        return wp_fonts.get_hb_object_data(face) if face is not None else None
+
     def run(font, to_unicode, hinting) -> bool:
         glyphs = sorted(to_unicode)
         flags = hb.HB_SUBSET_FLAGS_PASSTHROUGH_UNRECOGNIZED | hb.HB_SUBSET_FLAGS_DESUBROUTINIZE
@@ -248,16 +259,131 @@ def _harfbuzz_subset(wp_fonts):
             flags |= hb.HB_SUBSET_FLAGS_NO_HINTING
         if font.missing:
             flags |= hb.HB_SUBSET_FLAGS_NOTDEF_OUTLINE
-        face = subset(font.hb_face, glyphs, flags | hb.HB_SUBSET_FLAGS_RETAIN_GIDS)
-        if face is not None and harfbuzz.hb_face_get_glyph_count(face) > glyphs[-1] + 1:
-            face = subset(face, list(range(glyphs[-1] + 1)), flags)
-        data = wp_fonts.get_hb_object_data(face) if face is not None else None
+        source = sources.source(font.hb_face) if sources is not None else None
+        data = subset_data(source.face, glyphs, flags) if source is not None else None
+        if source is not None and source.trusted is None:
+            # The first subset of each face is checked against the face's own: the same tables
+            # and every glyph up to the last one used. A HarfBuzz that cannot subset the view
+            # gives something else, and the face is then subset as weasyprint does.
+            own = subset_data(font.hb_face, glyphs, flags)
+            source.trusted = bool(data and own and _sfnt_tags(data) == _sfnt_tags(own)
+                                  and _glyph_count(data) == glyphs[-1] + 1)
+            if not source.trusted:
+                data = own
+        elif source is None or not source.trusted:
+            data = subset_data(font.hb_face, glyphs, flags)
         if not data:
             return False  # weasyprint's own subset then tries, and warns if it fails too
         font.file_content = data
         return True
 
     return run
+
+
+def _sfnt_tags(data: bytes) -> frozenset[bytes]:
+    """The table tags of an OpenType font file."""
+    (count,) = struct.unpack_from(">H", data, 4)
+    return frozenset(data[12 + 16 * i:16 + 16 * i] for i in range(count))
+
+
+def _glyph_count(data: bytes) -> int:
+    """numGlyphs of an OpenType font file's maxp table."""
+    (count,) = struct.unpack_from(">H", data, 4)
+    for i in range(count):
+        tag, _checksum, offset, _length = struct.unpack_from(">4sIII", data, 12 + 16 * i)
+        if tag == b"maxp":
+            return struct.unpack_from(">H", data, offset + 4)[0]
+    return -1
+
+
+def without_variation_sequences(cmap: bytes) -> bytes | None:
+    """The cmap table `cmap` without its format-14 (Unicode variation sequence) subtables, or
+    None when it has none. Only the encoding records change: every subtable stays at its offset,
+    and the records freed at the end of the list become zero bytes no offset points into."""
+    if len(cmap) < 4:
+        return None
+    version, count = struct.unpack_from(">HH", cmap)
+    if len(cmap) < 4 + 8 * count:
+        return None
+    records = [struct.unpack_from(">HHI", cmap, 4 + 8 * i) for i in range(count)]
+    keep = [r for r in records if r[2] + 2 > len(cmap) or struct.unpack_from(">H", cmap, r[2])[0] != 14]
+    if len(keep) == count:
+        return None
+    head = struct.pack(">HH", version, len(keep)) + b"".join(struct.pack(">HHI", *r) for r in keep)
+    return head + bytes(4 + 8 * count - len(head)) + cmap[4 + 8 * count:]
+
+
+class _SubsetSource:
+    """A face to subset from, in place of an installed face: its tables, but a cmap without
+    variation sequences. `trusted` is None until its first subset has been checked."""
+
+    def __init__(self, face, keep: tuple):
+        self.face = face
+        self.keep = keep  # what the view's callback needs alive: the installed face, the cmap
+        self.trusted: bool | None = None
+
+
+class _SubsetSources:
+    """The subset source of each installed face, made once per face and process (a view:
+    HarfBuzz asks a callback for each table, so nothing of the 15–20 MB face is copied)."""
+
+    MAX = 32  # installed faces; PDFs' own faces never come here
+
+    def __init__(self, ffi, harfbuzz, lib):
+        self.ffi, self.harfbuzz, self.lib = ffi, harfbuzz, lib
+        self.cmap_tag = harfbuzz.hb_tag_from_string(b"cmap", -1)
+        self.sources: dict[int, _SubsetSource | None] = {}
+
+    @classmethod
+    def create(cls, ffi, harfbuzz):
+        """None when this HarfBuzz binding cannot make views (then faces are subset as they are)."""
+        try:
+            ffi.cdef("""
+                typedef hb_blob_t * (*jxdoc_reference_table_func_t) (hb_face_t *face, hb_tag_t tag, void *user_data);
+                typedef void (*jxdoc_destroy_func_t) (void *user_data);
+                hb_face_t * hb_face_create_for_tables (jxdoc_reference_table_func_t reference_table_func,
+                                                       void *user_data, jxdoc_destroy_func_t destroy);
+                hb_blob_t * hb_blob_create (const char *data, unsigned int length, int mode,
+                                            void *user_data, jxdoc_destroy_func_t destroy);
+                hb_blob_t * hb_blob_reference (hb_blob_t *blob);
+            """, override=True)
+            lib = harfbuzz
+            lib.hb_face_create_for_tables, lib.hb_blob_create, lib.hb_blob_reference  # noqa: B018
+        except Exception:  # noqa: BLE001 - an older cffi or HarfBuzz: subset the faces themselves
+            return None
+        return cls(ffi, harfbuzz, lib)
+
+    def source(self, face) -> _SubsetSource | None:
+        key = int(self.ffi.cast("uintptr_t", face))
+        if key in self.sources:
+            return self.sources[key]
+        if len(self.sources) >= self.MAX:
+            return None
+        made = self._make(face)
+        with _subset_lock:
+            self.sources[key] = made
+        return made
+
+    def _make(self, face) -> _SubsetSource | None:
+        ffi, hb, lib = self.ffi, self.harfbuzz, self.lib
+        blob = hb.hb_face_reference_table(face, self.cmap_tag)
+        length = ffi.new("unsigned int *")
+        cmap = bytes(ffi.buffer(hb.hb_blob_get_data(blob, length), length[0])) if blob else b""
+        hb.hb_blob_destroy(blob)
+        lean = without_variation_sequences(cmap)
+        if lean is None:
+            return None  # nothing for the closure to add: the face is its own source
+        installed = ffi.gc(hb.hb_face_reference(face), hb.hb_face_destroy)
+        data = ffi.new("char[]", lean)
+        lean_blob = ffi.gc(lib.hb_blob_create(data, len(lean), 1, ffi.NULL, ffi.NULL), hb.hb_blob_destroy)  # READONLY
+        cmap_tag = self.cmap_tag
+
+        @ffi.callback("jxdoc_reference_table_func_t")
+        def table(_face, tag, _user_data):
+            return lib.hb_blob_reference(lean_blob) if tag == cmap_tag else hb.hb_face_reference_table(installed, tag)
+
+        view = ffi.gc(lib.hb_face_create_for_tables(table, ffi.NULL, ffi.NULL), hb.hb_face_destroy)
+        return _SubsetSource(view, (installed, data, lean_blob, table))
 
 
 _face_data: dict[int, tuple] = {}

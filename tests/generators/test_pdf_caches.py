@@ -34,10 +34,9 @@ def test_font_caches_do_not_grow_per_document(monkeypatch):
         assert pdfkit._subset_size[0] == sum(len(v) for v in pdfkit._subset_cache.values())
 
 
-def test_one_pass_subsets_are_weasyprints_subsets(monkeypatch):
-    """The subset made in one HarfBuzz pass where weasyprint's second would change nothing is,
-    byte for byte, the font weasyprint's two passes make — for faces where the closure stops at
-    the last glyph used and for those where it adds one above it (the second pass then runs)."""
+def _recorded_subsets(monkeypatch) -> list:
+    """(font, glyph ids, hinting) of every font subset while three 通知 with different titles
+    are rendered."""
     from weasyprint.pdf import fonts as wp_fonts
 
     seen = []
@@ -51,16 +50,114 @@ def test_one_pass_subsets_are_weasyprints_subsets(monkeypatch):
     monkeypatch.setattr(pdfkit, "_subset_cache", {})
     for n in range(3):
         kinds.get("notice").renderers["pdf"](_notice(n), defaults())
-    one_pass = pdfkit._harfbuzz_subset(wp_fonts)
-    assert one_pass is not None and len(seen) >= 3
-    families = set()
+    monkeypatch.setattr(wp_fonts.Font, "subset", patched)
+    return seen
+
+
+def _glyphs(data: bytes, ids) -> dict[int, tuple]:
+    """Each glyph's outline and advance width in a font file."""
+    import io
+
+    from fontTools.ttLib import TTFont
+
+    font = TTFont(io.BytesIO(data))
+    order = font.getGlyphOrder()
+    if "CFF " in font:
+        strings = font["CFF "].cff.topDictIndex[0].CharStrings
+        outline = {}
+        for gid in ids:
+            strings[order[gid]].decompile()
+            outline[gid] = tuple(strings[order[gid]].program)
+    else:
+        outline = {gid: font["glyf"][order[gid]].compile(font["glyf"]) for gid in ids}
+    return {gid: (outline[gid], font["hmtx"][order[gid]]) for gid in ids}
+
+
+def test_subsets_have_weasyprints_glyphs_and_stop_at_the_last_used(monkeypatch):
+    """Every subset has the tables of weasyprint's own subset and, glyph for glyph, its outlines
+    and widths; it ends at the last glyph used. Where weasyprint's ends there too it is the same
+    file byte for byte. Noto Sans CJK is subset from a view without variation sequences, so the
+    VS2 form of 、 (glyph 63145) that weasyprint's closure keeps is not embedded."""
+    from weasyprint.pdf import fonts as wp_fonts
+
+    seen = _recorded_subsets(monkeypatch)
+    ours = pdfkit._harfbuzz_subset(wp_fonts)
+    assert ours is not None and len(seen) >= 3
+    families, longer = set(), set()
     for font, to_unicode, hinting in seen:
         wp_fonts.Font._harfbuzz_subset(font, to_unicode, hinting)  # weasyprint's two passes
         theirs = font.file_content
-        assert one_pass(font, to_unicode, hinting) is True
-        assert font.file_content == theirs
+        assert ours(font, to_unicode, hinting) is True
+        mine = font.file_content
+        last = max(to_unicode)
+        assert pdfkit._glyph_count(mine) == last + 1
+        assert pdfkit._sfnt_tags(mine) == pdfkit._sfnt_tags(theirs)
+        assert _glyphs(mine, to_unicode) == _glyphs(theirs, to_unicode)
+        if pdfkit._glyph_count(theirs) == last + 1:
+            assert mine == theirs
+        else:
+            longer.add(font.family)
         families.add(font.family)
     assert len(families) >= 2
+    assert "Noto Sans CJK SC" in longer  # the face whose second pass is no longer needed
+
+
+def test_a_view_that_subsets_wrongly_is_not_used(monkeypatch):
+    """The first subset of each face from its view is checked against the face's own; when the
+    two disagree (a HarfBuzz that cannot subset views) the face's own subset is used, then and
+    after."""
+    from weasyprint.pdf import fonts as wp_fonts
+
+    seen = _recorded_subsets(monkeypatch)
+    font, to_unicode, hinting = next(s for s in seen if s[0].family == "Noto Sans CJK SC")
+    ours = pdfkit._harfbuzz_subset(wp_fonts)
+    monkeypatch.setattr(pdfkit, "_glyph_count", lambda data: -1)  # every view subset looks wrong
+    for _ in range(2):
+        assert ours(font, to_unicode, hinting) is True
+        mine = font.file_content
+        wp_fonts.Font._harfbuzz_subset(font, to_unicode, hinting)
+        assert mine == font.file_content  # weasyprint's own two passes, byte for byte
+
+
+def test_cmap_without_variation_sequences():
+    import struct
+
+    fmt4 = struct.pack(">HHH", 4, 16, 0) + bytes(10)
+    fmt14 = struct.pack(">HII", 14, 10, 0)
+    records = [(0, 3, 28), (0, 5, 44), (3, 1, 28)]
+    cmap = struct.pack(">HH", 0, 3) + b"".join(struct.pack(">HHI", *r) for r in records) + fmt4 + fmt14
+    lean = pdfkit.without_variation_sequences(cmap)
+    assert len(lean) == len(cmap)
+    assert struct.unpack_from(">HH", lean) == (0, 2)
+    assert [struct.unpack_from(">HHI", lean, 4 + 8 * i) for i in range(2)] == [(0, 3, 28), (3, 1, 28)]
+    assert lean[20:28] == bytes(8) and lean[28:] == cmap[28:]  # the subtables where they were
+    assert pdfkit.without_variation_sequences(struct.pack(">HH", 0, 1) + struct.pack(">HHI", 3, 1, 12) + fmt4) is None
+    assert pdfkit.without_variation_sequences(b"\0\0") is None
+
+
+def test_pdf_pages_look_the_same_with_weasyprints_subsets(monkeypatch, tmp_path):
+    """End to end: a disclosure PDF (黑体 headings and table heads in Noto Sans CJK) rasterised by
+    poppler is, pixel for pixel, the PDF made with weasyprint's own subsets."""
+    import subprocess
+
+    from weasyprint.pdf import fonts as wp_fonts
+
+    html, sheet = _disclosure_html()
+    monkeypatch.setattr(pdfkit, "_subset_cache", {})
+    ours = pdfkit.render_pdf(html, [sheet]).data
+    monkeypatch.setattr(pdfkit, "_subset_cache", {})
+    monkeypatch.setattr(wp_fonts.Font, "subset", wp_fonts.Font._harfbuzz_subset)
+    theirs = pdfkit.render_pdf(html, [sheet]).data
+    assert ours != theirs
+
+    def pixels(pdf: bytes, name: str) -> list[bytes]:
+        (tmp_path / f"{name}.pdf").write_bytes(pdf)
+        subprocess.run(["pdftoppm", "-r", "60", "-gray", str(tmp_path / f"{name}.pdf"), str(tmp_path / name)], check=True)
+        return [p.read_bytes() for p in sorted(tmp_path.glob(f"{name}-*.pgm"))]
+
+    mine, reference = pixels(ours, "ours"), pixels(theirs, "theirs")
+    assert len(mine) == len(reference) >= 3
+    assert mine == reference
 
 
 def test_pdf_streams_are_deflated_at_the_capped_level():
