@@ -56,6 +56,12 @@ section.doc + section.doc { break-before: page; }
 table { width: 100%; border-collapse: collapse; table-layout: fixed; font-size: 9pt; line-height: 1.3; }
 td, th { border: 0.5pt solid #000; padding: 1mm 1.2mm; vertical-align: middle; overflow-wrap: anywhere; }
 th { font-family: "黑体"; font-weight: normal; background: #f2f2f2; }
+tr { break-inside: avoid; }
+/* A table that runs onto another page is closed at the foot of the one and opened at the head of
+   the next: weasyprint repeats a table's thead and tfoot on every page, and these rows are a rule. */
+tr.rule td { height: 0; padding: 0; font-size: 0; line-height: 0; border-width: 0; }
+thead tr.rule td { border-bottom-width: 0.5pt; }
+tfoot tr.rule td { border-top-width: 0.5pt; }
 .l { text-align: left; } .c { text-align: center; } .r { text-align: right; }
 """
 _ALIGN_CLASS = {"left": "l", "center": "c", "right": "r"}
@@ -157,12 +163,14 @@ def sheet_html(sheet: Sheet, heading: str) -> str:
     cols = "".join(f'<col style="width:{c.width * 100 / total:.2f}%">' for c in sheet.columns)
     parts.append(f"<table><colgroup>{cols}</colgroup>")
     head_end = sheet.title_rows + sheet.header_rows
+    span = len(sheet.columns)
+    parts.append("<thead>")
     if sheet.header_rows:
-        parts.append("<thead>")
         for row in sheet.rows[sheet.title_rows: head_end]:
             parts.append("<tr>" + "".join(_cell_html("th", c) for c in row) + "</tr>")
-        parts.append("</thead>")
-    parts.append("<tbody>")
+    else:
+        parts.append(f'<tr class="rule"><td colspan="{span}"></td></tr>')
+    parts.append(f'</thead><tfoot><tr class="rule"><td colspan="{span}"></td></tr></tfoot><tbody>')
     for row in sheet.rows[head_end:]:
         parts.append("<tr>" + "".join(_cell_html("th" if c.kind == "header" else "td", c) for c in row) + "</tr>")
     parts.append("</tbody></table>")

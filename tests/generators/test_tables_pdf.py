@@ -141,3 +141,29 @@ def test_markup_in_values_is_escaped_and_nothing_is_fetched():
     assert '<img src="file:///etc/passwd"><script>x</script>' in text
     assert '<link rel="attachment"' in text
     assert fetcher.requested == []
+
+
+def test_a_table_broken_across_pages_is_closed_and_reopened():
+    """A grid without header rows that runs onto a second page inside a merged cell (a group of
+    rows under one 类别) is closed by a rule across its whole width under the last row on the
+    first page, and opened by one over the first row on the next; rows are not split."""
+    from tests import raster
+
+    sheet = Sheet(name="长表", columns=[Column(10), Column(10), Column(30), Column(12)])
+    for n in range(1, 61):
+        group = [Cell(f"第{(n - 1) // 30 + 1}类", "text", rowspan=30)] if n % 30 == 1 else []
+        sheet.add(*group, Cell(f"{n}", "text"), Cell(f"第{n}项工作完成情况说明", "text"), Cell(f"{n}.00", "number"))
+    data = render_pdf(Workbook(title="长表", sheets=[sheet]))
+    shots = raster.pages(data)
+    assert len(shots) >= 2
+    first, second = shots[0], shots[1]
+    full = first.dark(min(first.rules(0.3)))  # the table's top rule: its whole width
+    bottom = max(first.rules(0.3))
+    assert first.dark(bottom) >= full - 2  # the last rule on the page spans the merged cell too
+    margin = 18 * 72 / 25.4  # the bottom margin, where the page number is, in pixels
+    assert max(first.inked(0, int(first.height - margin))) <= bottom + 1  # nothing of the table below it
+    top = min(second.rules(0.3))
+    assert second.dark(top) >= full - 2 and min(second.inked(0, second.height)) >= top - 1
+    texts = pages_text(data)
+    numbers = [int(n) for t in texts for n in re.findall(r"第(\d+)项", t)]
+    assert numbers == list(range(1, 61))  # every row whole, on one page, in order

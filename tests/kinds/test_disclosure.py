@@ -156,3 +156,27 @@ def test_rendered_page_count_is_the_pdfs():
     rendered = render_unit(pipeline.validate(KIND, payload, defaults()), defaults())
     assert rendered.pages == page_count(rendered.data) == len(PdfReader(io.BytesIO(rendered.data)).pages)
     assert rendered.pages > page_count(pipeline.produce(KIND, sample(), "pdf").content)
+
+
+def test_tables_are_closed_and_reopened_at_page_breaks(pdf_path):
+    """Where a 自评表 runs onto the next page (inside the merged 绩效指标 cells), the last rule of
+    the one page and the first of the next cross the whole table; rows are never split."""
+    from tests import raster
+
+    pdf = pdf_path.read_bytes()
+    shots = raster.pages(pdf)
+    continued = 0
+    for number, shot in enumerate(shots, start=1):
+        rules = shot.rules(0.3)
+        if not rules:
+            continue  # a page of the report
+        widest = max(shot.dark(y) for y in rules)
+        assert shot.dark(min(rules)) >= widest - 2, f"第{number}页表格上端没有封闭"
+        assert shot.dark(max(rules)) >= widest - 2, f"第{number}页表格下端没有封闭"
+        if "自评表" not in pdftotext(pdf_path, number):
+            continued += 1
+    assert continued >= 1  # the sample's project table does run onto a second page
+    # the row of 群众饮水安全保障水平 (three lines in its 实际完成值 cell) is on one page, whole
+    pages = [pdftotext(pdf_path, n) for n in range(1, len(shots) + 1)]
+    assert [n for n, text in enumerate(pages) if "季节性送水" in text] == [
+        n for n, text in enumerate(pages) if "群众饮水安全保障水平\n" in text]
