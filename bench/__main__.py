@@ -87,6 +87,11 @@ def bench_documents(table: Table, quick: bool) -> None:
             table.add(path, f"{row['median_ms']:.2f} ms（下限 {row['floor_ms']:.2f} ms，{row['ratio']:.1f} ×）",
                       f"≤ {DOCX_RATIO_TARGET:.0f} × 下限" if reference else "",
                       row["ratio"] <= DOCX_RATIO_TARGET if reference else None)
+        elif path.startswith("pdf 基准文档"):
+            # The PDF target, on its document, with stock weasyprint on the same one.
+            table.add(path, f"{row['ms_per_page']:.1f} ms/页（{row['median_ms']:.0f} ms；原版 weasyprint "
+                            f"{row['stock_ms_per_page']:.1f} ms/页，快 {row['stock_ms_per_page'] / row['ms_per_page']:.1f} 倍）",
+                      f"≤ {PDF_MS_PER_PAGE_TARGET:.0f} ms/页", row["ms_per_page"] <= PDF_MS_PER_PAGE_TARGET)
         elif path.startswith("pdf"):
             table.add(path, f"{row['ms_per_page']:.1f} ms/页（{row['pages']} 页，{row['median_ms']:.0f} ms）",
                       f"≤ {PDF_MS_PER_PAGE_TARGET:.0f} ms/页", row["ms_per_page"] <= PDF_MS_PER_PAGE_TARGET)

@@ -69,7 +69,9 @@ def reference_document(settings):
 def run(quick: bool = False) -> list[dict]:
     from generators.gongwen.docx import render_docx
     from generators.gongwen.pdf import render_pdf
+    from jobs.work import init_worker
 
+    init_worker()  # measured as the processes that render run: gunicorn, pool and Celery workers
     settings = defaults()
     rows = []
     runs = 50 if quick else 300
@@ -79,6 +81,11 @@ def run(quick: bool = False) -> list[dict]:
     floor = docx_floor_ms(render_docx(doc), runs)
     rows.append({"path": f"docx 基准文档（红头通知 + {len(doc.paragraphs[-1].sheet.rows)} 行自评表，{pages} 页）",
                  "median_ms": median, "floor_ms": floor, "ratio": median / floor})
+    pdf_runs = 3 if quick else 10
+    median = _median_ms(lambda: render_pdf(doc), pdf_runs)
+    stock = stock_weasyprint_ms(doc, pdf_runs)
+    rows.append({"path": f"pdf 基准文档（{pages} 页）", "median_ms": median, "pages": pages,
+                 "ms_per_page": median / pages, "stock_ms_per_page": stock / pages})
     for kind in kinds.all_kinds():
         if not kind.samples():
             continue
@@ -97,6 +104,31 @@ def run(quick: bool = False) -> list[dict]:
             render = kind.renderers["xlsx"]
             rows.append({"path": f"xlsx {kind.id}", "median_ms": _median_ms(lambda render=render, data=data: render(data, settings), 10 if quick else 50)})
     return rows
+
+
+def stock_weasyprint_ms(doc, runs: int) -> float:
+    """Median ms of the same document (HTML and stylesheet) through weasyprint as it comes: a fresh
+    process that never imports jxdoc's PDF module (no kept font configuration, no subset cache, no
+    lean user-agent sheet, level 9 deflate), the same fonts (FONTCONFIG_FILE), one render after
+    another as a caller of weasyprint would write it."""
+    from generators import pdf as pdfkit
+    from generators.gongwen.pdf import TEMPLATE_DIR, render_css, render_html
+
+    code = (
+        "import json, statistics, sys, time\n"
+        "from weasyprint import CSS, HTML\n"
+        "job = json.load(sys.stdin)\n"
+        "times = []\n"
+        "for _ in range(job['runs'] + 1):\n"
+        "    start = time.perf_counter()\n"
+        "    HTML(string=job['html'], base_url=job['base']).write_pdf(stylesheets=[CSS(string=job['css'], base_url=job['base'])])\n"
+        "    times.append((time.perf_counter() - start) * 1000)\n"
+        "print(statistics.median(times[1:]))\n"  # the first render loads the fonts
+    )
+    job = {"html": render_html(doc), "css": render_css(doc), "base": TEMPLATE_DIR.as_uri() + "/", "runs": runs}
+    out = subprocess.run([sys.executable, "-c", code], input=json.dumps(job), capture_output=True, text=True, check=True,
+                         env={**os.environ, "FONTCONFIG_FILE": str(pdfkit.FONTS_CONF)})
+    return float(out.stdout.strip().splitlines()[-1])
 
 
 def peak_rss_kb() -> int:

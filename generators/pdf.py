@@ -393,6 +393,39 @@ _FACE_DATA_MAX = 32
 _install_subset_cache()
 
 
+# --- HTML parsing ----------------------------------------------------------------------------------
+
+# tinyhtml5 (weasyprint's HTML parser) caches the pattern of each character class it scans for, but
+# under the wrong key: `characters = cache[(characters, opposite)] = regex` rebinds `characters`
+# before the key is made, so no lookup ever hits and every scan builds its pattern again — a third
+# of the time parsing a 12 KB document takes. The pattern is filed under the right key first; the
+# scan itself is tinyhtml5's.
+def _install_parser_cache() -> None:
+    try:
+        from tinyhtml5 import inputstream
+    except ImportError:
+        return
+    cache = getattr(inputstream, "characters_until_regex", None)
+    stream = getattr(inputstream, "HTMLUnicodeInputStream", None)
+    original = getattr(stream, "chars_until", None)
+    if not isinstance(cache, dict) or original is None or getattr(original, "_jxdoc_cached", False):
+        return
+
+    def chars_until(self, characters, opposite=False):
+        key = (characters, opposite)
+        if key not in cache:
+            body = "".join(f"\\x{ord(character):02x}" for character in characters)
+            cache[key] = re.compile(f"[{body if opposite else '^' + body}]+")
+        return original(self, characters, opposite)
+
+    chars_until._jxdoc_cached = True
+    chars_until._jxdoc_original = original
+    stream.chars_until = chars_until
+
+
+_install_parser_cache()
+
+
 # --- stream compression --------------------------------------------------------------------------
 
 # pydyf deflates every PDF stream at level 9. On a disclosure PDF (subset CJK fonts, page streams)
@@ -443,7 +476,7 @@ def compile_css(text: str, base_url: Path = TEMPLATES_DIR) -> CSS:
     if css is None:
         css = CSS(string=text, base_url=_dir_url(base_url), url_fetcher=SafeURLFetcher(),
                   font_config=font_config())
-        if not _NOTES.search(text):
+        if "note(" not in text and ("footnote" not in text or all(p in text for p in _OWN_FOOTNOTE_STYLES)):
             _lean_sheets.add(css)
         with _css_lock:
             if len(_css_cache) >= _CSS_CACHE_MAX:
@@ -464,10 +497,14 @@ def _dir_url(path: Path) -> str:
 # of a disclosure PDF's time. Only list items have markers and only elements floated as footnotes
 # or placed as notes have the others, so the lean sheet gives `::marker` to `li` (another element
 # made a list item by an author's `display` keeps its marker, with the default style) and leaves
-# the footnote and note defaults out. A document whose styles use footnotes or notes (the 公文's
-# 版记), or whose stylesheets were not compiled here, gets weasyprint's own sheet.
+# the footnote and note defaults out. A document whose styles place notes or float footnotes
+# without styling their call and marker, whose own markup mentions them, or whose stylesheets were
+# not compiled here, gets weasyprint's own sheet.
 _PSEUDO_DEFAULTS = re.compile(r"^::(?:footnote|note)-[a-z]+ \{[^}\n]*\}\n", re.M)
 _NOTES = re.compile(r"footnote|note\(")
+# A sheet may float footnotes and still take the lean sheet when it styles their call and marker
+# itself (gongwen.css does, for the 版记): weasyprint needs a style for both pseudo-elements.
+_OWN_FOOTNOTE_STYLES = ("::footnote-call", "::footnote-marker")
 _lean_sheets: weakref.WeakSet = weakref.WeakSet()  # compiled by compile_css, free of notes
 _lean_ua: list = []
 

@@ -20,7 +20,8 @@ from jobs.importer import Source
 
 TEMP_SUFFIX = ".tmp"
 
-# A worker renders all day, and rendering makes millions of container objects that live for one
+# A worker renders all day (a pool or Celery worker process, a gunicorn worker of the service),
+# and rendering makes millions of container objects that live for one
 # document (weasyprint's boxes and styles, openpyxl's cells). With CPython's default thresholds
 # (700, 10, 10) the collector runs after every 700 of them and walks the whole heap — modules,
 # fonts, compiled templates — every hundred runs: 6.5 ms a page of a disclosure PDF, 8 % of its
@@ -31,8 +32,8 @@ DEPARTMENT_SCOPE = "部门整体支出"
 
 
 def init_worker() -> None:
-    """Set up a rendering worker process (a pool process of the embedded runner, a Celery worker
-    process): the collector's thresholds for long runs of documents."""
+    """Set up a process that renders documents (a pool process of the embedded runner, a Celery
+    worker process, a gunicorn worker): the collector's thresholds for long runs of documents."""
     gc.set_threshold(*WORKER_GC_THRESHOLDS)
 
 

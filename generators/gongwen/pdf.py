@@ -470,11 +470,21 @@ def _layout_key(layout: Mapping[str, Any]) -> str:
 @lru_cache(maxsize=16)
 def _compiled(layout_key: str):
     """Geometry and the compiled stylesheet of one bureau layout, built once per process."""
+    g = Geometry.from_layout(json.loads(layout_key))
+    return g, pdfkit.compile_css(_css_text(layout_key, g), TEMPLATE_DIR)
+
+
+def _css_text(layout_key: str, g: Geometry) -> str:
     layout = json.loads(layout_key)
-    g = Geometry.from_layout(layout)
     fonts = {role: _family(name) for role, name in layout["fonts"].items()}
-    css = _css_template().render(g=g, pt=_pt, fonts=fonts, imprint=layout["imprint"])
-    return g, pdfkit.compile_css(css, TEMPLATE_DIR)
+    return _css_template().render(g=g, pt=_pt, fonts=fonts, imprint=layout["imprint"])
+
+
+def render_css(doc: Document) -> str:
+    """The stylesheet of a document's layout (with render_html: the document for another engine,
+    such as the benchmark's stock weasyprint)."""
+    key = _layout_key(doc.settings["layout"])
+    return _css_text(key, _compiled(key)[0])
 
 
 def geometry(doc: Document) -> Geometry:

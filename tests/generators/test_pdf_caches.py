@@ -4,6 +4,7 @@ worker renders (a disclosure batch: every unit's names give a new glyph set)."""
 from __future__ import annotations
 
 import json
+import re
 
 import kinds
 from generators import pdf as pdfkit
@@ -201,7 +202,10 @@ def test_lean_user_agent_sheet_only_where_no_notes_are_used():
 
     html, sheet = _disclosure_html()
     footnotes = pdfkit.compile_css(".imprint { float: footnote; }")
-    assert pdfkit._user_agent_sheets(html, [sheet, footnotes]) is None  # the 公文's 版记
+    assert pdfkit._user_agent_sheets(html, [sheet, footnotes]) is None  # weasyprint must style the call
+    styled = pdfkit.compile_css(".imprint { float: footnote; } .imprint::footnote-call { content: none; }"
+                                " .imprint::footnote-marker { content: none; }")
+    assert pdfkit._user_agent_sheets(html, [sheet, styled]) is not None  # the 公文's 版记
     assert pdfkit._user_agent_sheets(html, [sheet, pdfkit.compile_css("p { position: note(side); }")]) is None
     assert pdfkit._user_agent_sheets(html, [CSS(string="p { color: red; }")]) is None  # not compiled here
     assert pdfkit._user_agent_sheets('<p style="float: footnote">注</p>', [sheet]) is None
@@ -220,3 +224,42 @@ def test_lean_user_agent_sheet_keeps_list_markers():
     pdf = pdfkit.render_pdf(html, [sheet]).data
     text = subprocess.run(["pdftotext", "-layout", "-", "-"], input=pdf, capture_output=True, check=True).stdout.decode()
     assert "1." in text and "2." in text and "•" in text and "第二项" in text
+
+
+def test_gongwen_with_its_imprint_takes_the_lean_sheet_and_renders_the_same(monkeypatch):
+    """The 公文 stylesheet floats the 版记 as a footnote and styles its call and marker itself, so
+    it renders with the lean user-agent sheet, byte for byte as with weasyprint's."""
+    from generators.gongwen import pdf as gongwen_pdf
+    from generators.gongwen.model import build
+
+    payload = json.loads(kinds.get("notice").samples()[0].read_text(encoding="utf-8"))
+    doc = build("notice", pipeline.validate("notice", payload, defaults()), defaults())
+    html = gongwen_pdf.render_html(doc)
+    assert "imprint" in html
+    _, sheet = gongwen_pdf._compiled(gongwen_pdf._layout_key(doc.settings["layout"]))
+    assert pdfkit._user_agent_sheets(html, [sheet]) is not None
+    ours = gongwen_pdf.render_pdf(doc)
+    monkeypatch.setattr(pdfkit, "_user_agent_sheets", lambda html, sheets: None)
+    assert gongwen_pdf.render_pdf(doc) == ours
+
+
+def test_html_parser_scans_with_cached_patterns(monkeypatch):
+    """tinyhtml5's character-class patterns are found in its cache (it files them under the wrong
+    key itself), and the tree it builds is the one its own chars_until builds."""
+    import xml.etree.ElementTree as ET
+
+    import tinyhtml5
+    from tinyhtml5 import inputstream
+
+    html, _ = _disclosure_html()
+    ours = ET.tostring(tinyhtml5.parse(html, namespace_html_elements=False))
+    assert (("&", "<", "\u0000"), False) in inputstream.characters_until_regex
+    compiled = []
+    real_compile = re.compile
+    monkeypatch.setattr(inputstream.re, "compile", lambda *a, **k: compiled.append(a) or real_compile(*a, **k))
+    tinyhtml5.parse(html, namespace_html_elements=False)
+    assert compiled == []  # nothing built again
+    monkeypatch.undo()
+    stream = inputstream.HTMLUnicodeInputStream
+    monkeypatch.setattr(stream, "chars_until", stream.chars_until._jxdoc_original)
+    assert ET.tostring(tinyhtml5.parse(html, namespace_html_elements=False)) == ours

@@ -175,9 +175,9 @@ def test_invalid_units_do_not_stop_the_others(job_db, job_config, tmp_path):
     assert bad[3] == "填报有误" and "列（完成目标可能性）：应为“确定能”“有可能”或“完全不可能”。" in bad[9]
 
 
-def test_rendering_workers_collect_garbage_less_often():
+def test_rendering_workers_collect_garbage_less_often(tmp_path):
     """Pool processes and Celery worker processes run with the worker thresholds of the cyclic
-    collector (jobs.work.init_worker), the web process with Python's own."""
+    collector (jobs.work.init_worker), and so do gunicorn's (service.wsgi)."""
     import gc
 
     from celery.signals import worker_init, worker_process_init
@@ -193,5 +193,14 @@ def test_rendering_workers_collect_garbage_less_often():
             gc.set_threshold(*before)
             signal.send(sender=None)
             assert gc.get_threshold() == WORKER_GC_THRESHOLDS
+        gc.set_threshold(*before)
+        import os
+        import subprocess
+        import sys
+
+        code = "import gc, service.wsgi; print(list(gc.get_threshold()))"
+        env = {**os.environ, "JXDOC_DATA_DIR": str(tmp_path)}  # the app's database and secret go there
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env).stdout
+        assert out.strip() == str(list(WORKER_GC_THRESHOLDS))
     finally:
         gc.set_threshold(*before)
