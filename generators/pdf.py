@@ -135,8 +135,46 @@ def font_config() -> FontConfiguration:
 _SUBSET_CACHE_MAX = 256
 _SUBSET_CACHE_BYTES = 48 * 2**20
 _subset_cache: dict[tuple, bytes] = {}
-_subset_size = [0]  # bytes held by _subset_cache
+_subset_size = [0]  # bytes held by _subset_cache and _deflated
 _subset_lock = threading.Lock()
+# A kept subset is embedded again as the same bytes object, so its deflated stream is kept with it:
+# id(subset) -> (subset, deflated or None until first written). 15–20 ms of zlib a PDF whose fonts
+# repeat (a preview downloaded again, the body faces of a batch's units).
+_deflated: dict[int, tuple[bytes, bytes | None]] = {}
+
+
+def _evict(entries: int, size: int) -> None:
+    """Drop the oldest subsets until `entries` and `size` bytes more fit (the lock held)."""
+    while _subset_cache and (len(_subset_cache) + entries > _SUBSET_CACHE_MAX
+                             or _subset_size[0] + size > _SUBSET_CACHE_BYTES):
+        old = _subset_cache.pop(next(iter(_subset_cache)))
+        _subset_size[0] -= len(old) + len(_deflated.pop(id(old), (b"", None))[1] or b"")
+
+
+def _keep_subset(key: tuple, content: bytes) -> None:
+    with _subset_lock:
+        _evict(1, len(content))
+        if key not in _subset_cache:
+            _subset_cache[key] = content
+            _deflated[id(content)] = (content, None)
+            _subset_size[0] += len(content)
+
+
+def _kept_deflated(data: bytes, deflate) -> bytes | None:
+    """The deflated stream of `data` when it is a kept subset (made by `deflate` the first time),
+    else None."""
+    entry = _deflated.get(id(data))
+    if entry is None or entry[0] is not data:
+        return None
+    if entry[1] is None:
+        packed = deflate(data)
+        with _subset_lock:
+            _evict(0, len(packed))
+            if _deflated.get(id(data), (None,))[0] is data:  # still kept
+                _deflated[id(data)] = (data, packed)
+                _subset_size[0] += len(packed)
+        return packed
+    return entry[1]
 
 
 def _install_subset_cache() -> None:
@@ -164,13 +202,7 @@ def _install_subset_cache() -> None:
         content = self.file_content
         if len(content) > _SUBSET_CACHE_BYTES // 4:
             return result  # too big to be worth keeping
-        with _subset_lock:
-            while _subset_cache and (len(_subset_cache) >= _SUBSET_CACHE_MAX
-                                     or _subset_size[0] + len(content) > _SUBSET_CACHE_BYTES):
-                _subset_size[0] -= len(_subset_cache.pop(next(iter(_subset_cache))))  # oldest first
-            if key not in _subset_cache:
-                _subset_cache[key] = content
-                _subset_size[0] += len(content)
+        _keep_subset(key, content)
         return result
 
     subset._jxdoc_cached = True
@@ -443,13 +475,42 @@ class _CappedZlib:
         return self.level if level < 0 or level > self.level else level
 
     def compressobj(self, level: int = -1, *args, **kwargs):
-        return zlib.compressobj(self._capped(level), *args, **kwargs)
+        return _Deflater(zlib.compressobj(self._capped(level), *args, **kwargs),
+                         lambda: zlib.compressobj(self._capped(level), *args, **kwargs))
 
     def compress(self, data, level: int = -1):
         return zlib.compress(data, self._capped(level))
 
     def __getattr__(self, name: str):
         return getattr(zlib, name)
+
+
+class _Deflater:
+    """A zlib compressor as pydyf uses one (all of a stream to compress(), then flush()), which
+    gives a kept font subset's deflated bytes again instead of deflating them again."""
+
+    def __init__(self, compressor, fresh):
+        self._compressor = compressor
+        self._fresh = fresh  # a new compressor of the same settings
+        self._state = "new"  # then "streaming", or "whole" once a kept stream was given
+
+    def compress(self, data) -> bytes:
+        if self._state == "whole":
+            raise RuntimeError("a kept stream was given whole: nothing may follow it")
+        if self._state == "new":
+            def deflate(whole):
+                compressor = self._fresh()
+                return compressor.compress(whole) + compressor.flush()
+
+            kept = _kept_deflated(data, deflate) if isinstance(data, bytes) else None
+            if kept is not None:
+                self._state = "whole"
+                return kept
+        self._state = "streaming"
+        return self._compressor.compress(data)
+
+    def flush(self, *args) -> bytes:
+        return b"" if self._state == "whole" else self._compressor.flush(*args)
 
 
 def _install_deflate_level() -> None:

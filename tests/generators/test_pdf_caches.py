@@ -32,7 +32,9 @@ def test_font_caches_do_not_grow_per_document(monkeypatch):
         assert pdf.startswith(b"%PDF")
         assert len(pdfkit._face_data) == faces  # the installed faces only, not each PDF's subsets
         assert pdfkit._subset_size[0] <= 2 * 2**20
-        assert pdfkit._subset_size[0] == sum(len(v) for v in pdfkit._subset_cache.values())
+        assert pdfkit._subset_size[0] == sum(len(v) for v in pdfkit._subset_cache.values()) + sum(
+            len(packed or b"") for _subset, packed in pdfkit._deflated.values())
+        assert set(pdfkit._deflated) == {id(v) for v in pdfkit._subset_cache.values()}
 
 
 def _recorded_subsets(monkeypatch) -> list:
@@ -263,3 +265,23 @@ def test_html_parser_scans_with_cached_patterns(monkeypatch):
     stream = inputstream.HTMLUnicodeInputStream
     monkeypatch.setattr(stream, "chars_until", stream.chars_until._jxdoc_original)
     assert ET.tostring(tinyhtml5.parse(html, namespace_html_elements=False)) == ours
+
+
+def test_kept_subsets_are_embedded_with_their_kept_deflated_stream(monkeypatch):
+    """A PDF rendered again embeds its kept font subsets with the streams deflated the first time:
+    no font is deflated twice, and the file is byte for byte the one deflated afresh."""
+    monkeypatch.setattr(pdfkit, "_subset_cache", {})
+    monkeypatch.setattr(pdfkit, "_deflated", {})
+    monkeypatch.setattr(pdfkit, "_subset_size", [0])
+    render = kinds.get("notice").renderers["pdf"]
+    data, settings = _notice(1), defaults()
+    first = render(data, settings)
+    fonts = len(pdfkit._subset_cache)
+    assert fonts >= 2 and all(packed is not None for _s, packed in pdfkit._deflated.values())
+    fresh = []
+    deflated = pdfkit._kept_deflated
+    monkeypatch.setattr(pdfkit, "_kept_deflated", lambda d, deflate: deflated(d, lambda w: fresh.append(w) or deflate(w)))
+    again = render(data, settings)
+    assert fresh == [] and again == first
+    monkeypatch.setattr(pdfkit, "_deflated", {})  # nothing kept: every stream deflated as it comes
+    assert render(data, settings) == first
