@@ -19,16 +19,16 @@ from forms.base import FieldErrors
 from jobs.importer import Source
 
 TEMP_SUFFIX = ".tmp"
-
-# A worker renders all day (a pool or Celery worker process, a gunicorn worker of the service),
-# and rendering makes millions of container objects that live for one
-# document (weasyprint's boxes and styles, openpyxl's cells). With CPython's default thresholds
-# (700, 10, 10) the collector runs after every 700 of them and walks the whole heap — modules,
-# fonts, compiled templates — every hundred runs: 6.5 ms a page of a disclosure PDF, 8 % of its
-# time. The documents are freed by reference counting, not by the collector, so collecting less
-# often costs little memory: 1.5 ms a page, about 20 MB more at the peak of a worker (60 PDFs).
-WORKER_GC_THRESHOLDS = (20_000, 50, 100)
 DEPARTMENT_SCOPE = "部门整体支出"
+
+# A process that renders all day (a pool or Celery worker, a gunicorn worker of the service) makes
+# millions of container objects that live for one document: weasyprint's boxes and styles,
+# openpyxl's cells. With CPython's default thresholds (700, 10, 10) the collector runs after every
+# 700 of them and walks the whole heap (modules, fonts, compiled templates) every hundred runs:
+# 6.5 ms a page of a disclosure PDF, 8 % of its time. Documents are freed by reference counting,
+# not by the collector, so collecting less often costs little memory: 1.5 ms a page, and about
+# 20 MB more at the peak of a worker over 60 PDFs.
+WORKER_GC_THRESHOLDS = (20_000, 50, 100)
 
 
 def init_worker() -> None:
