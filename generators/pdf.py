@@ -21,6 +21,7 @@ Three things every PDF needs and that must not be improvised per document kind:
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import mimetypes
 import os
@@ -293,18 +294,19 @@ def _harfbuzz_subset(wp_fonts):
         if font.missing:
             flags |= hb.HB_SUBSET_FLAGS_NOTDEF_OUTLINE
         source = sources.source(font.hb_face) if sources is not None else None
-        data = subset_data(source.face, glyphs, flags) if source is not None else None
-        if source is not None and source.trusted is None:
-            # The first subset of each face is checked against the face's own: the same tables
-            # and every glyph up to the last one used. A HarfBuzz that cannot subset the view
-            # gives something else, and the face is then subset as weasyprint does.
-            own = subset_data(font.hb_face, glyphs, flags)
-            source.trusted = bool(data and own and _sfnt_tags(data) == _sfnt_tags(own)
-                                  and _glyph_count(data) == glyphs[-1] + 1)
-            if not source.trusted:
-                data = own
-        elif source is None or not source.trusted:
+        if source is None or source.trusted is False:
             data = subset_data(font.hb_face, glyphs, flags)
+        else:
+            data = subset_data(source.face, glyphs, flags)
+            if source.trusted is None:
+                # The first subset of each face is checked against the face's own: the same
+                # tables and every glyph up to the last one used. A HarfBuzz that cannot subset
+                # the view gives something else, and the face is then subset as weasyprint does.
+                own = subset_data(font.hb_face, glyphs, flags)
+                source.trusted = bool(data and own and _sfnt_tags(data) == _sfnt_tags(own)
+                                      and _glyph_count(data) == glyphs[-1] + 1)
+                if not source.trusted:
+                    data = own
         if not data:
             return False  # weasyprint's own subset then tries, and warns if it fails too
         font.file_content = data
@@ -362,8 +364,8 @@ class _SubsetSources:
 
     MAX = 32  # installed faces; PDFs' own faces never come here
 
-    def __init__(self, ffi, harfbuzz, lib):
-        self.ffi, self.harfbuzz, self.lib = ffi, harfbuzz, lib
+    def __init__(self, ffi, harfbuzz):
+        self.ffi, self.harfbuzz = ffi, harfbuzz
         self.cmap_tag = harfbuzz.hb_tag_from_string(b"cmap", -1)
         self.sources: dict[int, _SubsetSource | None] = {}
 
@@ -380,11 +382,11 @@ class _SubsetSources:
                                             void *user_data, jxdoc_destroy_func_t destroy);
                 hb_blob_t * hb_blob_reference (hb_blob_t *blob);
             """, override=True)
-            lib = harfbuzz
-            lib.hb_face_create_for_tables, lib.hb_blob_create, lib.hb_blob_reference  # noqa: B018
+            # declared after weasyprint opened the library: resolved now, or the binding lacks them
+            harfbuzz.hb_face_create_for_tables, harfbuzz.hb_blob_create, harfbuzz.hb_blob_reference  # noqa: B018
         except Exception:  # noqa: BLE001 - an older cffi or HarfBuzz: subset the faces themselves
             return None
-        return cls(ffi, harfbuzz, lib)
+        return cls(ffi, harfbuzz)
 
     def source(self, face) -> _SubsetSource | None:
         key = int(self.ffi.cast("uintptr_t", face))
@@ -398,7 +400,7 @@ class _SubsetSources:
         return made
 
     def _make(self, face) -> _SubsetSource | None:
-        ffi, hb, lib = self.ffi, self.harfbuzz, self.lib
+        ffi, hb = self.ffi, self.harfbuzz
         blob = hb.hb_face_reference_table(face, self.cmap_tag)
         length = ffi.new("unsigned int *")
         cmap = bytes(ffi.buffer(hb.hb_blob_get_data(blob, length), length[0])) if blob else b""
@@ -408,14 +410,14 @@ class _SubsetSources:
             return None  # nothing for the closure to add: the face is its own source
         installed = ffi.gc(hb.hb_face_reference(face), hb.hb_face_destroy)
         data = ffi.new("char[]", lean)
-        lean_blob = ffi.gc(lib.hb_blob_create(data, len(lean), 1, ffi.NULL, ffi.NULL), hb.hb_blob_destroy)  # READONLY
+        lean_blob = ffi.gc(hb.hb_blob_create(data, len(lean), 1, ffi.NULL, ffi.NULL), hb.hb_blob_destroy)  # READONLY
         cmap_tag = self.cmap_tag
 
         @ffi.callback("jxdoc_reference_table_func_t")
         def table(_face, tag, _user_data):
-            return lib.hb_blob_reference(lean_blob) if tag == cmap_tag else hb.hb_face_reference_table(installed, tag)
+            return hb.hb_blob_reference(lean_blob) if tag == cmap_tag else hb.hb_face_reference_table(installed, tag)
 
-        view = ffi.gc(lib.hb_face_create_for_tables(table, ffi.NULL, ffi.NULL), hb.hb_face_destroy)
+        view = ffi.gc(hb.hb_face_create_for_tables(table, ffi.NULL, ffi.NULL), hb.hb_face_destroy)
         return _SubsetSource(view, (installed, data, lean_blob, table))
 
 
@@ -476,8 +478,7 @@ class _CappedZlib:
         return self.level if level < 0 or level > self.level else level
 
     def compressobj(self, level: int = -1, *args, **kwargs):
-        return _Deflater(zlib.compressobj(self._capped(level), *args, **kwargs),
-                         lambda: zlib.compressobj(self._capped(level), *args, **kwargs))
+        return _Deflater(lambda: zlib.compressobj(self._capped(level), *args, **kwargs))
 
     def compress(self, data, level: int = -1):
         return zlib.compress(data, self._capped(level))
@@ -490,28 +491,30 @@ class _Deflater:
     """A zlib compressor as pydyf uses one (all of a stream to compress(), then flush()), which
     gives a kept font subset's deflated bytes again instead of deflating them again."""
 
-    def __init__(self, compressor, fresh):
-        self._compressor = compressor
-        self._fresh = fresh  # a new compressor of the same settings
-        self._state = "new"  # then "streaming", or "whole" once a kept stream was given
+    def __init__(self, make):
+        self._make = make  # a zlib compressor of the settings asked for
+        self._compressor = None  # made on the first stream that is not a kept one
+        self._whole = False  # a kept stream was given: nothing may follow it
 
     def compress(self, data) -> bytes:
-        if self._state == "whole":
+        if self._whole:
             raise RuntimeError("a kept stream was given whole: nothing may follow it")
-        if self._state == "new":
-            def deflate(whole):
-                compressor = self._fresh()
-                return compressor.compress(whole) + compressor.flush()
-
-            kept = _kept_deflated(data, deflate) if isinstance(data, bytes) else None
+        if self._compressor is None:
+            kept = _kept_deflated(data, self._deflate) if isinstance(data, bytes) else None
             if kept is not None:
-                self._state = "whole"
+                self._whole = True
                 return kept
-        self._state = "streaming"
+            self._compressor = self._make()
         return self._compressor.compress(data)
 
     def flush(self, *args) -> bytes:
-        return b"" if self._state == "whole" else self._compressor.flush(*args)
+        if self._whole:
+            return b""
+        return (self._compressor or self._make()).flush(*args)
+
+    def _deflate(self, whole: bytes) -> bytes:
+        compressor = self._make()
+        return compressor.compress(whole) + compressor.flush()
 
 
 def _install_deflate_level() -> None:
@@ -568,21 +571,24 @@ _NOTES = re.compile(r"footnote|note\(")
 # itself (gongwen.css does, for the 版记): weasyprint needs a style for both pseudo-elements.
 _OWN_FOOTNOTE_STYLES = ("::footnote-call", "::footnote-marker")
 _lean_sheets: weakref.WeakSet = weakref.WeakSet()  # compiled by compile_css, needing no note defaults
-_lean_ua: list = []
 
 
 def _user_agent_sheets(html: str, stylesheets: Sequence[CSS]) -> list | None:
     """The lean user-agent sheet for a document that needs no notes, or None for weasyprint's."""
     if _NOTES.search(html) or not all(sheet in _lean_sheets for sheet in stylesheets):
         return None
-    if not _lean_ua:
-        from weasyprint.html import UA, UA_COUNTER_STYLE
+    lean = _lean_user_agent()
+    return [lean] if lean is not None else None
 
-        lean, notes = _PSEUDO_DEFAULTS.subn("", UA)
-        lean, markers = re.subn(r"^::marker \{", "li::marker {", lean, flags=re.M)
-        # Another weasyprint may style pseudo-elements otherwise: then its sheet stays.
-        _lean_ua.append(CSS(string=lean, counter_style=UA_COUNTER_STYLE) if (notes, markers) == (5, 1) else None)
-    return [_lean_ua[0]] if _lean_ua[0] is not None else None
+
+@functools.cache
+def _lean_user_agent() -> CSS | None:
+    from weasyprint.html import UA, UA_COUNTER_STYLE
+
+    lean, notes = _PSEUDO_DEFAULTS.subn("", UA)
+    lean, markers = re.subn(r"^::marker \{", "li::marker {", lean, flags=re.M)
+    # Another weasyprint may style pseudo-elements otherwise: then its sheet stays.
+    return CSS(string=lean, counter_style=UA_COUNTER_STYLE) if (notes, markers) == (5, 1) else None
 
 
 class _HTML(HTML):

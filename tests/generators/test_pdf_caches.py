@@ -191,7 +191,7 @@ def test_lean_user_agent_sheet_renders_the_same_pdf(monkeypatch):
     byte for byte the one weasyprint's own sheet gives."""
     html, sheet = _disclosure_html()
     lean = pdfkit._user_agent_sheets(html, [sheet])
-    assert lean is not None and lean[0] is pdfkit._lean_ua[0]
+    assert lean is not None and lean[0] is pdfkit._lean_user_agent()
     ours = pdfkit.render_pdf(html, [sheet])
     monkeypatch.setattr(pdfkit, "_user_agent_sheets", lambda html, sheets: None)
     stock = pdfkit.render_pdf(html, [sheet])
