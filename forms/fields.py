@@ -13,6 +13,8 @@ from decimal import Decimal, InvalidOperation
 
 from marshmallow import ValidationError, fields
 
+from rules.amounts import AmountError, parse_amount
+from rules.amounts import message as amount_message
 from rules.rounding import AMOUNT_LIMIT, to_decimal
 
 # XML 1.0 allows TAB, LF, CR and U+0020–U+D7FF, U+E000–U+FFFD, U+10000–U+10FFFF. Anything else
@@ -97,9 +99,12 @@ class TextList(fields.List):
 class Money(fields.Field):
     """An amount (万元 unless the form says 元) as Decimal with at most 2 decimals.
 
-    Accepts a JSON number given as a string or an integer, and "1,234.56". A JSON float is
-    accepted only when its shortest repr has at most 2 decimals, because json.loads already made
-    it a float and refusing every JSON number would be hostile; NaN and infinities are refused.
+    Accepts a JSON number given as a string or an integer, and "1,234.56". A string is read by
+    rules.amounts.parse_amount, the one rule for what an amount may look like: a comma only as a
+    thousands separator in groups of three, no decimal comma, no unit after the number; a refusal
+    names the field and quotes what was read. A JSON float is accepted only when its shortest repr
+    has at most 2 decimals, because json.loads already made it a float and refusing every JSON
+    number would be hostile; NaN and infinities are refused.
     """
 
     default_error_messages = {
@@ -110,10 +115,17 @@ class Money(fields.Field):
     }
     LIMIT = AMOUNT_LIMIT
 
-    def __init__(self, *, allow_negative: bool = False, places: int = 2, **kwargs):
+    def __init__(self, *, allow_negative: bool = False, places: int = 2, unit: str | None = None, **kwargs):
         super().__init__(**kwargs)
         self.allow_negative = allow_negative
         self.places = places
+        label = str(self.metadata.get("label") or "")
+        found = re.search(r"（(万元|元)）", label)
+        self.unit = unit or (found.group(1) if found else "万元")
+
+    @property
+    def label(self) -> str:
+        return str(self.metadata.get("label") or self.name or "金额")
 
     def _deserialize(self, value, attr, data, **kwargs):
         if isinstance(value, bool):
@@ -121,9 +133,12 @@ class Money(fields.Field):
         if isinstance(value, float):
             value = repr(value)
         if isinstance(value, str):
-            value = value.translate(_FULLWIDTH_DIGITS).strip()
-            if not value:
+            if not value.strip():
                 raise self.make_error("invalid")
+            try:
+                value = parse_amount(value)
+            except AmountError as exc:
+                raise self.refused(exc) from None
         try:
             amount = to_decimal(value)
         except (TypeError, ValueError, InvalidOperation) as exc:
@@ -135,6 +150,9 @@ class Money(fields.Field):
         if amount < 0 and not self.allow_negative:
             raise self.make_error("negative")
         return amount.quantize(Decimal(1).scaleb(-self.places))
+
+    def refused(self, error: AmountError) -> ValidationError:
+        return ValidationError(amount_message(error, self.label, self.unit))
 
     def _serialize(self, value, attr, obj, **kwargs):
         return None if value is None else str(value)
@@ -153,6 +171,9 @@ class Score(Money):
     def __init__(self, *, low: Decimal = Decimal(0), high: Decimal = Decimal(100), **kwargs):
         super().__init__(**kwargs)
         self.low, self.high = low, high
+
+    def refused(self, error: AmountError) -> ValidationError:
+        return self.make_error("invalid")
 
     def _deserialize(self, value, attr, data, **kwargs):
         score = super()._deserialize(value, attr, data, **kwargs)

@@ -22,6 +22,7 @@ from marshmallow import ValidationError, fields, pre_load, validate, validates_s
 from forms.base import BaseSchema, SettingsSchema
 from forms.fields import ChineseDate, Money, Score, Text
 from rules.indicators import split_value
+from rules.rounding import to_decimal
 from rules.scoring import QUALITATIVE, normalize_operator, validate_self_evaluation
 
 
@@ -46,12 +47,13 @@ class IndicatorValue(fields.Field):
 
 
 def _numeric(text: str | None) -> Decimal | str | None:
-    """A number as Decimal when the text is one (thousands separators allowed), else the text."""
+    """A number as Decimal when the text is one (thousands separators in groups of three, as
+    rules.amounts reads them), else the text."""
     if text is None:
         return None
     try:
-        return Decimal(text.replace(",", ""))
-    except ArithmeticError:
+        return to_decimal(text)
+    except (ArithmeticError, ValueError):
         return text
 
 

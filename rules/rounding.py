@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
 
+from rules.amounts import AMOUNT_TEXT
+
 CENT = Decimal("0.01")
 ZERO = Decimal("0")
 HUNDRED = Decimal("100")
@@ -27,8 +29,13 @@ def to_decimal(value) -> Decimal:
     elif isinstance(value, int):
         result = Decimal(value)
     elif isinstance(value, str):
+        text = value.strip()
+        # A comma only as a thousands separator in groups of three (rules.amounts): "1280,50"
+        # is not 128050.
+        if "," in text and not AMOUNT_TEXT.match(text):
+            raise ValueError(f"misplaced comma in a number: {value!r}")
         try:
-            result = Decimal(value.strip().replace(",", ""))
+            result = Decimal(text.replace(",", ""))
         except InvalidOperation as exc:
             raise ValueError(f"not a number: {value!r}") from exc
     else:

@@ -128,13 +128,13 @@ def test_clerk_and_bureau_work_one_declaration(actor, live_server, tmp_path):
     # --- an invalid submit: the Chinese errors stand beside their fields -------------------------
     click_and_wait(clerk, clerk.get_by_role("button", name="提交", exact=True))
     text = screenshot(clerk, tmp_path / "form-errors.png", "提交的内容有误，请按红色提示修改后再试。",
-                      "项目名称", "资金总额（万元）", "不能为空。", "请输入金额数字，例如 1234.56。")
+                      "项目名称", "资金总额（万元）", "不能为空。", "“资金总额（万元）”应填金额数字，例如1234.56；读到的是“六十二”。")
     assert clerk.url.endswith("/forms/target_declaration")
     forget_http_error(clerk, 422, "/forms/target_declaration")
     assert next_to(clerk, "#f-project_name") == "不能为空。"
     assert clerk.get_attribute("#f-project_name", "aria-invalid") == "true"
     money_field = clerk.locator("#f-annual_funds-total").locator("xpath=..")
-    assert money_field.locator("p.field-error").inner_text() == "请输入金额数字，例如 1234.56。"
+    assert money_field.locator("p.field-error").inner_text() == "“资金总额（万元）”应填金额数字，例如1234.56；读到的是“六十二”。"
     assert "has-error" in money_field.get_attribute("class")
     assert clerk.get_attribute("#f-annual_funds-total", "aria-describedby") == "f-annual_funds-total-error"
     assert "年度绩效指标" in text

@@ -14,7 +14,8 @@ class S(BaseSchema):
     text = Text(load_default="", allow_blank=True, max_length=10)
     lines = Text(load_default="", allow_blank=True, multiline=True, max_length=100)
     items = TextList(load_default=list, max_items=3)
-    amount = Money(load_default=None)
+    amount = Money(load_default=None, metadata={"label": "全年执行数（万元）"})
+    fee = Money(load_default=None, metadata={"label": "公用经费预算（元）"})
     score = Score(load_default=None)
     date = ChineseDate(load_default=None)
     number = DocNumber(load_default="", allow_blank=True)
@@ -91,16 +92,31 @@ def test_money_accepted(value, expected):
 
 @pytest.mark.parametrize("value, message", [
     ("1.234", "金额最多保留两位小数。"),
-    ("NaN", "请输入金额数字，例如 1234.56。"),
-    ("Infinity", "请输入金额数字，例如 1234.56。"),
+    ("NaN", "“全年执行数（万元）”应填金额数字，例如1234.56；读到的是“NaN”。"),
+    ("Infinity", "“全年执行数（万元）”应填金额数字，例如1234.56；读到的是“Infinity”。"),
     ("-1", "金额不能为负数。"),
-    ("abc", "请输入金额数字，例如 1234.56。"),
+    ("abc", "“全年执行数（万元）”应填金额数字，例如1234.56；读到的是“abc”。"),
     (True, "请输入金额数字，例如 1234.56。"),
-    ("1e100", "金额过大（不能超过10万亿）。"),
+    ("1e100", "“全年执行数（万元）”应填金额数字，例如1234.56；读到的是“1e100”。"),
+    # The inputs of issue 15: a comma is never deleted wherever it stands.
+    ("1280,50", "“全年执行数（万元）”读到“1280,50”：小数点请用“.”，不能用逗号（例如写成“1280.50”）。"),
+    ("888523,34", "“全年执行数（万元）”读到“888523,34”：小数点请用“.”，不能用逗号（例如写成“888523.34”）。"),
+    ("12,80.50", "“全年执行数（万元）”读到“12,80.50”：千分位逗号只能每三位数字一组（例如“1,280.50”），请核对金额。"),
+    ("1,2805,000", "“全年执行数（万元）”读到“1,2805,000”：千分位逗号只能每三位数字一组（例如“1,280.50”），请核对金额。"),
+    ("１２８０，５０", "“全年执行数（万元）”读到“1280,50”：小数点请用“.”，不能用逗号（例如写成“1280.50”）。"),
+    ("1280.5万元", "“全年执行数（万元）”读到“1280.5万元”：只填数字，不要带单位，本栏的单位已是万元。"),
+    ("12805000元", "“全年执行数（万元）”读到“12805000元”：只填数字，不要带单位，本栏的单位已是万元。"),
+    ("¥1280", "“全年执行数（万元）”读到“¥1280”：只填数字，不要带单位，本栏的单位已是万元。"),
+    ("1 280.50", "“全年执行数（万元）”应填金额数字，例如1234.56；读到的是“1 280.50”。"),
     ("10000000000000", "金额过大（不能超过10万亿）。"),
 ])
 def test_money_refused(value, message):
     assert errors(amount=value) == {"amount": [message]}
+
+
+def test_money_unit_from_label():
+    assert errors(fee="3000元") == {"fee": ["“公用经费预算（元）”读到“3000元”：只填数字，不要带单位，本栏的单位已是元。"]}
+    assert load(fee="12,805,000")["fee"] == Decimal("12805000.00")
 
 
 def test_score_range():

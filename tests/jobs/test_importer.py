@@ -52,7 +52,7 @@ def test_row_errors_name_sheet_row_and_column(tmp_path):
     assert _run(units["A001"], tmp_path)["status"] == "done"
     b = _run(units["B002"], tmp_path)
     assert b == {"id": 1, "status": "invalid",
-                 "errors": ["工作表“项目”第3行F列（1-6月执行数（万元））：请输入金额数字，例如 1234.56。"]}
+                 "errors": ["工作表“项目”第3行F列（1-6月执行数（万元））：“1-X月执行数（万元）”应填金额数字，例如1234.56；读到的是“约一百”。"]}
     c = _run(units["C003"], tmp_path)
     assert c["status"] == "invalid"
     assert c["errors"] == [
