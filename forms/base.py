@@ -102,3 +102,49 @@ def illegal_characters(payload: Any, prefix: str = "") -> dict[str, list[str]]:
         for i, value in enumerate(payload):
             found.update(illegal_characters(value, f"{prefix}.{i}" if prefix else str(i)))
     return found
+
+
+# ------------------------------------------------------------------------- JSON from outside
+
+MAX_JSON_DEPTH = 64  # the deepest document kind nests 5 levels; a few dozen is generous
+
+
+class NestingTooDeep(ValueError):
+    """JSON nested deeper than MAX_JSON_DEPTH: refused before anything walks it recursively
+    (the parser itself, illegal_characters, marshmallow would end in a RecursionError)."""
+
+    def __init__(self, limit: int = MAX_JSON_DEPTH):
+        self.message = f"JSON内容嵌套过深：对象和数组最多嵌套{limit}层。"
+        super().__init__(self.message)
+
+
+def depth_exceeds(value: Any, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Whether parsed JSON nests objects/arrays more than `limit` deep (iteratively: no recursion
+    to run out of)."""
+    stack = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict):
+            children = node.values()
+        elif isinstance(node, list):
+            children = node
+        else:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return False
+
+
+def load_json(text: str | bytes, **kwargs: Any) -> Any:
+    """json.loads for text from outside: NestingTooDeep (a ValueError) instead of a RecursionError
+    or a value too deep for the code that walks it."""
+    import json
+
+    try:
+        value = json.loads(text, **kwargs)
+    except RecursionError:
+        raise NestingTooDeep() from None
+    if depth_exceeds(value):
+        raise NestingTooDeep()
+    return value

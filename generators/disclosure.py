@@ -29,6 +29,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
+from generators.filenames import safe_stem
 from generators.grid import Cell, Column, Sheet, Workbook
 from generators.tables import cell_align, cell_text
 
@@ -110,8 +111,7 @@ def report_title(data: Mapping[str, Any]) -> str:
 def file_stem(data: Mapping[str, Any]) -> str:
     """The member name of a unit's PDF: code first so the portal's listing sorts by code."""
     code = data.get("unit_code") or ""
-    name = re.sub(r'[\\/:*?"<>|\x00-\x1f\x7f]+', "_", data["unit"]).strip(" ._") or "unit"
-    return f"{code}_{name}" if code else name
+    return safe_stem(f"{code}_{data['unit']}" if code else data["unit"], limit=160, default="unit")
 
 
 def documents(data: Mapping[str, Any]) -> list[Document]:

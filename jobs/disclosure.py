@@ -28,7 +28,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from forms.base import FieldErrors
+from forms.base import FieldErrors, NestingTooDeep
+from forms.base import load_json as load_bounded_json
 from jobs import archive
 from jobs.archive import MANIFEST, UNITS_DIR, csv_cell
 from jobs.importer import ImportResult, unique_output_name
@@ -219,7 +220,9 @@ def from_payloads(payloads: Any, exclusions: Mapping[str, str] | None = None, ye
 
 def load_json(data: bytes) -> tuple[Any, list[str]]:
     try:
-        return json.loads(data.decode("utf-8-sig")), []
+        return load_bounded_json(data.decode("utf-8-sig")), []
+    except NestingTooDeep as exc:
+        return None, [exc.message]
     except UnicodeDecodeError:
         return None, [Messages.bad_json.format(line=1, col=1, error="不是UTF-8编码")]
     except json.JSONDecodeError as exc:

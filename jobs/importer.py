@@ -34,7 +34,7 @@ from typing import Any
 from openpyxl.utils import get_column_letter
 
 from jobs.unitrows import RowStore, UnitStream
-from kinds.pipeline import safe_filename
+from generators.filenames import safe_filename
 from rules.periods import PeriodError, normalise_label
 
 MAX_ROWS = 200_000  # rows per sheet of a batch workbook: 10,000 units × 20 indicators

@@ -6,7 +6,6 @@ about HTTP, argv or queues.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -14,6 +13,7 @@ from typing import Any
 from marshmallow import ValidationError
 
 from forms.base import FieldErrors, flatten_errors
+from generators.filenames import safe_filename
 from kinds import MIME_TYPES, Kind, UnknownFormat, get
 from rules.settings import defaults
 
@@ -49,17 +49,6 @@ def render(kind: str | Kind, data: dict, fmt: str, settings: Mapping[str, Any] |
     if fmt not in kind.renderers:
         raise UnknownFormat(kind, fmt)
     return kind.renderers[fmt](data, settings if settings is not None else defaults())
-
-
-_UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f]+')
-
-
-def safe_filename(base: str, fmt: str, limit: int = 80) -> str:
-    """A file name that cannot escape a directory or break a header: no separators, no control
-    characters (CR LF), no leading dots, bounded length; Chinese kept."""
-    name = _UNSAFE.sub("_", base).strip(" ._")
-    name = re.sub(r"\.{2,}", ".", name)
-    return f"{(name[:limit] or 'document')}.{fmt}"
 
 
 def produce(kind: str | Kind, payload: Any, fmt: str, settings: Mapping[str, Any] | None = None) -> Output:

@@ -37,12 +37,13 @@ def create_app(config: dict | None = None) -> Flask:
 
     kinds.all_kinds()  # import every kind so their rules register their settings validators
 
-    from service import db, errors, settings_store, timefmt
+    from service import db, errors, jsonbody, settings_store, timefmt
 
     db.init_app(app)
     timefmt.init_app(app)
     settings_store.init_app(app)
     errors.init_app(app)
+    jsonbody.init_app(app)
     csrf.init_app(app)
 
     from service import auth

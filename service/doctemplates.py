@@ -141,7 +141,7 @@ def render_submission(tpl, sub) -> Output:
     """A stored submission through a custom template (the data as stored: strings, lists)."""
     kind = kinds.get(sub.kind)
     content = render(tpl.content, sub.data)
-    from kinds.pipeline import safe_filename
+    from generators.filenames import safe_filename
 
     name = safe_filename(f"{kind.download_base(sub.data)}（{tpl.name}）", "docx")
     return Output(content, name, kinds.MIME_TYPES["docx"])

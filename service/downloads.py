@@ -6,7 +6,8 @@ from urllib.parse import quote
 
 from flask import Response
 
-from kinds.pipeline import Output, safe_filename
+from generators.filenames import safe_filename
+from kinds.pipeline import Output
 
 
 def content_disposition(filename: str, inline: bool = False) -> str:

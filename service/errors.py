@@ -1,7 +1,9 @@
-"""One error envelope for every failure: {"code", "status", "message", "errors"}.
+"""One error envelope for every failure: {"code", "status", "message", "errors", "error_count"}.
 
 API paths answer JSON; pages answer a Chinese HTML page with the same message. Validation
-failures are 422 with the Chinese messages under `errors`, keyed by field path.
+failures are 422 with the Chinese messages under `errors`, keyed by field path. An envelope
+carries at most MAX_ERRORS messages (the first ones, in field order) and `error_count`, the number
+there were: a body of a million bad values must not buy a response a thousand times its size.
 """
 
 from __future__ import annotations
@@ -29,6 +31,22 @@ MESSAGES = {
 }
 
 
+MAX_ERRORS = 100
+
+
+def cap_errors(errors: dict, limit: int = MAX_ERRORS) -> tuple[dict, int]:
+    """The first `limit` messages of `errors` (field → list of messages), and how many there were."""
+    capped: dict = {}
+    kept = total = 0
+    for path, messages in errors.items():
+        messages = messages if isinstance(messages, list) else [messages]
+        total += len(messages)
+        if kept < limit:
+            capped[path] = messages[: limit - kept]
+            kept += len(capped[path])
+    return capped, total
+
+
 class ApiError(Exception):
     def __init__(self, code: int, message: str | None = None, errors: dict | None = None):
         super().__init__(message)
@@ -38,7 +56,11 @@ class ApiError(Exception):
 
 
 def envelope(code: int, message: str, errors: dict | None = None):
-    body = {"code": code, "status": HTTPStatus(code).phrase, "message": message, "errors": errors or {}}
+    shown, count = cap_errors(errors or {})
+    if count > MAX_ERRORS:
+        message = f"{message}共有{count}处错误，以下列出前{MAX_ERRORS}处。"
+    body = {"code": code, "status": HTTPStatus(code).phrase, "message": message, "errors": shown,
+            "error_count": count}
     if request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json":
         return jsonify(body), code
     return render_template("error.html", error=body), code

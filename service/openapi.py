@@ -12,7 +12,7 @@ from service.models import Submission
 
 ERROR_ENVELOPE = {
     "type": "object",
-    "required": ["code", "status", "message", "errors"],
+    "required": ["code", "status", "message", "errors", "error_count"],
     "properties": {
         "code": {"type": "integer"},
         "status": {"type": "string"},
@@ -22,6 +22,7 @@ ERROR_ENVELOPE = {
             "description": "字段路径 → 中文错误信息列表",
             "additionalProperties": {"type": "array", "items": {"type": "string"}},
         },
+        "error_count": {"type": "integer", "description": "错误总数（errors 只列出前100处）"},
     },
 }
 

@@ -28,7 +28,7 @@ def test_unknown_kind_is_404_listing_known(client):
     resp = client.post("/api/v1/documents/nonsense", json={})
     body = resp.get_json()
     assert resp.status_code == 404
-    assert set(body) == {"code", "status", "message", "errors"}
+    assert set(body) == {"code", "status", "message", "errors", "error_count"}
     assert "request" in body["message"] and "没有“nonsense”这种文档" in body["message"]
 
 
