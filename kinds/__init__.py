@@ -51,6 +51,9 @@ class Kind:
     description: str = ""
     # Rules applied after validation that add computed values (scores, rates, totals).
     prepare: Callable[[dict, Mapping[str, Any]], dict] | None = None
+    # Where prepare puts its figures (dotted paths): what `validate` answers as the computed block,
+    # and what a payload may carry back (a stored document) without being typed.
+    computed: tuple[str, ...] = ()
     # Base of the download file name from the data (no extension).
     filename: Callable[[dict], str] | None = None
     batch: bool = False  # may be produced per unit from a workbook (jobs)

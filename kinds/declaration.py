@@ -74,6 +74,7 @@ register(Kind(
     description="财政部门、主管部门或第三方专家按完整性、相关性、适当性、可行性审核绩效目标，给出得分、综合意见和"
                 "审核结论（通过、修改后通过、退回修改）；关联申报表提交后，申报表状态随审核结论变化。",
     prepare=prepare_review,
+    computed=("total_score", "grade", "grade_label", "declaration_status"),
     filename=lambda d: f"{d.get('project_name', '')}绩效目标审核意见表",
     extra={"reviews": ("target_declaration", "department_target_declaration")},
 ))

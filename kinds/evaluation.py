@@ -74,6 +74,7 @@ register(Kind(
     description="财预〔2020〕10号附件1格式；预算执行率10分、产出50分、效益30分、满意度10分，得分和等级自动计算，"
                 "未完全达成的指标须说明偏差原因和改进措施。",
     prepare=prepare_self_evaluation,
+    computed=("scoring", "flagged"),
     filename=lambda d: f"{d['project_name']}{d['year']}年度项目支出绩效自评表",
     batch=True,
 ))
@@ -86,6 +87,7 @@ register(Kind(
     renderers=_tables(_department_workbook),
     description="部门（单位）整体支出的年度资金、主要任务、年度总体目标和绩效指标，按同一评分规则自动计算得分和等级。",
     prepare=prepare_self_evaluation,
+    computed=("scoring", "flagged"),
     filename=lambda d: f"{d['unit']}{d['year']}年度部门整体支出绩效自评表",
     batch=True,
 ))
@@ -149,6 +151,7 @@ register(Kind(
     description="自评表的得分、等级和各项数据自动写入报告，附得分汇总表、指标完成情况表和一级指标得分图；"
                 "单位随文报送用普通版式，填写“official”则按公文（报告）版式上报。",
     prepare=prepare_self_evaluation_report,
+    computed=("form.scoring", "form.flagged"),
     filename=lambda d: d["title"].replace("\n", ""),
 ))
 
@@ -162,6 +165,7 @@ register(Kind(
     description="按财预〔2020〕10号附件3提纲，采用决策、过程、产出、效益指标体系框架（数据文件，可替换）评分，"
                 "得分、等级、评分表和得分图自动生成。",
     prepare=prepare_evaluation_report,
+    computed=("framework_result", "execution_rate"),
     filename=lambda d: d["title"].replace("\n", ""),
 ))
 
@@ -174,6 +178,7 @@ register(Kind(
     templates=("gongwen.html", "gongwen.css"),
     description="采用财预〔2013〕53号投入、过程、产出、效果框架或地方框架（如 department_sichuan）评分的部门整体支出绩效评价报告。",
     prepare=prepare_evaluation_report,
+    computed=("framework_result", "execution_rate"),
     filename=lambda d: d["title"].replace("\n", ""),
 ))
 
@@ -193,6 +198,7 @@ register(Kind(
     description="立项必要性、投入经济性、绩效目标合理性、实施方案可行性、筹资合规性五个维度评分，"
                 "按设置的分数线自动得出“予以支持／调整完善后予以支持／不予支持”；xlsx为评分表。",
     prepare=prepare_ex_ante,
+    computed=("framework_result", "cut_rate"),
     filename=lambda d: d["title"].replace("\n", ""),
 ))
 
@@ -204,5 +210,6 @@ register(Kind(
     renderers=_tables(lambda d, s: layouts.result_application_workbook(d)),
     description="逐项目列示评价得分、等级、主要问题和下年预算调整（调减、取消、优先保障、维持），自动合计。",
     prepare=prepare_result_application,
+    computed=("application",),
     filename=lambda d: f"{d['year']}年度绩效评价结果应用表",
 ))

@@ -190,6 +190,7 @@ register(Kind(
     description="财预〔2019〕136号；监控期间（1-6月、1-9月等）为参数，执行率、绩效目标整体完成率和偏差值自动计算；"
                 "完成目标可能性不是“确定能”的指标须选择偏差原因并填写纠偏措施。可按单位批量生成。",
     prepare=prepare_monitoring,
+    computed=("computed",),
     filename=lambda d: f"{d['project_name']}{d['year']}年{d['period']}项目支出绩效目标执行监控表",
     batch=True,
 ))
@@ -202,6 +203,7 @@ register(Kind(
     renderers=_tables(_department),
     description="部门（单位）整体的年度主要任务、年度资金执行和绩效指标完成情况；监控期间为参数。可按单位批量生成。",
     prepare=prepare_monitoring,
+    computed=("computed",),
     filename=lambda d: f"{d['unit']['name']}{d['year']}年{d['period']}部门整体支出绩效目标执行监控表",
     batch=True,
 ))
@@ -215,6 +217,7 @@ register(Kind(
     description="按监控范围（部门预算项目、专项资金等）汇总单位数、项目数、预算资金总额、执行总额、执行率、完成率、"
                 "偏差值和自评平均得分，并生成可直接用于报告的文字说明。",
     prepare=prepare_summary,
+    computed=("computed",),
     filename=layouts.summary_title,
     extra={"text": summary_paragraph},
 ))

@@ -6,8 +6,10 @@ about HTTP, argv or queues.
 
 from __future__ import annotations
 
+import datetime as _dt
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, is_dataclass
+from decimal import Decimal
 from typing import Any
 
 from marshmallow import ValidationError
@@ -36,12 +38,69 @@ def validate(kind: str | Kind, payload: Any, settings: Mapping[str, Any] | None 
     if not isinstance(payload, Mapping):
         raise FieldErrors({"_schema": ["提交的内容应为一个JSON对象（一组字段）。"]})
     try:
-        data = kind.schema_instance(settings=settings).load(payload)
+        data = kind.schema_instance(settings=settings).load(without_computed(kind, payload))
     except ValidationError as exc:
         raise FieldErrors(flatten_errors(exc.messages)) from None
     if kind.prepare is not None:
         data = kind.prepare(data, settings)
     return data
+
+
+def without_computed(kind: Kind, payload: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The payload without the kind's computed block: figures are never typed, so a document
+    stored with them (as the service kept them before storing the input as submitted) validates
+    to the same figures again."""
+    if not kind.computed:
+        return payload
+    out = dict(payload)
+    for path in kind.computed:
+        *parents, last = path.split(".")
+        node = out
+        for part in parents:
+            child = node.get(part) if isinstance(node, dict) else None
+            if not isinstance(child, Mapping):
+                node = None
+                break
+            node[part] = child = dict(child)
+            node = child
+        if isinstance(node, dict):
+            node.pop(last, None)
+    return out
+
+
+def plain(value: Any) -> Any:
+    """JSON-ready: Decimal as its exact text, dates in ISO form, dataclasses and mappings as
+    objects, tuples as lists."""
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, _dt.date):
+        return value.isoformat()
+    if is_dataclass(value) and not isinstance(value, type):
+        return plain(asdict(value))
+    if isinstance(value, Mapping):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [plain(v) for v in value]
+    return value
+
+
+def computed(kind: str | Kind, data: Mapping[str, Any]) -> dict:
+    """The figures the kind's prepare step added to validated `data` (scores, rates, totals,
+    grades), nested as in the data and JSON-ready."""
+    kind = _kind(kind)
+    out: dict = {}
+    for path in kind.computed:
+        *parents, last = path.split(".")
+        node: Any = data
+        for part in parents:
+            node = node.get(part) if isinstance(node, Mapping) else None
+        if not isinstance(node, Mapping) or last not in node:
+            continue
+        target = out
+        for part in parents:
+            target = target.setdefault(part, {})
+        target[last] = plain(node[last])
+    return out
 
 
 def render(kind: str | Kind, data: dict, fmt: str, settings: Mapping[str, Any] | None = None) -> bytes:

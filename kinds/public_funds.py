@@ -43,5 +43,6 @@ register(Kind(
     description="基础公用经费（默认70%）全额下达，绩效公用经费（默认30%）按考核得分兑现；金额以元计、到分，"
                 "各单位的兑现和节约金额相加与合计完全一致。",
     prepare=prepare,
+    computed=("assessment",),
     filename=lambda d: d.get("title") or layout.default_title(d),
 ))

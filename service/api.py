@@ -86,7 +86,7 @@ def validate_document(kind_id: str):
     kind = kinds.get(kind_id)
     settings = current_settings()
     data = pipeline.validate(kind, _json_body(), settings)
-    return jsonify({"data": json.loads(_dump(kind, data, settings))})
+    return jsonify({"data": json.loads(_dump(kind, data, settings)), "computed": pipeline.computed(kind, data)})
 
 
 def _dump(kind: kinds.Kind, data: dict, settings) -> str:

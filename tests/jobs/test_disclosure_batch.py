@@ -19,6 +19,7 @@ from pypdf import PdfReader
 from sqlalchemy import func, select
 
 from jobs import archive, runner
+from kinds import get as kinds_get
 from jobs import disclosure as batch_disclosure
 from jobs.models import Batch, BatchItem
 from service.cli import main
@@ -336,3 +337,33 @@ def test_cli_disclosure_from_json_and_resume(runner, tmp_path, monkeypatch):
     assert no_year.exit_code == 1 and "请填写年度" in no_year.output
     stored = runner.invoke(main, ["batch", "disclosure", "--year", "2023", "-o", str(out)])
     assert stored.exit_code == 1 and "2023年度没有已提交或已审核的自评材料" in stored.output
+
+
+def test_stored_normalised_documents_are_published(job_db, job_config):
+    """A `disclosure` document stored in its normalised form — its tables holding the computed
+    `scoring` and `flagged` blocks, as the service stored them — re-validates in the batch and is
+    published (issue 15: it was refused with “scoring/flagged：不认识的字段”)."""
+    from kinds import pipeline
+    from rules.settings import defaults
+    from service.models import Submission, Unit, dumps
+
+    kind = kinds_get("disclosure")
+    data = pipeline.validate(kind, load_sample("disclosure"), defaults())
+    stored = json.loads(dumps(kind.schema_instance(settings=defaults()).dump(data)))
+    assert {"scoring", "flagged"} <= set(stored["project_evaluations"][0])
+    with job_db.write() as session:
+        unit = Unit(code=stored["unit_code"], name=stored["unit"])
+        session.add(unit)
+        session.flush()
+        sub = Submission(kind="disclosure", unit_id=unit.id, status="approved", title="公开")
+        sub.data = stored
+        session.add(sub)
+    imported = batch_disclosure.from_stored(job_db, YEAR, {})
+    assert not imported.fatal and not imported.errors and len(imported.units) == 1
+    batch, _ = batch_disclosure.start(job_db, imported, source="stored")
+    assert runner.drive(job_db, job_config, batch) is True
+    state = runner.counts(job_db, batch.id)
+    assert (state["done"], state["invalid"], state["failed"]) == (1, 0, 0)
+    with job_db.read() as session:
+        (item,) = session.scalars(select(BatchItem).where(BatchItem.batch_id == batch.id))
+    assert item.errors in (None, [])

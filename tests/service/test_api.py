@@ -102,6 +102,24 @@ def test_validate_returns_normalised_data(client):
     data = resp.get_json()["data"]
     assert data["date"] == "2024-07-01"
     assert data["direction"] == "upward" and data["imprint"]["printed_on"]
+    assert resp.get_json()["computed"] == {}
+
+
+def test_validate_returns_the_computed_block(client):
+    """The figures the README promises beside the data: scores and grade of a 自评表, the rates of
+    a 监控表, the totals per scope of a 汇总表, the review's total and grade."""
+    body = client.post("/api/v1/documents/self_evaluation/validate", json=load_sample("self_evaluation")).get_json()
+    scoring = body["computed"]["scoring"]
+    assert scoring["total"] == "95.62" and scoring["grade_label"] == "优"
+    assert scoring["budget_rows"]["annual_total"]["execution_rate"].startswith("0.9278")
+    assert "scoring" not in body["data"]
+    body = client.post("/api/v1/documents/monitoring/validate", json=load_sample("monitoring")).get_json()
+    assert body["computed"]["computed"]["execution_rate"].startswith("0.557420")
+    body = client.post("/api/v1/documents/monitoring_summary/validate", json=load_sample("monitoring_summary")).get_json()
+    assert body["computed"]["computed"]["by_scope"][0]["budget"] == "42948.32"
+    body = client.post("/api/v1/documents/target_review/validate", json=load_sample("target_review")).get_json()
+    assert body["computed"] == {"total_score": "85.00", "grade": "good", "grade_label": "良",
+                                "declaration_status": "returned"}
 
 
 def test_openapi_is_generated_from_schemas(client):
