@@ -50,6 +50,10 @@ def create_app(config: dict | None = None) -> Flask:
 
     auth.init_app(app)  # the gate: every route needs a signed-in user unless marked @public
 
+    from service import front
+
+    front.trust_proxies(app)
+
     from service import api, batches, drafts, library, web
 
     # JSON API: bearer tokens need no CSRF token; cookie sessions send X-CSRFToken (service.auth)

@@ -583,13 +583,6 @@ SIGN_IN_HELP = (
 def init_app(app) -> None:
     app.session_interface = SessionInterface()
     app.config.setdefault("PERMANENT_SESSION_LIFETIME", _dt.timedelta(hours=12))
-    proxies = int(os.environ.get("JXDOC_TRUSTED_PROXIES", "0") or 0)
-    if proxies:
-        # Behind a TLS-terminating proxy: trust its X-Forwarded-For/-Proto so request.is_secure
-        # (Secure cookies) and the rate limiter's address are the client's, not the proxy's.
-        from werkzeug.middleware.proxy_fix import ProxyFix
-
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
     app.before_request(_gate)
 
     @app.after_request

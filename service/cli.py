@@ -149,11 +149,31 @@ def serve(host: str, port: int, workers: int | None, dev: bool) -> None:
         app.run(host=host, port=port, debug=True)
         return
     workers = workers or (os.cpu_count() or 1) + 1  # CPU-bound renders: one per core plus one
-    os.execv(  # noqa: S606 - replaces this process with gunicorn; fixed argv, no shell
-        sys.executable,
-        [sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}", "--workers", str(workers),
-         "--timeout", "120", "--access-logfile", "-", "service.wsgi:app"],
-    )
+    argv = [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--timeout", "120",
+            "--access-logfile", "-", "--config", "python:service.gunicorn_conf"]
+    if app.config["FRONT"] == "nginx":
+        argv += ["--bind", f"unix:{_front(app, host, port)}"]
+    else:
+        argv += ["--bind", f"{host}:{port}"]
+    os.execv(sys.executable, [*argv, "service.wsgi:app"])  # noqa: S606 - becomes gunicorn; fixed argv, no shell
+
+
+def _front(app, host: str, port: int) -> str:
+    """Write nginx's configuration (service/front.py) and tell gunicorn's hooks to start it; the
+    socket gunicorn binds to instead of the port."""
+    from service import front
+
+    if app.config["FRONT"] not in ("nginx", "none"):
+        _fail(f"JXDOC_FRONT 只能是 nginx 或 none，现在是 {app.config['FRONT']!r}。")
+    if front.nginx_binary() is None:
+        _fail("未找到 nginx：请运行 scripts/bootstrap.sh 安装，或设置 JXDOC_FRONT=none（已有缓冲代理时）。")
+    spec = front.Front(host=host, port=port, run_dir=Path(app.config["DATA_DIR"]) / "run" / str(port),
+                       max_body_bytes=app.config["MAX_CONTENT_LENGTH"],
+                       client_timeout=app.config["CLIENT_TIMEOUT"])
+    front.prepare(spec)
+    os.environ[front.CONF_ENV] = str(spec.conf)
+    os.environ["JXDOC_FRONT_PROXY"] = "1"  # the client's address comes in nginx's X-Forwarded-For
+    return str(spec.socket)
 
 
 def _sign_in_help(app) -> None:

@@ -31,6 +31,12 @@ def defaults() -> dict:
         "WTF_CSRF_TIME_LIMIT": None,
         "JSON_SORT_KEYS": False,
         "TIMEZONE": "Asia/Shanghai",  # how the pages show times; the database keeps UTC
+        # `jxdoc serve`: nginx reads requests whole in front of gunicorn (service/front.py), or
+        # "none" behind a deployment's own buffering proxy
+        "FRONT": "nginx",
+        "CLIENT_TIMEOUT": 10,  # seconds a client may stall sending its request before nginx drops it
+        "FRONT_PROXY": False,  # set by `jxdoc serve` for gunicorn when nginx is in front
+        "TRUSTED_PROXIES": 0,  # proxies of the deployment before jxdoc (a TLS terminator: 1)
     }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import http.client
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -24,17 +25,20 @@ def test_serve_starts_on_a_fresh_data_directory(tmp_path):
                             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         deadline = time.monotonic() + 60
-        status, body = None, ""
+        status, body, server = None, "", ""
         while time.monotonic() < deadline:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
             try:
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
                 conn.request("GET", "/")
                 resp = conn.getresponse()
-                status, body = resp.status, resp.read().decode("utf-8")
+                status, body, server = resp.status, resp.read().decode("utf-8"), resp.getheader("Server")
                 break
             except OSError:
                 time.sleep(0.3)
+            finally:
+                conn.close()
         assert status in (200, 302), status
+        assert server == "nginx"  # the buffering front (service/front.py) answers, gunicorn behind it
         assert (tmp_path / "data" / "jxdoc.sqlite3").exists()
         assert (tmp_path / "data" / "secret_key").stat().st_mode & 0o077 == 0
         if status == 200:
@@ -42,6 +46,9 @@ def test_serve_starts_on_a_fresh_data_directory(tmp_path):
     finally:
         proc.terminate()
         out, _ = proc.communicate(timeout=30)
+    time.sleep(0.5)
+    with socket.socket() as s:  # nginx went with gunicorn
+        assert s.connect_ex(("127.0.0.1", port)) != 0
     assert f"http://127.0.0.1:{port}/" in out
     # no administrator yet and no default password: the command says how to create one
     assert "尚无管理员账号" in out and "jxdoc create-admin" in out and "JXDOC_ADMIN_PASSWORD" in out
