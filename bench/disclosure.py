@@ -119,8 +119,8 @@ class Descendants:
 def run(count: int, processes: int, keep: Path | None, verify: bool) -> dict:
     from jobs import archive, runner
     from jobs import disclosure as batch
-    from service.db import Database
-    from service.migrate import upgrade
+    from storage.db import Database
+    from storage.migrate import upgrade
 
     payloads, exclusions = make_payloads(count)
     out_dir = keep or Path(tempfile.mkdtemp(prefix="jxdoc-disclosure-"))

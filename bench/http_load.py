@@ -44,8 +44,8 @@ SIGN_IN_SCRIPT = """
 import secrets
 from service import create_app
 from service.auth import create_admin, create_api_token
-from service.db import get_db
-from service.models import User
+from service.database import get_db
+from storage.models import User
 app = create_app()
 with app.app_context():
     user = create_admin("bench-" + secrets.token_hex(3), secrets.token_urlsafe(18) + "!aA1")

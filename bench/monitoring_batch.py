@@ -31,8 +31,8 @@ def _run(units: int, projects: tuple[int, int], processes: int, fmt: str, keep: 
     """One measured batch in this process (called in a child by main)."""
     from jobs import archive, importer, runner
     from jobs.samples import batch_workbook
-    from service.db import Database
-    from service.migrate import upgrade
+    from storage.db import Database
+    from storage.migrate import upgrade
 
     base = keep or Path(tempfile.mkdtemp(prefix=f"jxdoc-batch-{units}-"))
     generated = batch_workbook(units, seed=units, projects_per_unit=projects)

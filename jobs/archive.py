@@ -14,11 +14,11 @@ from typing import Any
 from sqlalchemy import func, select
 from zipstream import ZIP_STORED, ZipStream
 
-from jobs.models import DONE, FAILED, INVALID, Batch, BatchItem
 from jobs.work import render_workbook, settings_for, write_atomically
 from rules.formatting import money_text, percent_text
 from rules.rounding import percent, ratio, to_decimal, total
-from service.db import Database
+from storage.batches import DONE, FAILED, INVALID, Batch, BatchItem
+from storage.db import Database
 
 UNITS_DIR, SUMMARY_XLSX, SUMMARY_TEXT, MANIFEST = "各单位", "汇总表.xlsx", "汇总说明.txt", "清单.csv"
 MANIFEST_HEADER = ["序号", "单位编码", "单位名称", "状态", "文件", "项目数", "预算数（万元）", "执行数（万元）", "执行率", "问题说明"]

@@ -23,7 +23,6 @@ import click
 import kinds
 from jobs import archive, batchkinds, importer, runner
 from jobs import disclosure as disclosure_batch
-from jobs.models import Batch
 from jobs.runner import (
     BATCH_KINDS,
     JobConfig,
@@ -35,8 +34,9 @@ from jobs.runner import (
     drive,
     get_batch,
 )
-from service.db import Database
-from service.migrate import upgrade
+from storage.batches import Batch
+from storage.db import Database
+from storage.migrate import upgrade
 
 
 class Messages:

@@ -4,7 +4,7 @@ Where the items come from:
 
 * the service's stored data (`from_stored`): for a year, every unit's submitted or approved
   `disclosure` document (its 部门整体支出绩效自评报告), `department_self_evaluation` table and
-  `self_evaluation` tables, grouped by unit as service.records groups them;
+  `self_evaluation` tables, grouped by unit as storage.records groups them;
 * a JSON file (`from_payloads`): a list of payloads of the `disclosure` kind (samples/disclosure).
 
 Units the finance bureau keeps out of publication (涉密 …) are given when the batch is started
@@ -33,8 +33,8 @@ from forms.base import load_json as load_bounded_json
 from jobs import archive
 from jobs.archive import MANIFEST, UNITS_DIR, csv_cell
 from jobs.importer import ImportResult, unique_output_name
-from jobs.models import DONE, EXCLUDED, FAILED, INVALID, Batch
 from jobs.work import render_workbook, write_atomically
+from storage.batches import DONE, EXCLUDED, FAILED, INVALID, Batch
 
 KIND = "disclosure"
 FMT = "pdf"
@@ -235,22 +235,17 @@ def from_stored(db, year: int, exclusions: Mapping[str, str] | None = None) -> I
     `department_self_evaluation` and `self_evaluation` documents give the tables (a unit that
     filed no separate table keeps the tables of its `disclosure` document)."""
     from sqlalchemy import select
-    from sqlalchemy.orm import selectinload
 
-    from service.models import Submission, Unit
-    from service.records import COUNTED_STATUSES, _unit_of
+    from storage.models import Unit
+    from storage.records import counted_submissions, unit_of
 
     groups: dict[str, dict[str, Any]] = {}
     with db.read() as session:
-        subs = session.scalars(
-            select(Submission).options(selectinload(Submission.unit))
-            .where(Submission.kind.in_(STORED_KINDS), Submission.status.in_(COUNTED_STATUSES))
-            .order_by(Submission.id)).all()
-        for sub in subs:
+        for sub in counted_submissions(session, STORED_KINDS):
             data = sub.data
             if str(data.get("year", "")) != str(year):
                 continue
-            unit = _unit_of(sub, data)
+            unit = unit_of(sub, data)
             entry = groups.setdefault(unit["code"], {"unit": unit, "disclosure": None, "department": None,
                                                      "projects": []})
             if sub.kind == "disclosure":

@@ -33,8 +33,8 @@ from typing import Any
 
 from openpyxl.utils import get_column_letter
 
-from jobs.unitrows import RowStore, UnitStream
 from generators.filenames import safe_filename
+from jobs.unitrows import RowStore, UnitStream
 from rules.periods import PeriodError, normalise_label
 
 MAX_ROWS = 200_000  # rows per sheet of a batch workbook: 10,000 units × 20 indicators

@@ -45,10 +45,10 @@ from sqlalchemy.exc import IntegrityError
 
 from jobs.archive import UNITS_DIR
 from jobs.importer import ImportResult
-from jobs.models import DONE, EXCLUDED, FAILED, INVALID, PENDING, RUNNING, Batch, BatchItem, dumps
 from jobs.work import init_worker, process_chunk, sweep_temp_files
-from service.db import Database
-from service.models import utcnow
+from storage.batches import DONE, EXCLUDED, FAILED, INVALID, PENDING, RUNNING, Batch, BatchItem, dumps
+from storage.db import Database
+from storage.models import utcnow
 
 log = logging.getLogger("jxdoc.jobs")
 
@@ -101,7 +101,7 @@ class JobConfig:
 
     @classmethod
     def from_environment(cls) -> JobConfig:
-        from service import config as _config
+        from storage import config as _config
 
         return cls.from_mapping(_config.from_environment(_config.defaults()))
 

@@ -18,8 +18,8 @@ DRIVE = "jxdoc.batch.drive"
 def _context():
     """Database and job config of this worker process, from its environment (JXDOC_*)."""
     from jobs.runner import JobConfig
-    from service.db import Database
-    from service.migrate import upgrade
+    from storage.db import Database
+    from storage.migrate import upgrade
 
     cfg = JobConfig.from_environment()
     upgrade(cfg.database_url)
@@ -60,7 +60,7 @@ def resume_unfinished() -> int:
     """Enqueue every batch not done yet (a worker that starts after a crash picks them up)."""
     from sqlalchemy import select
 
-    from jobs.models import Batch
+    from storage.batches import Batch
 
     cfg, db = _context()
     with db.read() as session:

@@ -1,14 +1,14 @@
-"""Alembic environment: the URL comes from the caller (service.migrate) or JXDOC_DATABASE_URL."""
+"""Alembic environment: the URL comes from the caller (storage.migrate) or JXDOC_DATABASE_URL."""
 
 import importlib
 
 from alembic import context
 from sqlalchemy import create_engine
 
-from service.models import Base
+from storage.models import Base
 
 # Tables live beside the code that owns them; each module registers on Base when imported.
-for _module in ("service.models", "jobs.models"):
+for _module in ("storage.models", "storage.batches"):
     try:
         importlib.import_module(_module)
     except ModuleNotFoundError as exc:  # a package not written yet

@@ -7,7 +7,7 @@ from pathlib import Path
 from flask import Flask
 from flask_wtf import CSRFProtect
 
-from service import config as _config
+from storage import config as _config
 
 csrf = CSRFProtect()
 
@@ -37,9 +37,9 @@ def create_app(config: dict | None = None) -> Flask:
 
     kinds.all_kinds()  # import every kind so their rules register their settings validators
 
-    from service import db, errors, jsonbody, settings_store, timefmt
+    from service import database, errors, jsonbody, settings_store, timefmt
 
-    db.init_app(app)
+    database.init_app(app)
     timefmt.init_app(app)
     settings_store.init_app(app)
     errors.init_app(app)

@@ -8,8 +8,8 @@ from sqlalchemy import select
 
 from service import auth
 from service.auth import Messages, current_user, public
-from service.db import get_db
-from service.models import ApiToken, User, utcnow
+from service.database import get_db
+from storage.models import ApiToken, User, utcnow
 
 bp = Blueprint("account", __name__)
 

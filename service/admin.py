@@ -13,9 +13,9 @@ from sqlalchemy import func, select
 import kinds
 from service import auth, settings_store
 from service.auth import ADMIN, current_user, roles_required
-from service.db import get_db
+from service.database import get_db
 from service.errors import ApiError
-from service.models import ROLES, AuditEvent, Department, DocTemplate, SavedSettings, Unit, User, utcnow
+from storage.models import ROLES, AuditEvent, Department, DocTemplate, SavedSettings, Unit, User, utcnow
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 

@@ -12,11 +12,11 @@ from forms.base import FieldErrors, illegal_characters
 from kinds import pipeline
 from service import auth, workflow
 from service.auth import current_user, find_submission, public, scope_submissions
-from service.db import get_db
+from service.database import get_db
 from service.downloads import file_response
 from service.errors import ApiError
-from service.models import Submission, public_id, utcnow
 from service.settings_store import current_settings
+from storage.models import Submission, public_id, utcnow
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -90,7 +90,7 @@ def validate_document(kind_id: str):
 
 
 def _dump(kind: kinds.Kind, data: dict, settings) -> str:
-    from service.models import dumps
+    from storage.models import dumps
 
     return dumps(kind.schema_instance(settings=settings).dump(data))
 

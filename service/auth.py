@@ -48,9 +48,9 @@ from sqlalchemy import delete, exists, func, or_, select
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
 
-from service.db import get_db
+from service.database import get_db
 from service.errors import ApiError
-from service.models import (
+from storage.models import (
     ROLES,
     ApiToken,
     AuditEvent,

@@ -28,7 +28,6 @@ from sqlalchemy import select
 import kinds
 from jobs import archive, batchkinds, importer
 from jobs import disclosure as disclosure_batch
-from jobs.models import FINAL, Batch, BatchItem
 from jobs.runner import (
     BATCH_KINDS,
     WORKBOOK_KINDS,
@@ -41,9 +40,10 @@ from jobs.runner import (
 )
 from service import csrf
 from service.auth import ADMIN, FINANCE_BUREAU, roles_required
-from service.db import get_db
+from service.database import get_db
 from service.downloads import content_disposition
 from service.errors import ApiError
+from storage.batches import FINAL, Batch, BatchItem
 
 bp = Blueprint("batches", __name__)
 FORMATS = ("xlsx", "docx", "pdf")

@@ -125,7 +125,7 @@ def db() -> None:
 @db.command("upgrade", help="把数据库升级到最新结构（Alembic）。")
 def db_upgrade() -> None:
     from service import create_app
-    from service.migrate import upgrade
+    from storage.migrate import upgrade
 
     app = create_app()
     upgrade(app.config["DATABASE_URL"])
@@ -139,7 +139,7 @@ def db_upgrade() -> None:
 @click.option("--dev", is_flag=True, help="用 Flask 开发服务器（自动重载）。")
 def serve(host: str, port: int, workers: int | None, dev: bool) -> None:
     from service import create_app
-    from service.migrate import upgrade
+    from storage.migrate import upgrade
 
     app = create_app()
     upgrade(app.config["DATABASE_URL"])
@@ -197,7 +197,7 @@ def _sign_in_help(app) -> None:
 def create_admin_command(username: str, display_name: str, password_stdin: bool) -> None:
     from service import create_app
     from service.auth import create_admin
-    from service.migrate import upgrade
+    from storage.migrate import upgrade
 
     app = create_app()
     upgrade(app.config["DATABASE_URL"])
@@ -235,7 +235,7 @@ def draft() -> None:
 def draft_summary_report(year: int | None, input_file: Path, output: Path, request_output: Path | None,
                          json_output: Path | None, settings_file: str | None) -> None:
     from service.drafts import summary_drafts
-    from service.models import dumps
+    from storage.models import dumps
 
     try:
         payload = json.loads(input_file.read_text(encoding="utf-8"))
@@ -255,8 +255,8 @@ def draft_summary_report(year: int | None, input_file: Path, output: Path, reque
 
     def load(y: int) -> list[dict]:
         from service import create_app
-        from service.db import get_db
-        from service.records import load_units
+        from service.database import get_db
+        from storage.records import load_units
 
         app = create_app()
         return load_units(get_db(app), y, settings)

@@ -17,7 +17,7 @@ from generators.drafts import summary_drafts as build_drafts
 from kinds import pipeline
 from rules.statistics import StatisticsInputError, compute
 from service.errors import ApiError
-from service.models import dumps
+from storage.models import dumps
 
 bp = Blueprint("drafts", __name__, url_prefix="/api/v1/drafts")
 
@@ -76,9 +76,9 @@ def summary_drafts(payload: Any, settings: Mapping[str, Any],
 
 @bp.post("/summary")
 def summary():
-    from service.db import get_db
-    from service.records import load_units
+    from service.database import get_db
     from service.settings_store import current_settings
+    from storage.records import load_units
 
     payload = request.get_json(silent=True)
     if payload is None:

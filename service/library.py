@@ -28,11 +28,11 @@ from kinds.pipeline import Output
 from rules.indicators import TREE_LABELS, TREES, convert_tree, tree_id
 from rules.library import default_library
 from service import auth, csrf
-from service.db import get_db
+from service.database import get_db
 from service.downloads import file_response
 from service.errors import ApiError
-from service.models import Submission, utcnow
 from service.settings_store import current_settings
+from storage.models import Submission, utcnow
 
 bp = Blueprint("library", __name__)
 
@@ -148,7 +148,7 @@ def _import(kind: kinds.Kind, content: bytes) -> dict:
 
 
 def _dump(kind: kinds.Kind, data: dict, settings) -> str:
-    from service.models import dumps
+    from storage.models import dumps
 
     return dumps(kind.schema_instance(settings=settings).dump(data))
 

@@ -8,7 +8,7 @@ from marshmallow import Schema, fields
 
 import kinds
 from forms import fields as jf
-from service.models import Submission
+from storage.models import Submission
 
 ERROR_ENVELOPE = {
     "type": "object",

@@ -94,8 +94,8 @@ def _saved_rows(app) -> tuple[tuple, dict]:
     from sqlalchemy import func, select
     from sqlalchemy.exc import OperationalError, ProgrammingError
 
-    from service.db import get_db
-    from service.models import SavedSettings
+    from service.database import get_db
+    from storage.models import SavedSettings
 
     try:
         with get_db(app).read() as session:
@@ -333,8 +333,8 @@ def _set(tree: dict, dotted: str, value: Any) -> None:
 def _saved_all() -> dict[str, dict]:
     from sqlalchemy import select
 
-    from service.db import get_db
-    from service.models import SavedSettings
+    from service.database import get_db
+    from storage.models import SavedSettings
 
     with get_db().read() as session:
         return {row.section: json.loads(row.values_json) for row in session.scalars(select(SavedSettings))}
@@ -360,8 +360,8 @@ def save_form(page: str, form: Mapping[str, str], user) -> dict[str, list[str]]:
     """Parse, validate (with everything else in force) and save one page; the field errors or {}."""
     from forms.base import illegal_characters
     from service import auth
-    from service.db import get_db
-    from service.models import SavedSettings, utcnow
+    from service.database import get_db
+    from storage.models import SavedSettings, utcnow
 
     defaults = _defaults()
     errors: dict[str, list[str]] = {}
@@ -425,8 +425,8 @@ def reset(page: str, user) -> None:
     from sqlalchemy import select
 
     from service import auth
-    from service.db import get_db
-    from service.models import SavedSettings, utcnow
+    from service.database import get_db
+    from storage.models import SavedSettings, utcnow
 
     with get_db().write() as session:
         for section, sub in PAGES[page]["parts"]:

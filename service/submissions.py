@@ -16,11 +16,11 @@ from forms.base import FieldErrors
 from kinds import pipeline
 from service import auth, workflow
 from service.auth import current_user, find_submission, scope_submissions
-from service.db import get_db
+from service.database import get_db
 from service.downloads import file_response
 from service.errors import ApiError
-from service.models import DocTemplate, Submission
 from service.settings_store import current_settings
+from storage.models import DocTemplate, Submission
 
 bp = Blueprint("submissions", __name__, url_prefix="/submissions")
 

@@ -1,4 +1,4 @@
-"""Times on the pages: stored in UTC (service.models.utcnow), shown in the bureau's time zone.
+"""Times on the pages: stored in UTC (storage.models.utcnow), shown in the bureau's time zone.
 
 Clerks read 更新于 19:30 as Beijing time; a UTC time on the page would be eight hours off. The zone
 is the JXDOC_TIMEZONE setting (default Asia/Shanghai). Without the system's zone database the

@@ -15,12 +15,12 @@ from kinds import pipeline
 from service import auth
 from service.api import store_submission
 from service.auth import current_user, find_submission, scope_submissions
-from service.db import get_db
+from service.database import get_db
 from service.downloads import file_response
 from service.formview import parse_form, placed, widgets
-from service.models import Submission
 from service.settings_store import current_settings
 from service.timefmt import local_today
+from storage.models import Submission
 
 bp = Blueprint("web", __name__)
 

@@ -17,9 +17,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service import auth
-from service.db import get_db
+from service.database import get_db
 from service.errors import ApiError
-from service.models import AuditEvent, Submission, User, utcnow
+from storage.models import AuditEvent, Submission, User, utcnow
 
 REVIEW_ACTIONS = {"return": ("submitted", "returned"), "approve": ("submitted", "approved")}
 MAX_COMMENT = 2000

@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 @pytest.fixture
 def app(tmp_path):
     from service import create_app
-    from service.migrate import upgrade
+    from storage.migrate import upgrade
 
     url = f"sqlite:///{tmp_path / 'test.sqlite3'}"
     upgrade(url)
@@ -47,7 +47,7 @@ class World:
 
     def __init__(self, app):
         from service.auth import hash_password
-        from service.models import Department, Unit, User
+        from storage.models import Department, Unit, User
 
         self.app = app
         with app.app_context():
@@ -73,7 +73,7 @@ class World:
                     self.users[name] = user.id
 
     def user(self, name):
-        from service.models import User
+        from storage.models import User
 
         with self.app.extensions["jxdoc.db"].read() as session:
             return session.get(User, self.users[name])

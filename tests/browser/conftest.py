@@ -39,7 +39,7 @@ def live_server(tmp_path_factory) -> Iterator[LiveServer]:
     from werkzeug.serving import make_server
 
     from service import create_app
-    from service.migrate import upgrade
+    from storage.migrate import upgrade
 
     base = tmp_path_factory.mktemp("live")
     url = f"sqlite:///{base / 'live.sqlite3'}"

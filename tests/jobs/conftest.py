@@ -13,8 +13,8 @@ from tests.servers import redis_server
 
 @pytest.fixture
 def job_db(tmp_path):
-    from service.db import Database
-    from service.migrate import upgrade
+    from storage.db import Database
+    from storage.migrate import upgrade
 
     url = f"sqlite:///{tmp_path / 'jobs.sqlite3'}"
     upgrade(url)

@@ -21,10 +21,10 @@ import pytest
 from sqlalchemy import func, select
 
 from jobs import archive, importer, runner
-from jobs.models import Batch, BatchItem
 from jobs.samples import batch_workbook
-from service.db import Database
-from service.migrate import upgrade
+from storage.batches import Batch, BatchItem
+from storage.db import Database
+from storage.migrate import upgrade
 
 ROOT = Path(__file__).resolve().parents[2]
 UNITS = 500

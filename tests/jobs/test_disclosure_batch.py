@@ -19,10 +19,10 @@ from pypdf import PdfReader
 from sqlalchemy import func, select
 
 from jobs import archive, runner
-from kinds import get as kinds_get
 from jobs import disclosure as batch_disclosure
-from jobs.models import Batch, BatchItem
+from kinds import get as kinds_get
 from service.cli import main
+from storage.batches import Batch, BatchItem
 from tests.conftest import load_sample, login
 from tests.jobs.helpers import batch_zip, wait_done
 
@@ -42,7 +42,7 @@ def store_units(db, count: int, *, no_report: tuple[int, ...] = (), bad_table: t
                 department: tuple[int, ...] = ()) -> None:
     """For each unit: a Unit row, its submitted `disclosure` document (the report) and one approved
     `self_evaluation` table of a project of its own; drafts and other years must not count."""
-    from service.models import Submission, Unit
+    from storage.models import Submission, Unit
 
     report = load_sample("disclosure")["report"]
     table = load_sample("self_evaluation")
@@ -345,7 +345,7 @@ def test_stored_normalised_documents_are_published(job_db, job_config):
     published (issue 15: it was refused with “scoring/flagged：不认识的字段”)."""
     from kinds import pipeline
     from rules.settings import defaults
-    from service.models import Submission, Unit, dumps
+    from storage.models import Submission, Unit, dumps
 
     kind = kinds_get("disclosure")
     data = pipeline.validate(kind, load_sample("disclosure"), defaults())

@@ -13,9 +13,9 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from jobs import archive, importer, runner
-from jobs.models import BatchItem
 from jobs.samples import batch_workbook
 from rules.formatting import money_text
+from storage.batches import BatchItem
 from tests.jobs.conftest import workbook
 from tests.jobs.helpers import batch_zip
 

@@ -309,7 +309,7 @@ def test_a_stored_declaration_validates_again_unchanged():
     """What the API stores (schema.dump) loads back to the same data."""
     import json
 
-    from service.models import dumps
+    from storage.models import dumps
 
     for kind_id, name in SAMPLES:
         data = _validated(kind_id, name)

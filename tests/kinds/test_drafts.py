@@ -113,7 +113,7 @@ def test_draft_inputs_are_validated():
 
 
 def _store(app, rows):
-    from service.models import Department, Submission, Unit
+    from storage.models import Department, Submission, Unit
 
     with app.extensions["jxdoc.db"].write() as session:
         dept = Department(code="1", name="青溪县人民政府")
@@ -197,8 +197,8 @@ def test_cli_writes_both_documents(runner, tmp_path):
 
 
 def test_loader_keeps_the_latest_monitoring_period_and_scores_reviews():
-    from service.models import Submission
-    from service.records import group_records
+    from storage.models import Submission
+    from storage.records import group_records
 
     def sub(kind, data, status="submitted"):
         s = Submission(kind=kind, status=status)

@@ -15,7 +15,7 @@ import kinds
 from forms.base import FieldErrors
 from kinds import pipeline
 from rules.settings import SettingsError, load_settings
-from service.models import dumps
+from storage.models import dumps
 from tests.conftest import load_sample
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"

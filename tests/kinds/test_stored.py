@@ -10,7 +10,7 @@ import pytest
 import kinds
 from kinds import pipeline
 from rules.settings import deep_merge, defaults
-from service.models import dumps
+from storage.models import dumps
 
 
 def stored_form(kind, data) -> dict:

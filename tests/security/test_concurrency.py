@@ -8,9 +8,9 @@ import multiprocessing as mp
 import pytest
 from sqlalchemy import select, update
 
-from service.db import Database
-from service.migrate import upgrade
-from service.models import Unit
+from storage.db import Database
+from storage.migrate import upgrade
+from storage.models import Unit
 from tests.servers import postgres_server
 
 PROCESSES, TRANSACTIONS = 8, 200

@@ -71,8 +71,8 @@ def api(tmp_path_factory):
     schemathesis schema, and a bearer token per role."""
     from service import create_app
     from service.auth import create_api_token
-    from service.migrate import upgrade
-    from service.models import User
+    from storage.migrate import upgrade
+    from storage.models import User
 
     tmp = tmp_path_factory.mktemp("fuzz")
     url = f"sqlite:///{tmp / 'fuzz.sqlite3'}"

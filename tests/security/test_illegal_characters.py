@@ -26,7 +26,7 @@ ILLEGAL = {"0000": "\\u0000", "0001": "\\u0001", "000B": "\\u000b", "001F": "\\u
 
 
 def _stored(app) -> int:
-    from service.models import Submission
+    from storage.models import Submission
 
     with app.extensions["jxdoc.db"].read() as session:
         return session.query(Submission).count()

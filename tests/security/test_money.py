@@ -12,9 +12,9 @@ from sqlalchemy import select
 
 from forms.base import BaseSchema
 from forms.fields import Money
-from service.db import Database
-from service.migrate import upgrade
-from service.models import Submission
+from storage.db import Database
+from storage.migrate import upgrade
+from storage.models import Submission
 
 LIMIT = Decimal("10000000000000")  # 10^13 万元
 cents = st.integers(min_value=0, max_value=int(LIMIT * 100) - 1).map(lambda c: Decimal(c).scaleb(-2))

@@ -60,7 +60,7 @@ def test_deep_json_is_a_clear_400_not_a_crash(client, app, depth):
     assert resp.status_code == 400
     body = resp.get_json()
     assert body["code"] == 400 and "嵌套" in body["message"] and "64" in body["message"]
-    from service.models import Submission
+    from storage.models import Submission
 
     with app.extensions["jxdoc.db"].read() as session:
         assert session.query(Submission).count() == 0

@@ -69,7 +69,7 @@ def test_rate_limit_is_kept_in_the_database(app, world):
 def test_login_rows_are_audited(app, world):
     app.test_client().post("/login", data={"username": "clerk_a", "password": "nope-nope-nope"})
     app.test_client().post("/login", data={"username": "clerk_a", "password": PASSWORD})
-    from service.models import AuditEvent
+    from storage.models import AuditEvent
 
     with app.extensions["jxdoc.db"].read() as session:
         actions = [e.action for e in session.query(AuditEvent).order_by(AuditEvent.id)]
@@ -191,7 +191,7 @@ def test_no_default_password_and_create_admin_command(tmp_path, runner, monkeypa
 
 def test_first_admin_from_the_environment(tmp_path, monkeypatch):
     from service import create_app
-    from service.migrate import upgrade
+    from storage.migrate import upgrade
 
     url = f"sqlite:///{tmp_path / 'db.sqlite3'}"
     upgrade(url)
@@ -229,7 +229,7 @@ def test_a_token_is_touched_at_most_once_a_minute(app, world, monkeypatch):
     import datetime as dt
 
     from service import auth
-    from service.models import ApiToken
+    from storage.models import ApiToken
 
     html = login(app, world, "clerk_a").post("/account/tokens", data={"name": "脚本"}).get_data(as_text=True)
     token = re.search(r'<code class="token">([^<]+)</code>', html).group(1)

@@ -35,7 +35,7 @@ class Ctx:
         return self.app.extensions["jxdoc.db"]
 
     def submission(self, status: str = "submitted", unit: str = "a", kind: str = "request") -> str:
-        from service.models import Submission, public_id
+        from storage.models import Submission, public_id
 
         unit_id = self.world.unit_a if unit == "a" else self.world.unit_b
         owner = self.world.users["clerk_a" if unit == "a" else "clerk_b"]
@@ -48,7 +48,7 @@ class Ctx:
 
     def token_of(self, who: str) -> int:
         from service.auth import create_api_token
-        from service.models import ApiToken
+        from storage.models import ApiToken
 
         with self.app.app_context(), self._db().write() as session:
             create_api_token(session, self.world.user(who), "矩阵")
@@ -64,7 +64,7 @@ class Ctx:
         import secrets
 
         from service.auth import new_invitation
-        from service.models import User
+        from storage.models import User
 
         with self.app.app_context(), self._db().write() as session:
             user = User(username="new_" + secrets.token_hex(4), role="unit_clerk", unit_id=self.world.unit_a,
@@ -77,8 +77,8 @@ class Ctx:
         """A finished batch (no units): its page, progress and zip."""
         import secrets
 
-        from jobs.models import Batch
-        from service.models import utcnow
+        from storage.batches import Batch
+        from storage.models import utcnow
 
         with self._db().write() as session:
             batch = Batch(key=secrets.token_hex(32), kind="monitoring", fmt="xlsx", title="矩阵批次", status="done",
@@ -89,7 +89,7 @@ class Ctx:
     def template(self, kind: str = "request") -> str:
         from docx import Document
 
-        from service.models import DocTemplate
+        from storage.models import DocTemplate
 
         doc = Document()
         doc.add_paragraph("{{ title }}")
@@ -303,7 +303,7 @@ def test_unit_comes_from_the_session_not_the_body(app, world):
     resp = b.post("/api/v1/submissions", json={"kind": "request", "unit_id": world.unit_a, "unit": "A001",
                                                "data": {"title": "冒充", "unit_id": world.unit_a}})
     assert resp.status_code == 201
-    from service.models import Submission
+    from storage.models import Submission
 
     with app.extensions["jxdoc.db"].read() as session:
         sub = session.query(Submission).filter_by(public_id=resp.get_json()["id"]).one()
@@ -331,7 +331,7 @@ def test_bearer_tokens(app, world):
     bad = script.get("/api/v1/kinds", headers={"Authorization": "Bearer jxd_nonsense"})
     assert bad.status_code == 401 and bad.headers["WWW-Authenticate"].startswith("Bearer")
     # revoked tokens stop working at once
-    from service.models import ApiToken
+    from storage.models import ApiToken
 
     with app.extensions["jxdoc.db"].read() as session:
         token_id = session.query(ApiToken).filter_by(name="脚本").one().id

@@ -6,9 +6,9 @@ import multiprocessing as mp
 
 from sqlalchemy import select, text
 
-from service.db import Database
-from service.migrate import upgrade
-from service.models import Unit
+from storage.db import Database
+from storage.migrate import upgrade
+from storage.models import Unit
 
 
 def _worker(url: str, worker: int, count: int, queue) -> None:
@@ -50,7 +50,7 @@ def test_concurrent_read_then_write_has_no_lock_errors(tmp_path):
 def test_money_round_trips_exactly_through_storage(tmp_path):
     from decimal import Decimal
 
-    from service.models import Submission
+    from storage.models import Submission
 
     url = f"sqlite:///{tmp_path / 'm.sqlite3'}"
     upgrade(url)

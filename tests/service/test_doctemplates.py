@@ -44,7 +44,7 @@ def test_valid_template_renders_with_autoescape(app, world):
     resp = _upload(admin, _docx("标题：{{ title }}", "{% for a in addressees %}{{ a }}；{% endfor %}"))
     assert resp.status_code == 302, resp.get_data(as_text=True)[-2000:]
     pid = Ctx(app, world).submission()
-    from service.models import Submission
+    from storage.models import Submission
 
     with app.extensions["jxdoc.db"].write() as session:
         sub = session.query(Submission).filter_by(public_id=pid).one()
@@ -72,7 +72,7 @@ def test_ssti_payload_is_refused_at_upload(app, world):
     assert resp.status_code == 422
     assert "模板使用了“请示”没有的变量：cycler" in html
     assert "模板不能访问以下划线开头的属性：__init__" in html or "__globals__" in html
-    from service.models import DocTemplate
+    from storage.models import DocTemplate
 
     with app.extensions["jxdoc.db"].read() as session:
         assert session.query(DocTemplate).count() == 0

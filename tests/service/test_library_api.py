@@ -13,7 +13,7 @@ import kinds
 from forms.base import FieldErrors
 from kinds import pipeline
 from rules.library import COMMON_CATEGORIES
-from service.models import Submission, dumps, public_id, utcnow
+from storage.models import Submission, dumps, public_id, utcnow
 from tests.conftest import load_sample, login
 
 SEARCH = "/api/v1/library/indicators"
@@ -169,7 +169,7 @@ def _review(declaration_id: str, outcome: str) -> dict:
 @pytest.mark.parametrize(("outcome", "status"), [
     ("approved", "approved"), ("conditionally_approved", "returned"), ("returned", "returned")])
 def test_a_submitted_review_moves_its_declaration(app, outcome, status):
-    from service.db import get_db
+    from service.database import get_db
     from service.library import link_review
 
     with app.test_request_context():
@@ -185,7 +185,7 @@ def test_a_submitted_review_moves_its_declaration(app, outcome, status):
 
 
 def test_a_review_is_refused_for_a_missing_or_unsubmitted_declaration(app):
-    from service.db import get_db
+    from service.database import get_db
     from service.library import link_review
 
     kind = kinds.get("target_review")
@@ -212,7 +212,7 @@ def test_a_review_is_refused_for_a_missing_or_unsubmitted_declaration(app):
 
 
 def test_a_draft_review_moves_nothing(app):
-    from service.db import get_db
+    from service.database import get_db
     from service.library import link_review
 
     with app.test_request_context():
@@ -226,7 +226,7 @@ def test_a_draft_review_moves_nothing(app):
 
 
 def test_reviews_of_a_declaration_are_listed(app, client, world):
-    from service.db import get_db
+    from service.database import get_db
 
     with app.app_context():
         with get_db().write() as session:

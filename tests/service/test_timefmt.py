@@ -36,7 +36,7 @@ def test_unknown_zone_is_a_chinese_error_and_shanghai_never_fails(monkeypatch):
 
 
 def test_submission_page_shows_beijing_time(app, world, client):
-    from service.models import Submission, public_id
+    from storage.models import Submission, public_id
     from tests.conftest import load_sample
 
     with app.extensions["jxdoc.db"].write() as session:

@@ -104,7 +104,7 @@ def test_unknown_kind_page_is_404_in_chinese(client):
 def test_a_reopened_draft_submits_with_the_page_controls(csrf_client, app):
     """The page's own inputs (csrf_token, action, draft) are never read as fields of the
     document: a draft reopened from its page submits like a new form."""
-    from service.models import Submission
+    from storage.models import Submission
 
     token = _token(csrf_client, "/forms/request")
     pairs = _form_pairs(load_sample("request"))

@@ -11,7 +11,7 @@ from tests.conftest import load_sample, login
 
 
 def _events(app, public_id):
-    from service.models import AuditEvent, Submission
+    from storage.models import AuditEvent, Submission
 
     with app.extensions["jxdoc.db"].read() as session:
         sub = session.query(Submission).filter_by(public_id=public_id).one()
@@ -112,7 +112,7 @@ def test_incomplete_draft_preview_says_what_is_missing(app, world):
 
     ctx = Ctx(app, world)
     pid = ctx.submission("draft")
-    from service.models import Submission
+    from storage.models import Submission
 
     with app.extensions["jxdoc.db"].write() as session:
         session.query(Submission).filter_by(public_id=pid).one().data = {"title": "半成品"}

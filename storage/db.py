@@ -69,14 +69,3 @@ class Database:
     def dispose(self) -> None:
         self.engine.dispose()
 
-
-def init_app(app) -> Database:
-    db = Database(app.config["DATABASE_URL"])
-    app.extensions["jxdoc.db"] = db
-    return db
-
-
-def get_db(app=None) -> Database:
-    from flask import current_app
-
-    return (app or current_app).extensions["jxdoc.db"]

@@ -12,11 +12,11 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import Session, selectinload
 
 from rules.statistics import DEPARTMENT, PROJECT
-from service.db import Database
-from service.models import Submission
+from storage.db import Database
+from storage.models import Submission
 
 COUNTED_STATUSES = ("submitted", "approved")
 DECLARATION_KINDS = {"target_declaration": PROJECT, "department_target_declaration": DEPARTMENT}
@@ -26,7 +26,8 @@ REVIEW_KINDS = ("target_review",)
 ALL_KINDS = (*DECLARATION_KINDS, *MONITORING_KINDS, *SELF_EVALUATION_KINDS, *REVIEW_KINDS)
 
 
-def _unit_of(sub: Submission, data: Mapping[str, Any]) -> dict[str, str]:
+def unit_of(sub: Submission, data: Mapping[str, Any]) -> dict[str, str]:
+    """The unit a stored document belongs to: its unit row, else the unit its data names."""
     if sub.unit is not None:
         return {"code": sub.unit.code, "name": sub.unit.name}
     unit = data.get("unit")
@@ -71,7 +72,7 @@ def group_records(subs: Iterable[Submission], year: int, settings=None) -> list[
         data = sub.data
         if str(data.get("year", "")) != str(year):
             continue
-        unit = _unit_of(sub, data)
+        unit = unit_of(sub, data)
         entry = units.setdefault(unit["code"], {"unit": unit, "declarations": [], "monitoring": [],
                                                 "self_evaluations": [], "reviews": []})
         if sub.kind in DECLARATION_KINDS:
@@ -95,17 +96,21 @@ def group_records(subs: Iterable[Submission], year: int, settings=None) -> list[
     return list(units.values())
 
 
+def counted_submissions(session: Session, kinds: Iterable[str]) -> list[Submission]:
+    """The submitted or approved documents of `kinds`, with their units, oldest first."""
+    return list(session.scalars(
+        select(Submission)
+        .options(selectinload(Submission.unit))
+        .where(Submission.kind.in_(tuple(kinds)), Submission.status.in_(COUNTED_STATUSES))
+        .order_by(Submission.id)
+    ).all())
+
+
 def load_units(db: Database, year: int, settings=None, disclosure: Mapping[str, Mapping] | None = None) -> list[dict]:
     """The per-unit records of `year` from the database. `disclosure` maps a unit code to its
     {required, published, reason}, when the caller knows who published (the disclosure batch)."""
     with db.read() as session:
-        subs = session.scalars(
-            select(Submission)
-            .options(selectinload(Submission.unit))
-            .where(Submission.kind.in_(ALL_KINDS), Submission.status.in_(COUNTED_STATUSES))
-            .order_by(Submission.id)
-        ).all()
-        units = group_records(subs, year, settings)
+        units = group_records(counted_submissions(session, ALL_KINDS), year, settings)
     for entry in units:
         info = (disclosure or {}).get(entry["unit"]["code"])
         if info is not None:

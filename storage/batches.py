@@ -11,7 +11,7 @@ import json
 from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from service.models import Base, dumps, public_id, utcnow
+from storage.models import Base, dumps, public_id, utcnow
 
 # Item states. `invalid` (the unit's rows have errors), `failed` (rendering kept failing) and
 # `excluded` (a unit kept out of publication, with its reason: nothing to render) are final like
