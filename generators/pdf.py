@@ -21,6 +21,8 @@ Three things every PDF needs and that must not be improvised per document kind:
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import functools
 import hashlib
 import mimetypes
@@ -30,7 +32,7 @@ import struct
 import threading
 import weakref
 import zlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import NamedTuple
 from urllib.parse import unquote, urlsplit
@@ -616,21 +618,41 @@ class RenderedPdf(NamedTuple):
     pages: int
 
 
+# PDF/A for the archive: the variant weasyprint writes (identification and XMP metadata, an sRGB
+# output intent, every font embedded). Chosen per request or per batch by `archival()` around the
+# rendering, so no renderer has to carry the option.
+PDFA_VARIANT = "pdf/a-2b"
+_variant: contextvars.ContextVar[str | None] = contextvars.ContextVar("jxdoc_pdf_variant", default=None)
+
+
+@contextlib.contextmanager
+def archival(enabled: bool = True) -> Iterator[None]:
+    """PDFs rendered inside the block are PDF/A-2b when `enabled`."""
+    token = _variant.set(PDFA_VARIANT if enabled else None)
+    try:
+        yield
+    finally:
+        _variant.reset(token)
+
+
 def render_pdf(
     html: str,
     stylesheets: Sequence[CSS] = (),
     *,
     base_url: Path = TEMPLATES_DIR,
     url_fetcher: SafeURLFetcher | None = None,
-    metadata: dict[str, str] | None = None,
+    metadata: dict | None = None,
 ) -> RenderedPdf:
     """Render trusted template output `html` (user text already escaped) to PDF bytes and its
     page count (weasyprint's own, so nobody parses the PDF again to count pages).
 
     Resources resolve against `base_url` and go through `url_fetcher` (a fresh SafeURLFetcher by
-    default). Attachments of any origin are dropped, so the PDF never embeds files.
+    default). Attachments of any origin are dropped, so the PDF never embeds files. `metadata`
+    may give title, description, author or authors (a list), keywords (a list) and created
+    (an ISO date); they go to the document information and, for PDF/A, to XMP.
     """
     fetcher = url_fetcher or SafeURLFetcher()
+    variant = _variant.get()
     with _render_lock:
         document = _HTML(string=html, base_url=_dir_url(base_url), url_fetcher=fetcher,
                          user_agent_sheets=_user_agent_sheets(html, stylesheets)).render(
@@ -640,12 +662,22 @@ def render_pdf(
         for page in document.pages:
             page.links = [link for link in page.links if link[0] != "attachment"]
         if metadata:
-            for key in ("title", "description"):
-                if metadata.get(key):
-                    setattr(document.metadata, key, metadata[key])
-            if metadata.get("author"):
-                document.metadata.authors = [metadata["author"]]
-        return RenderedPdf(document.write_pdf(attachments=None), len(document.pages))
+            _apply_metadata(document.metadata, metadata)
+        options = {"pdf_variant": variant} if variant else {}
+        return RenderedPdf(document.write_pdf(attachments=None, **options), len(document.pages))
+
+
+def _apply_metadata(target, metadata: dict) -> None:
+    for key in ("title", "description"):
+        if metadata.get(key):
+            setattr(target, key, metadata[key])
+    authors = metadata.get("authors") or ([metadata["author"]] if metadata.get("author") else [])
+    if authors:
+        target.authors = [str(a) for a in authors if a]
+    if metadata.get("keywords"):
+        target.keywords = [str(k) for k in metadata["keywords"] if k]
+    if metadata.get("created"):
+        target.created = target.modified = str(metadata["created"])
 
 
 def html_to_pdf(html: str, stylesheets: Sequence[CSS] = (), **options) -> bytes:

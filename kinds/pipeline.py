@@ -103,22 +103,32 @@ def computed(kind: str | Kind, data: Mapping[str, Any]) -> dict:
     return out
 
 
-def render(kind: str | Kind, data: dict, fmt: str, settings: Mapping[str, Any] | None = None) -> bytes:
+def render(kind: str | Kind, data: dict, fmt: str, settings: Mapping[str, Any] | None = None,
+           archival: bool = False) -> bytes:
+    """The file's bytes; `archival` makes a PDF PDF/A-2b."""
     kind = _kind(kind)
     if fmt not in kind.renderers:
         raise UnknownFormat(kind, fmt)
-    return kind.renderers[fmt](data, settings if settings is not None else defaults())
+    settings = settings if settings is not None else defaults()
+    if not (archival and fmt == "pdf"):
+        return kind.renderers[fmt](data, settings)
+    from generators.pdf import archival as pdf_archival  # weasyprint only when a PDF is made
+
+    with pdf_archival():
+        return kind.renderers[fmt](data, settings)
 
 
-def produce(kind: str | Kind, payload: Any, fmt: str, settings: Mapping[str, Any] | None = None) -> Output:
+def produce(kind: str | Kind, payload: Any, fmt: str, settings: Mapping[str, Any] | None = None,
+            archival: bool = False) -> Output:
     """Validate and render in one step (API and CLI)."""
     kind = _kind(kind)
     if fmt not in kind.renderers:
         raise UnknownFormat(kind, fmt)
     data = validate(kind, payload, settings)
-    return output(kind, data, fmt, settings)
+    return output(kind, data, fmt, settings, archival)
 
 
-def output(kind: Kind, data: dict, fmt: str, settings: Mapping[str, Any] | None = None) -> Output:
-    content = render(kind, data, fmt, settings)
+def output(kind: Kind, data: dict, fmt: str, settings: Mapping[str, Any] | None = None,
+           archival: bool = False) -> Output:
+    content = render(kind, data, fmt, settings, archival)
     return Output(content, safe_filename(kind.download_base(data), fmt), MIME_TYPES[fmt])

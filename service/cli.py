@@ -16,6 +16,7 @@ import click
 import kinds
 from forms.base import FieldErrors
 from kinds import pipeline
+from service import cli_signing
 
 
 def _fail(message: str, code: int = 2) -> None:
@@ -97,7 +98,8 @@ def _get_kind(kind_id: str) -> kinds.Kind:
 @click.option("-o", "--output", "output", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="输出文件，例如 请示.docx")
 @click.option("--settings", "settings_file", default=None, help="覆盖默认设置的TOML/JSON文件。")
-def render(kind_id: str, input_file: Path, output: Path, settings_file: str | None) -> None:
+@click.option("--pdfa", is_flag=True, help="生成PDF/A-2b（归档用）。")
+def render(kind_id: str, input_file: Path, output: Path, settings_file: str | None, pdfa: bool) -> None:
     kind = _get_kind(kind_id)
     fmt = output.suffix.lstrip(".").lower()
     if fmt not in kind.formats:
@@ -109,7 +111,7 @@ def render(kind_id: str, input_file: Path, output: Path, settings_file: str | No
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         _fail(f"输入文件不是有效的JSON（UTF-8）：{exc}")
     try:
-        result = pipeline.produce(kind, payload, fmt, _settings(settings_file))
+        result = pipeline.produce(kind, payload, fmt, _settings(settings_file), archival=pdfa)
     except FieldErrors as exc:
         print_errors(exc.errors)
         sys.exit(1)
@@ -307,6 +309,9 @@ def batch(kind_id: str, input_file: Path | None, output: Path, year: int | None,
                       exclude=exclude, exclude_file=exclude_file)
 # --- end batch ----------------------------------------------------------------------------------
 
+
+for _command in cli_signing.COMMANDS:  # jxdoc sign, verify, seal
+    main.add_command(_command)
 
 if __name__ == "__main__":
     main()

@@ -130,6 +130,8 @@ class Document:
     # A plain document (a report a unit files as an attachment) has no 版头 and no 版记: the title
     # starts the first page; the body, signature and page numbers are laid out as usual.
     plain: bool = False
+    organs: tuple[str, ...] = ()  # the organs that sign (署名): one seal each when sealed
+    date: str = ""  # 成文日期, ISO
 
     @property
     def page_number_on_first_page(self) -> bool:
@@ -253,6 +255,12 @@ def signature_lines(
     return tuple(lines)
 
 
+def signing_organs(data: Mapping[str, Any]) -> list[str]:
+    """The organs named in the 署名 (the issuers unless a signature is given), in order: each
+    seals a sealed document."""
+    return list(data.get("signature") or [data["issuer"], *data.get("joint_issuers", [])])
+
+
 def _join_organs(organs: list[str]) -> str:
     return "、".join(o.strip() for o in organs if o.strip())
 
@@ -277,7 +285,7 @@ def build(kind: str, data: Mapping[str, Any], settings: Mapping[str, Any]) -> Do
     mark_suffix = "" if fmt == "letter" else data.get("mark_suffix", "文件")
     attachments = list(data.get("attachments", []))
     date_text = chinese_date(data["date"])
-    signature_names = list(data.get("signature") or issuers)
+    signature_names = signing_organs(data)
     annotation = (data.get("annotation") or "").strip()
     if annotation and not annotation.startswith("（"):
         annotation = f"（{annotation}）"
@@ -326,4 +334,6 @@ def build(kind: str, data: Mapping[str, Any], settings: Mapping[str, Any]) -> Do
         attachments=tuple(pages),
         imprint=Imprint(cc=f"抄送：{cc}。" if cc else "", printed_by=printed_by, printed_on=printed_text),
         settings=settings,
+        organs=tuple(signature_names),
+        date=data["date"].isoformat() if isinstance(data["date"], _dt.date) else str(data["date"]),
     )

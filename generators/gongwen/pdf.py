@@ -47,6 +47,7 @@ from generators.gongwen.model import (
     TableBlock,
     text_width,
 )
+from generators.gongwen.seal import DATE_ANCHOR
 
 TEMPLATE_DIR = pdfkit.TEMPLATES_DIR / "official"
 
@@ -514,6 +515,7 @@ def render_html(doc: Document) -> str:
         star_points=_star_points(STAR_PT),
         star_size=STAR_PT,
         image_urls=image_urls(doc),
+        date_anchor=DATE_ANCHOR,
     )
 
 
@@ -541,7 +543,10 @@ def render_pdf(doc: Document, url_fetcher: pdfkit.SafeURLFetcher | None = None) 
         [css],
         base_url=TEMPLATE_DIR,
         url_fetcher=url_fetcher,
-        metadata={"title": "".join(doc.title_lines), "author": (doc.mark_names or ("",))[0]},
+        metadata={"title": "".join(doc.title_lines), "authors": list(doc.organs or doc.mark_names),
+                  "keywords": [doc.doc_number], "created": doc.date,
+                  "description": "；".join(x for x in (f"发文字号：{doc.doc_number}" if doc.doc_number else "",
+                                                       f"成文日期：{doc.signature[-1].text}" if doc.signature else "") if x)},
     )
 
 
