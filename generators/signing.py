@@ -306,9 +306,9 @@ def _subject(cert: asn1_x509.Certificate) -> str:
     return cert.subject.human_friendly
 
 
-def verify_pdf(pdf: bytes, registered: Mapping[str, str]) -> Verification:
-    """Check every signature of `pdf`. `registered` maps certificate SHA-256 fingerprints (hex)
-    to the organ names they were registered for."""
+def verify_pdf(pdf: bytes, registered: Sequence[tuple[str, bytes]]) -> Verification:
+    """Check every signature of `pdf`. `registered` lists (organ, certificate DER) of the
+    registered organs: a signature counts when its signing certificate is one of them."""
     from pyhanko.pdf_utils.reader import PdfFileReader, PdfReadError
     from pyhanko.sign.diff_analysis import ModificationLevel
     from pyhanko.sign.validation import validate_pdf_signature
@@ -323,7 +323,10 @@ def verify_pdf(pdf: bytes, registered: Mapping[str, str]) -> Verification:
     except (PdfReadError, ValueError, KeyError, IndexError, TypeError) as exc:
         return Verification(digest, (), f"文件无法作为 PDF 读取：{type(exc).__name__}。")
     reports = []
-    context = ValidationContext(allow_fetching=False)
+    certs = [(organ, certificate_from_der(der)) for organ, der in registered]
+    organ_of = {fingerprint(cert): organ for organ, cert in certs}
+    # The registered certificates are the trust anchors: nothing is fetched, no system store.
+    context = ValidationContext(trust_roots=[cert for _, cert in certs], allow_fetching=False)
     for emb in embedded:
         cert = emb.signer_cert
         try:
@@ -341,7 +344,7 @@ def verify_pdf(pdf: bytes, registered: Mapping[str, str]) -> Verification:
         reports.append(SignatureReport(
             field=emb.field_name,
             signer=_subject(cert) if cert is not None else "",
-            organ=registered.get(fingerprint(cert), "") if cert is not None else "",
+            organ=organ_of.get(fingerprint(cert), "") if cert is not None else "",
             signed_at=signed_at,
             timestamped=timestamped,
             intact=bool(intact),

@@ -56,17 +56,19 @@ def _read_pdf(path: Path) -> bytes:
         sys.exit(2)
 
 
-def _pdf_organs(pdf: bytes, registered: list[str]) -> list[str]:
-    """The registered organs named as the file's authors (a 公文 lists its 署名 organs there),
-    in the file's order."""
+def _file_organs(pdf: bytes) -> list[str]:
+    """The organs a sealed 公文 names in its 署名 (its authors, in order); [] for other files."""
     from io import BytesIO
 
+    from generators.signing import date_mark
     from pyhanko.pdf_utils.reader import PdfFileReader
 
-    trailer = PdfFileReader(BytesIO(pdf), strict=False).trailer_view
+    reader = PdfFileReader(BytesIO(pdf), strict=False)
+    if date_mark(reader) is None:
+        return []
+    trailer = reader.trailer_view
     author = str(trailer["/Info"].get("/Author", "")) if "/Info" in trailer else ""
-    named = [a.strip() for a in author.split(", ") if a.strip()]
-    return [a for a in named if a in registered]
+    return [a.strip() for a in author.split(", ") if a.strip()]
 
 
 @click.command(help="对PDF签章（PAdES）：默认用已登记发文机关的证书和印章，公文按署名逐个机关签章并加盖印章；"
@@ -74,7 +76,8 @@ def _pdf_organs(pdf: bytes, registered: list[str]) -> list[str]:
 @click.argument("input_file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("-o", "--output", "output", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="签章后的PDF。")
-@click.option("--organ", "organs", multiple=True, help="签章机关（已登记的名称，可重复；默认取文件署名中已登记的机关）。")
+@click.option("--organ", "organs", multiple=True,
+              help="签章机关（已登记的名称，可重复）；默认：加盖印章的公文取其署名的各机关，其他文件取默认签章机关。")
 @click.option("--p12", "p12", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="直接使用的证书文件（PKCS#12，.p12/.pfx）。")
 @click.option("--password", default=None, help="证书文件的密码（不给时提示输入）。")
@@ -103,8 +106,7 @@ def sign(input_file: Path, output: Path, organs: tuple[str, ...], p12: Path | No
             signed = sign_pdf(pdf, [Seal(key, image)], settings)
             names = [organs[0]] if organs else [key.certificate().subject.human_friendly]
         else:
-            registered = [o.name for o in seals.organs(data_dir)]
-            names = list(organs) or _pdf_organs(pdf, registered) or [seals.default_organ(data_dir, settings)]
+            names = list(organs) or _file_organs(pdf) or [seals.default_organ(data_dir, settings)]
             signed = seals.sign_document(data_dir, pdf, names, settings)
     except FieldErrors as exc:
         _print_errors(exc.errors)

@@ -102,7 +102,7 @@ def check_seal_image(data: bytes, settings: Mapping[str, Any]) -> list[str]:
     if sum(clear) < pixels * 0.2:
         return ["印章图片应为透明背景：印章以外的部分须透明（带透明通道的PNG）。"]
     small = rgba.resize((min(width, 200), min(height, 200)))
-    inked = [(r, g, b) for r, g, b, a in small.getdata() if a >= 128]
+    inked = [(r, g, b) for r, g, b, a in small.get_flattened_data() if a >= 128]
     if len(inked) < 0.02 * small.width * small.height:
         return ["印章图片几乎是空白的：请上传印章本身的图像，不得使用空白印章。"]
     red = sum(1 for r, g, b in inked if r >= 150 and g <= 110 and b <= 110)
@@ -250,9 +250,9 @@ def find(data_dir: str | Path, organ: str) -> Organ | None:
     return _organ(_meta(slot)) if (slot / "organ.json").exists() else None
 
 
-def registered_certificates(data_dir: str | Path) -> dict[str, str]:
-    """Certificate fingerprint → organ name, for verification."""
-    return {o.fingerprint: o.name for o in organs(data_dir)}
+def registered_certificates(data_dir: str | Path) -> list[tuple[str, bytes]]:
+    """(organ name, certificate DER) of every registered organ, for verification."""
+    return [(o.name, o.certificate_der) for o in organs(data_dir)]
 
 
 # Opened keys per process: a PKCS#12 key derives its key from the password once (see Pkcs12Key).

@@ -36,7 +36,8 @@ def pages(pdf: bytes, dpi: int = 72) -> list[Page]:
         return [_pgm(p.read_bytes()) for p in sorted(Path(tmp).glob("p-*.pgm"))]
 
 
-def _pgm(data: bytes) -> Page:
+def _netpbm(data: bytes, magic: bytes) -> tuple[int, int, int]:
+    """Width, height and where the pixels start, of a binary PGM (P5) or PPM (P6) picture."""
     fields, pos = [], 0
     while len(fields) < 4:  # magic, width, height, maxval, separated by whitespace
         while data[pos:pos + 1].isspace():
@@ -46,6 +47,39 @@ def _pgm(data: bytes) -> Page:
             end += 1
         fields.append(data[pos:end])
         pos = end
-    assert fields[0] == b"P5" and fields[3] == b"255"
-    width, height = int(fields[1]), int(fields[2])
-    return Page(width, height, data[pos + 1: pos + 1 + width * height])
+    assert fields[0] == magic and fields[3] == b"255"
+    return int(fields[1]), int(fields[2]), pos + 1
+
+
+def _pgm(data: bytes) -> Page:
+    width, height, start = _netpbm(data, b"P5")
+    return Page(width, height, data[start: start + width * height])
+
+
+@dataclass
+class ColourPage:
+    width: int
+    height: int
+    pixels: bytes  # three bytes (R, G, B) a pixel, row by row
+
+    def red(self, x: int, y: int) -> bool:
+        """A seal-red pixel: strong red, little green and blue."""
+        i = 3 * (y * self.width + x)
+        r, g, b = self.pixels[i], self.pixels[i + 1], self.pixels[i + 2]
+        return r >= 180 and g <= 110 and b <= 110
+
+    def red_pixels(self, x0: int = 0, y0: int = 0, x1: int | None = None, y1: int | None = None) -> list[tuple[int, int]]:
+        return [(x, y) for y in range(y0, self.height if y1 is None else y1)
+                for x in range(x0, self.width if x1 is None else x1) if self.red(x, y)]
+
+
+def colour_page(pdf: bytes, page: int, dpi: int = 100) -> ColourPage:
+    """One page (1-based) in colour, as poppler draws it (annotations included)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "doc.pdf"
+        path.write_bytes(pdf)
+        subprocess.run(["pdftoppm", "-r", str(dpi), "-f", str(page), "-l", str(page), str(path),
+                        str(Path(tmp) / "p")], check=True)
+        data = next(Path(tmp).glob("p-*.ppm")).read_bytes()
+    width, height, start = _netpbm(data, b"P6")
+    return ColourPage(width, height, data[start: start + 3 * width * height])

@@ -19,6 +19,10 @@ from typing import Any
 
 from rules.formatting import chinese_date
 
+# The named destination the PDF renderer puts on the 成文日期 of a sealed document, where the
+# signing step finds it to place the seals (generators/gongwen/seal.py).
+DATE_ANCHOR = "jxdoc-date"
+
 # Faces named by role; settings["layout"]["fonts"] maps each role to the official font name.
 XIAOBIAOSONG, FANGSONG, HEITI, KAITI, SONGTI = "xiaobiaosong", "fangsong", "heiti", "kaiti", "songti"
 

@@ -36,6 +36,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from generators import pdf as pdfkit
 from generators.gongwen.model import (
+    DATE_ANCHOR,
     FANGSONG,
     HEITI,
     KAITI,
@@ -47,7 +48,6 @@ from generators.gongwen.model import (
     TableBlock,
     text_width,
 )
-from generators.gongwen.seal import DATE_ANCHOR
 
 TEMPLATE_DIR = pdfkit.TEMPLATES_DIR / "official"
 

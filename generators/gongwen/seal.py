@@ -20,17 +20,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import rules.signing  # noqa: F401  (registers the "signing" settings validator)
+from generators.gongwen.model import DATE_ANCHOR
+from generators.gongwen.pdf import PT_PER_MM, Geometry
 
-PT_PER_MM = 72 / 25.4
-DATE_ANCHOR = "jxdoc-date"
 DATE_END_ANCHOR = DATE_ANCHOR + "-end"
 
 
 @dataclass(frozen=True)
 class DateMark:
     """The 成文日期 as the PDF records it: page index, the left and right x of its text and the
-    top of its em box (PDF user space, points, y upwards)."""
+    top of its line box (PDF user space, points, y upwards). The body face's em box is centred
+    in the grid line, so the date's centre is half a line below `top`."""
 
     page: int
     left: float
@@ -59,8 +59,7 @@ def seal_boxes(date: DateMark, count: int, settings: Mapping[str, Any]) -> list[
     layout = settings["layout"]
     mm = PT_PER_MM
     d = float(seal["diameter_mm"]) * mm
-    body_pt = float(layout["sizes"]["body_pt"])
-    date_centre_y = date.top - body_pt / 2  # the em box is one body size tall
+    date_centre_y = date.top - Geometry.from_layout(layout).line / 2
     cx = (date.left + date.right) / 2 + float(seal["horizontal_offset_mm"]) * mm
     cy = date_centre_y + float(seal["date_below_centre_mm"]) * mm
     step = d + float(seal["joint_gap_mm"]) * mm
