@@ -653,18 +653,40 @@ def render_pdf(
     """
     fetcher = url_fetcher or SafeURLFetcher()
     variant = _variant.get()
+    options = _archival_options() if variant else {}
     with _render_lock:
         document = _HTML(string=html, base_url=_dir_url(base_url), url_fetcher=fetcher,
                          user_agent_sheets=_user_agent_sheets(html, stylesheets)).render(
-            font_config=font_config(), stylesheets=list(stylesheets), presentational_hints=False
+            font_config=font_config(), stylesheets=list(stylesheets), presentational_hints=False, **options
         )
         document.metadata.attachments = []
         for page in document.pages:
             page.links = [link for link in page.links if link[0] != "attachment"]
         if metadata:
             _apply_metadata(document.metadata, metadata)
-        options = {"pdf_variant": variant} if variant else {}
+        if variant:
+            options = {"pdf_variant": variant, "output_intent": OUTPUT_INTENT}
         return RenderedPdf(document.write_pdf(attachments=None, **options), len(document.pages))
+
+
+OUTPUT_INTENT = "jxdoc-srgb"
+
+
+def _archival_options() -> dict:
+    """The sRGB output intent of PDF/A, as weasyprint's own profile but read once and closed:
+    weasyprint's "srgb" intent opens its bundled ICC file for every PDF and never closes it."""
+    return {"color_profiles": {OUTPUT_INTENT: _srgb_profile()}, "output_intent": OUTPUT_INTENT}
+
+
+@functools.cache
+def _srgb_profile():
+    import importlib.resources
+    import io
+
+    from weasyprint.css import ColorProfile
+
+    icc = (importlib.resources.files("weasyprint.pdf") / "sRGB2014.icc").read_bytes()
+    return ColorProfile(io.BytesIO(icc), "sRGB2014.icc", "relative-colorimetric", (["r"], ["g"], ["b"]))
 
 
 def _apply_metadata(target, metadata: dict) -> None:

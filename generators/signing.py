@@ -201,6 +201,21 @@ def _timestamper(settings: Mapping[str, Any]):
     return HTTPTimeStamper(str(signature["timestamp_url"]))
 
 
+def _keep_xmp_consistent(writer) -> None:
+    """PDF/A wants the document information and the XMP metadata to agree. pyHanko records
+    itself as the producer in both, but appends to an existing /Producer of the information
+    dictionary while replacing the XMP's: start the revision from an information dictionary
+    without /Producer, so both end up naming the same producer."""
+    from pyhanko.pdf_utils import generic
+
+    trailer = writer.prev.trailer_view
+    if "/Metadata" not in writer.root or "/Info" not in trailer:
+        return
+    info = trailer["/Info"]
+    if "/Producer" in info:
+        writer.set_info(generic.DictionaryObject({k: v for k, v in info.items() if k != "/Producer"}))
+
+
 # Room for the CMS in the file (bytes): a certificate chain and the signature, plus a timestamp
 # token for B-T.
 _RESERVED = {False: 16384, True: 32768}
@@ -227,6 +242,7 @@ def sign_pdf(pdf: bytes, seals: Sequence[Seal], settings: Mapping[str, Any]) -> 
         except (PdfReadError, ValueError) as exc:
             raise SigningError("文件不是可以签章的 PDF。") from exc
         if i == 0:
+            _keep_xmp_consistent(writer)
             existing = len(writer.root.get("/AcroForm", {}).get("/Fields", ()))
             mark = date_mark(writer.prev) if any(s.image for s in seals) else None
             boxes = seal_boxes(mark, len(seals), settings) if mark is not None else None

@@ -60,8 +60,9 @@ def _file_organs(pdf: bytes) -> list[str]:
     """The organs a sealed 公文 names in its 署名 (its authors, in order); [] for other files."""
     from io import BytesIO
 
-    from generators.signing import date_mark
     from pyhanko.pdf_utils.reader import PdfFileReader
+
+    from generators.signing import date_mark
 
     reader = PdfFileReader(BytesIO(pdf), strict=False)
     if date_mark(reader) is None:
