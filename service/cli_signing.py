@@ -17,7 +17,7 @@ from forms.base import FieldErrors
 
 
 def _data_dir() -> str:
-    from service.config import defaults, from_environment
+    from storage.config import defaults, from_environment
 
     return from_environment(defaults())["DATA_DIR"]
 
@@ -123,8 +123,8 @@ def sign(input_file: Path, output: Path, organs: tuple[str, ...], p12: Path | No
 def _record(digest: str, organs: list[str], filename: str) -> None:
     """The signed file's SHA-256 in the audit log, as the web app records it."""
     from service import create_app
-    from service.migrate import upgrade
     from service.signing import record_signature
+    from storage.migrate import upgrade
 
     app = create_app()
     upgrade(app.config["DATABASE_URL"])

@@ -16,11 +16,11 @@ from sqlalchemy import select
 from generators.signing import SigningError, Verification, sha256, verify_pdf
 from kinds.pipeline import Output
 from service import auth
-from service.db import get_db
+from service.database import get_db
 from service.errors import ApiError
-from service.models import AuditEvent, Submission
 from service.timefmt import local_time
 from storage import seals
+from storage.models import AuditEvent, Submission
 
 SIGN_ACTION = "sign"
 SIGNER_ROLES = (auth.FINANCE_BUREAU, auth.ADMIN)
