@@ -24,6 +24,7 @@ from forms.official import ImprintSchema
 from forms.self_evaluation import SelfEvaluationSchema
 from rules.frameworks import KINDS, FrameworkError, load_framework, validate_framework_scores
 from rules.result_application import ACTIONS, action_key, validate_application_row
+from rules.scoring import points_text
 
 
 def _narrative(label: str, required: bool = True, **kwargs) -> Text:
@@ -113,6 +114,20 @@ class FrameworkScoredSchema(ReportBaseSchema):
                           load_default=dict, metadata={"label": "评分说明（按指标编码）"})
     analysis = fields.Dict(keys=fields.String(), values=Text(max_length=20000, multiline=True), required=True,
                            metadata={"label": "各一级指标分析（按一级指标名称）"})
+
+    def entries(self, key: str, data) -> list[tuple[str, str, str]]:
+        """The keyed inputs the web form shows for the dict field `key` of the named framework:
+        (key, label, widget) per 末级指标 for scores and remarks, per 一级指标 for analysis."""
+        try:
+            framework = self.load_framework_for(data if isinstance(data, dict) else {})
+        except ValidationError:
+            framework = self.load_framework_for({})
+        if key == "analysis":
+            return [(item.name, f"{item.name}", "textarea") for item in framework.items]
+        leaves = framework.leaves()
+        if key == "scores":
+            return [(leaf.code, f"{leaf.code} {leaf.name}（{points_text(leaf.points)}分）", "score") for leaf in leaves]
+        return [(leaf.code, f"{leaf.code} {leaf.name}", "text") for leaf in leaves]
 
     def load_framework_for(self, data):
         """The Framework the data names, or a ValidationError naming the field."""

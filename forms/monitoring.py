@@ -22,7 +22,7 @@ from marshmallow import ValidationError, fields, post_load, pre_load, validate, 
 
 from forms.base import BaseSchema, SettingsSchema
 from forms.fields import ChineseDate, Money, Score, Text
-from rules.indicators import split_value
+from rules.indicators import OPERATOR_CHOICES, split_value
 from rules.monitoring import (
     CAUSE_LABELS,
     LIKELIHOOD_LABELS,
@@ -188,14 +188,14 @@ class MonitoringIndicatorSchema(BaseSchema):
     level2 = Text(load_default="", allow_blank=True, max_length=30, metadata={"label": "二级指标"})
     name = Text(required=True, max_length=100, metadata={"label": "三级指标"})
     operator = Text(load_default=None, allow_none=True, allow_blank=True, max_length=4,
-                    metadata={"label": "指标性质（≥、≤、=、定性）"})
+                    metadata={"label": "指标性质（≥、≤、=、定性）", "choices": OPERATOR_CHOICES})
     target_value = FlexibleValue(required=True, metadata={"label": "年度指标值"})
     measure_unit = Text(load_default="", allow_blank=True, max_length=20, metadata={"label": "度量单位"})
     actual_value = FlexibleValue(load_default=None, allow_none=True, metadata={"label": "1-X月执行情况"})
     projected_value = FlexibleValue(load_default=None, allow_none=True, metadata={"label": "全年预计完成情况"})
     completion_likelihood = Text(required=True, max_length=10,
-                                 metadata={"label": "完成目标可能性（确定能、有可能、完全不可能）"})
-    deviation_causes = Causes(load_default=list, metadata={"label": "偏差原因（经费保障、制度保障、人员保障、硬件条件保障、其他）"})
+                                 metadata={"label": "完成目标可能性", "choices": LIKELIHOOD_LABELS})
+    deviation_causes = Causes(load_default=list, metadata={"label": "偏差原因", "choices": CAUSE_LABELS, "multiple": True})
     deviation_reason = Text(load_default="", allow_blank=True, max_length=500, multiline=True,
                             metadata={"label": "偏差原因说明"})
     improvement = Text(load_default="", allow_blank=True, max_length=500, multiline=True,

@@ -21,7 +21,7 @@ from marshmallow import ValidationError, fields, pre_load, validate, validates_s
 
 from forms.base import BaseSchema, SettingsSchema
 from forms.fields import ChineseDate, Money, Score, Text
-from rules.indicators import split_value
+from rules.indicators import OPERATOR_CHOICES, split_value
 from rules.rounding import to_decimal
 from rules.scoring import QUALITATIVE, normalize_operator, validate_self_evaluation
 
@@ -85,7 +85,7 @@ class SelfEvaluationIndicatorSchema(BaseSchema):
     level2 = Text(load_default="", allow_blank=True, max_length=30, metadata={"label": "二级指标"})
     name = Text(load_default=None, allow_none=True, allow_blank=True, max_length=100, metadata={"label": "三级指标"})
     operator = Text(load_default=None, allow_none=True, allow_blank=True, max_length=4,
-                    metadata={"label": "指标性质（≥、≤、=、定性）"})
+                    metadata={"label": "指标性质（≥、≤、=、定性）", "choices": OPERATOR_CHOICES})
     target_value = IndicatorValue(load_default=None, allow_none=True, metadata={"label": "年度指标值"})
     measure_unit = Text(load_default="", allow_blank=True, max_length=20, metadata={"label": "度量单位"})
     actual_value = IndicatorValue(load_default=None, allow_none=True, metadata={"label": "实际完成值"})

@@ -44,6 +44,7 @@ from rules.rounding import HUNDRED, ZERO, ratio, to_decimal
 from rules.settings import defaults, register_validator
 
 OPERATORS = ("≥", "≤", "=", "定性")
+OPERATOR_CHOICES = {op: op for op in OPERATORS}  # the forms' drop-down (value → label)
 QUANTITATIVE_OPERATORS = ("≥", "≤", "=")
 DIRECTIONS = MappingProxyType({"≥": "positive", "≤": "negative", "=": "exact", "定性": "qualitative"})
 VALUE_KINDS = ("number", "date", "text")

@@ -6,6 +6,7 @@ import datetime as _dt
 from collections import OrderedDict
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from marshmallow import fields
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
@@ -17,13 +18,15 @@ from service.api import store_submission
 from service.auth import current_user, find_submission, scope_submissions
 from service.database import get_db
 from service.downloads import file_response
-from service.formview import parse_form, placed, widgets
+from service.formview import Option, error_links, parse_form, path_label, placed, widgets
+from service.preview import Preview, page_images
+
 from service.settings_store import current_settings
 from service.timefmt import local_today
 from storage.models import Submission
+from storage.records import COUNTED_STATUSES
 
 bp = Blueprint("web", __name__)
-
 
 def due_items(settings, today: _dt.date | None = None) -> list[dict]:
     """The monitoring returns of this budget year and when each is due (rules.periods), soonest
@@ -37,7 +40,6 @@ def due_items(settings, today: _dt.date | None = None) -> list[dict]:
         items.append({"period": label, "year": today.year, "due": due, "days": (due - today).days,
                       "due_text": f"{due.year}年{due.month}月{due.day}日"})
     return sorted(items, key=lambda i: (i["days"] < 0, abs(i["days"])))
-
 
 @bp.get("/")
 def index():
@@ -54,18 +56,43 @@ def index():
     return render_template("index.html", groups=groups, recent=recent, counts=counts,
                            due=due_items(current_settings(), local_today(current_app.config["TIMEZONE"])))
 
-
 def letterhead_values(schema, settings) -> dict:
     """A new form starts with the bureau's 红头 (admin settings) where the kind has those fields."""
     letterhead = settings.get("letterhead", {})
     return {key: letterhead[key] for key in ("issuer", "issuer_mark")
             if letterhead.get(key) and key in schema.fields}
 
-
 def _load_draft(public_id: str, kind: kinds.Kind) -> Submission:
     with get_db().read() as session:
         return find_submission(session, public_id, kind=kind.id)
 
+def attach_sources(schema) -> dict[str, list[Option]]:
+    """The documents a form may attach (the 公开 form's 自评表s): the signed-in user's own unit's
+    submitted or approved documents of each kind a field names, newest first."""
+    wanted = {f.metadata["attach"] for f in schema.fields.values() if f.metadata.get("attach")}
+    if not wanted:
+        return {}
+    user = current_user()
+    stmt = scope_submissions(select(Submission), user).where(
+        Submission.kind.in_(wanted), Submission.status.in_(COUNTED_STATUSES))
+    if user is not None and user.unit_id is not None:
+        stmt = stmt.where(Submission.unit_id == user.unit_id)
+    sources: dict[str, list[Option]] = {kind: [] for kind in wanted}
+    with get_db().read() as session:
+        for sub in session.scalars(stmt.order_by(Submission.updated_at.desc())):
+            data = sub.data
+            year = f"{data['year']}年度 · " if data.get("year") else ""
+            sources[sub.kind].append(Option(sub.public_id, f"{sub.title}（{year}{sub.status_label}）", data))
+    return sources
+
+def attach_defaults(schema, values: dict, sources: dict[str, list[Option]]) -> dict:
+    """A form that has not chosen yet attaches the unit's documents: all of a list, the newest of one."""
+    out = dict(values)
+    for key, f in schema.fields.items():
+        options = sources.get(f.metadata.get("attach", ""), [])
+        if options and key not in out:
+            out[key] = [o.data for o in options] if isinstance(f, fields.List) else options[0].data
+    return out
 
 @bp.route("/forms/<kind_id>", methods=["GET", "POST"])
 def form(kind_id: str):
@@ -73,10 +100,12 @@ def form(kind_id: str):
     settings = current_settings()
     schema = kind.schema_instance(settings=settings)
     draft_id = request.values.get("draft", "")
+    sources = attach_sources(schema)
     values: dict = {}
     errors: dict[str, list[str]] = {}
     status = 200
     message = ""
+    preview = None
     if request.method == "GET":
         if draft_id:
             sub = _load_draft(draft_id, kind)
@@ -90,8 +119,9 @@ def form(kind_id: str):
             values = json.loads(kind.samples()[0].read_text(encoding="utf-8"))
         else:
             values = letterhead_values(schema, settings)
+        values = attach_defaults(schema, values, sources)
     else:
-        values = parse_form(request.form, schema)
+        values = parse_form(request.form, schema, sources)
         action = request.form.get("action", "docx")
         try:
             if action in ("save", "submit"):
@@ -101,21 +131,33 @@ def form(kind_id: str):
                     flash("已提交，等待审核。")
                     return redirect(url_for("submissions.show", public_id=sub.public_id))
                 return redirect(url_for("web.form", kind_id=kind.id, draft=sub.public_id, saved=action))
-            if action not in kind.formats:
+            if action == "preview":
+                preview = _preview(kind, values, settings)
+            elif action not in kind.formats:
                 abort(400)
-            return file_response(pipeline.produce(kind, values, action, settings))
+            else:
+                return file_response(pipeline.produce(kind, values, action, settings))
         except FieldErrors as exc:
             errors, status = exc.errors, 422
-            message = "提交的内容有误，请按红色提示修改后再试。"
+            message = ("内容有误，不能预览和下载，请按红色提示修改后再试。" if action == "preview"
+                       else "提交的内容有误，请按红色提示修改后再试。")
     saved = {"save": "草稿已保存。", "submit": "已提交。"}.get(request.args.get("saved", ""), "")
-    tree = widgets(schema, values, errors)
+    tree = widgets(schema, values, errors, sources=sources)
     shown = placed(tree)  # errors of paths without a widget go above the form, never lost
     return render_template(
-        "form.html", kind=kind, widgets=tree, errors=errors,
-        message=message, saved=saved, draft_id=draft_id,
-        other_errors={k: v for k, v in errors.items() if k not in shown},
+        "form.html", kind=kind, widgets=tree, errors=errors, error_links=error_links(tree),
+        message=message, saved=saved, draft_id=draft_id, preview=preview,
+        unsaved=request.method == "POST",
+        other_errors={path_label(schema, k): v for k, v in errors.items() if k not in shown},
     ), status
 
+def _preview(kind: kinds.Kind, values: dict, settings):
+    """The document as it would be filed: page images of its PDF, or (a kind without a PDF)
+    only the check that it is complete. FieldErrors when it is not."""
+    if "pdf" not in kind.formats:
+        pipeline.validate(kind, values, settings)
+        return Preview([], 0)
+    return page_images(pipeline.produce(kind, values, "pdf", settings).content)
 
 @bp.get("/samples/<kind_id>.<fmt>")
 def sample_document(kind_id: str, fmt: str):

@@ -39,6 +39,31 @@
   document.addEventListener("input", function (e) { if (e.target.dataset && e.target.dataset.money) refreshMoney(e.target); });
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("input[data-money]").forEach(refreshMoney);
+    // A refused form: the summary of its errors takes the focus, its links move it to each field.
+    var summary = document.getElementById("error-summary");
+    if (summary) summary.focus();
+    // Unsaved edits: warn before leaving, unless the form itself is being sent.
+    var form = document.querySelector("form.doc-form"), dirty = !!(form && form.dataset.unsaved);
+    if (form) {
+      form.addEventListener("input", function () {
+        dirty = true;
+        // Downloads were disabled for invalid data: editing it is the way back to them.
+        form.querySelectorAll("button.download:disabled").forEach(function (b) { b.disabled = false; b.removeAttribute("title"); });
+      });
+      form.addEventListener("change", function () { dirty = true; });
+      form.addEventListener("submit", function () { dirty = false; });
+      window.addEventListener("beforeunload", function (e) { if (dirty) { e.preventDefault(); e.returnValue = ""; } });
+    }
+  });
+  document.addEventListener("click", function (e) {
+    var link = e.target.closest && e.target.closest(".error-summary a[href^='#']");
+    if (!link) return;
+    var target = document.getElementById(link.getAttribute("href").slice(1));
+    if (!target) return;
+    e.preventDefault();
+    target.scrollIntoView({block: "center"});
+    var focusable = target.matches("input, select, textarea") ? target : target.parentElement.querySelector("input, select, textarea");
+    if (focusable) focusable.focus({preventScroll: true});
   });
   document.addEventListener("click", function (e) {
     var t = e.target;
