@@ -13,20 +13,6 @@ from marshmallow import ValidationError, fields, post_load, validate, validates_
 
 from forms.base import BaseSchema, FieldErrors, SettingsSchema
 from forms.fields import Text
-from forms.self_evaluation import DepartmentSelfEvaluationSchema, SelfEvaluationSchema
-
-
-class TableField(fields.Dict):
-    """A 自评表 given as the payload of its own kind, validated by that kind (see
-    DisclosureSchema._evaluate_tables). Written back as that kind's dump, without the scores
-    computed on load, so a stored 公开 document loads again exactly as the table it holds."""
-
-    def __init__(self, schema: type, **kwargs):
-        super().__init__(**kwargs)
-        self.table_schema = schema
-
-    def _serialize(self, value, attr, obj, **kwargs):
-        return None if value is None else self.table_schema().dump(value)
 
 
 class ReportTextSchema(BaseSchema):
@@ -51,9 +37,9 @@ class DisclosureSchema(SettingsSchema):
                             metadata={"label": "不公开原因（如“涉密”“与主管部门合并公开”）"})
     report = fields.Nested(ReportTextSchema, load_default=None, allow_none=True,
                            metadata={"label": "部门整体支出绩效自评报告"})
-    department_evaluation = TableField(DepartmentSelfEvaluationSchema, load_default=None, allow_none=True,
+    department_evaluation = fields.Dict(load_default=None, allow_none=True,
                                         metadata={"label": "部门整体支出绩效自评表", "attach": "department_self_evaluation"})
-    project_evaluations = fields.List(TableField(SelfEvaluationSchema), load_default=list,
+    project_evaluations = fields.List(fields.Dict(), load_default=list,
                                       validate=validate.Length(max=500, error="项目支出绩效自评表最多500张。"),
                                       metadata={"label": "项目支出绩效自评表（每个项目一张）", "attach": "self_evaluation"})
 

@@ -116,12 +116,20 @@ def _chosen(options: list[Option], values: list[Any]) -> list[str]:
     """The ids of the options whose data the stored values are (each option once: the same
     table filed twice is two options)."""
     chosen: list[str] = []
-    for value in values:
-        for option in options:
-            if option.id not in chosen and option.data == value:
-                chosen.append(option.id)
-                break
+    for same in (lambda a, b: a == b, lambda a, b: _identity(a) == _identity(b)):
+        for value in values:
+            for option in options:
+                if option.id not in chosen and isinstance(value, dict) and same(option.data, value):
+                    chosen.append(option.id)
+                    break
+        if chosen:
+            return chosen
     return chosen
+
+
+def _identity(data: dict) -> tuple:
+    """What names a table whose stored form differs from the one attached (normalised on submit)."""
+    return (data.get("project_name") or data.get("unit"), str(data.get("year", "")))
 
 
 def widgets(schema: Schema, values: dict | None, errors: dict[str, list[str]], prefix: str = "",

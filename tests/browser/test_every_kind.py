@@ -221,7 +221,7 @@ def test_rate_typed_with_percent_sign_and_causes_ticked(actor, live_server, tmp_
     unsure["deviation_causes"] = ["经费保障", "人员保障"]
     url = submit_from_page(actor, "monitoring", data, tmp_path, "percent")
     with live_server.app.app_context():
-        from service.models import Submission
+        from storage.models import Submission
 
         with live_server.app.extensions["jxdoc.db"].read() as session:
             stored = session.query(Submission).filter_by(public_id=url.rsplit("/", 1)[1]).one().data
