@@ -43,6 +43,7 @@ from generators.gongwen.model import (
     XIAOBIAOSONG,
     Document,
     ImageBlock,
+    Paragraph,
     TableBlock,
     text_width,
 )
@@ -196,11 +197,11 @@ def _rpr(font: tuple[str, str], sz: int, color: str | None, spacing: int | None,
 
 @lru_cache(maxsize=4096)
 def _ppr(keep: bool, pbb: bool, tabs: tuple, snap: bool, before: int, line: int, ind: tuple, jc: str | None,
-         mark: Markup | None) -> Markup:
+         mark: Markup | None, widow: bool = False) -> Markup:
     """w:pPr markup, rendered once per distinct combination."""
     return _package().macros(MACROS).ppr({
         "keep": keep, "pbb": pbb, "tabs": [{"val": v, "pos": p} for v, p in tabs], "snap": snap, "before": before,
-        "line": line, "ind": dict(ind), "jc": jc, "mark": mark,
+        "line": line, "ind": dict(ind), "jc": jc, "mark": mark, "widow": widow,
     })
 
 
@@ -232,13 +233,14 @@ def _tab(g: Geometry, face: str = FANGSONG, sz: int | None = None) -> dict:
 
 def _para(g: Geometry, runs: list[dict] | tuple = (), *, jc: str | None = None, before: float = 0,
           line: int | None = None, snap: bool = False, ind: dict | None = None, tabs: list | None = None,
-          pbb: bool = False, keep: bool = False, mark: dict | None = None, shapes: list | None = None) -> dict:
+          pbb: bool = False, keep: bool = False, mark: dict | None = None, shapes: list | None = None,
+          widow: bool = False) -> dict:
     runs = list(runs)
     # The paragraph mark takes the first run's font so an empty line is as tall as a full one.
     mark_run = mark or (runs[0] if runs else None)
     ppr = _ppr(keep, pbb, tuple((t["val"], int(t["pos"])) for t in tabs or ()), snap, max(int(round(before)), 0),
                int(round(line or g.line)), tuple((k, int(v)) for k, v in (ind or {}).items()), jc,
-               mark_run["rpr"] if mark_run else None)
+               mark_run["rpr"] if mark_run else None, widow)
     return {"ppr": ppr, "runs": runs, "shapes": shapes or []}
 
 
@@ -478,17 +480,39 @@ def _letter_header(doc: Document, g: Geometry) -> tuple[list[dict], int]:
 # --- 主体 ------------------------------------------------------------------------------------------
 
 def _title_blocks(g: Geometry, lines: tuple[str, ...], before: float = 0) -> list[dict]:
-    return [_para(g, [_run(g, text, XIAOBIAOSONG, g.title_sz)], jc="center", before=before if i == 0 else 0)
+    # Kept with what follows, as the PDF's titles (break-after: avoid).
+    return [_para(g, [_run(g, text, XIAOBIAOSONG, g.title_sz)], jc="center", before=before if i == 0 else 0,
+                  keep=True)
             for i, text in enumerate(lines)]
 
 
-def _body_paragraph(g: Geometry, p) -> dict:
+def _body_paragraph(g: Geometry, p, keep: bool = False, after_heading: bool = False) -> dict:
     runs = []
     if p.heading:
         runs.append(_run(g, p.heading, p.heading_face))
     if p.text:
         runs.append(_run(g, p.text, FANGSONG))
-    return _para(g, runs, jc="both", snap=True, ind=_body_ind(g, first_chars=2), mark=_run(g, ""))
+    # A heading on a line of its own stays with the next line, as in the PDF (break-after: avoid).
+    return _para(g, runs, jc="both", snap=True, ind=_body_ind(g, first_chars=2), mark=_run(g, ""),
+                 keep=keep or _keeps(g, p), widow=after_heading and not _keeps(g, p))
+
+
+def _keeps(g: Geometry, p) -> bool:
+    """Whether a body block is a one-line heading kept with the next (model.Paragraph)."""
+    return isinstance(p, Paragraph) and p.keeps_with_next(int(g.layout["page"]["chars_per_line"]))
+
+
+def _paragraph_blocks(g: Geometry, paragraphs, keep_last: bool = False) -> list[dict]:
+    """Body paragraphs. A heading on its own line is kept with the next paragraph, which has
+    widow/orphan control (two lines at the foot and at the head of a page): Word and LibreOffice
+    then keep the heading with two of its lines, as the PDF does (.after-heading), rather than
+    moving the whole paragraph (LibreOffice, without the control) or leaving one line."""
+    blocks, previous = [], None
+    for p in paragraphs:
+        blocks.append(_body_paragraph(g, p, keep=keep_last and p is paragraphs[-1],
+                                      after_heading=_keeps(g, previous)))
+        previous = p
+    return blocks
 
 
 def _attachment_note_blocks(doc: Document, g: Geometry) -> list[dict]:
@@ -498,16 +522,23 @@ def _attachment_note_blocks(doc: Document, g: Geometry) -> list[dict]:
     blocks = []
     for i, text in enumerate(doc.attachment_note):
         ind = _body_ind(g, left_chars=2 + label, hanging_chars=label) if i == 0 else _body_ind(g, left_chars=2 + label)
-        blocks.append(_para(g, [_run(g, text)], jc="left", snap=True, ind=ind))
+        blocks.append(_para(g, [_run(g, text)], jc="left", snap=True, ind=ind, keep=doc.keeps_signature()))
     return blocks
 
 
 def _signature_blocks(doc: Document, g: Geometry) -> list[dict]:
-    blocks = _blank(g, SIGNATURE_GAP_LINES[doc.sealed])
+    """署名 and 成文日期 (7.3.5) after their blank lines, every paragraph kept with the next, so
+    the block is never split; the paragraph before it is kept with it too (see _blocks), so it is
+    never alone on a page either."""
+    blocks = [_para(g, snap=True, mark=_run(g, ""), keep=True) for _ in range(SIGNATURE_GAP_LINES[doc.sealed])]
     for line in doc.signature:
-        blocks.append(_para(g, [_run(g, line.text)], jc="right", snap=True, ind=_body_ind(g, right_chars=line.right_chars)))
+        blocks.append(_para(g, [_run(g, line.text)], jc="right", snap=True, ind=_body_ind(g, right_chars=line.right_chars),
+                            keep=True))
     if doc.annotation:  # 附注 (7.3.6): the line after the date, two characters in
         blocks.append(_para(g, [_run(g, doc.annotation)], jc="left", snap=True, ind=_body_ind(g, first_chars=2)))
+    else:
+        blocks[-1] = _para(g, [_run(g, doc.signature[-1].text)], jc="right", snap=True,
+                           ind=_body_ind(g, right_chars=doc.signature[-1].right_chars))
     return blocks
 
 
@@ -517,7 +548,7 @@ def _attachment_blocks(g: Geometry, page) -> list[dict]:
     blocks += _blank(g)
     blocks += _title_blocks(g, page.title_lines)
     blocks += _blank(g)
-    blocks += [_body_paragraph(g, p) for p in page.paragraphs]
+    blocks += _paragraph_blocks(g, page.paragraphs)
     return blocks
 
 
@@ -537,7 +568,8 @@ def _imprint_blocks(doc: Document, g: Geometry) -> list[dict]:
     rows = []
 
     def row(paragraph: dict) -> dict:
-        return {"height": g.line, "rule": "exact",
+        # atLeast: a 抄送 list longer than a line grows the row instead of being cut off.
+        return {"height": g.line, "rule": "atLeast",
                 "cells": [{"width": g.type_w, "vmerge": None, "valign": "center", "paragraphs": [paragraph]}]}
 
     if imp.cc:
@@ -651,9 +683,10 @@ def images(doc: Document) -> list:
     return [b for b in doc.paragraphs if isinstance(b, ImageBlock)]
 
 
-def _body_blocks(doc: Document, g: Geometry) -> list[dict]:
+def _body_blocks(doc: Document, g: Geometry, keep_last: bool = False) -> list[dict]:
     blocks: list[dict] = []
     number = 0
+    previous = None
     for p in doc.paragraphs:
         if isinstance(p, TableBlock):
             blocks += _table_blocks(g, p)
@@ -661,7 +694,9 @@ def _body_blocks(doc: Document, g: Geometry) -> list[dict]:
             number += 1
             blocks += _image_blocks(g, p, number)
         else:
-            blocks.append(_body_paragraph(g, p))
+            blocks.append(_body_paragraph(g, p, keep=keep_last and p is doc.paragraphs[-1],
+                                          after_heading=_keeps(g, previous)))
+        previous = p
     return blocks
 
 
@@ -674,13 +709,14 @@ def _blocks(doc: Document, g: Geometry) -> list[dict]:
         blocks, title_gap = _file_header(doc, g)
     blocks += _title_blocks(g, doc.title_lines, before=title_gap)
     if doc.title_note:
-        blocks.append(_para(g, [_run(g, doc.title_note, KAITI)], jc="center"))
+        blocks.append(_para(g, [_run(g, doc.title_note, FANGSONG)], jc="center", keep=True))
     if doc.addressees:
         blocks += _blank(g)
         blocks.append(_para(g, [_run(g, doc.addressees)], jc="both", snap=True))
     else:
         blocks += _blank(g)
-    blocks += _body_blocks(doc, g)
+    # The last paragraph before the signature is kept with it (7.3.5: never alone on a page).
+    blocks += _body_blocks(doc, g, keep_last=not doc.attachment_note and doc.keeps_signature())
     if doc.attachment_note:
         blocks += _blank(g)
         blocks += _attachment_note_blocks(doc, g)

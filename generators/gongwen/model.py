@@ -54,6 +54,16 @@ class Paragraph:
     def heading_face(self) -> str:
         return HEADING_FACES[self.level]
 
+    def lines(self, chars_per_line: int) -> int:
+        """Lines the paragraph takes on the body grid (two characters of indent)."""
+        return max(1, math.ceil((2 + text_width(self.heading + self.text)) / chars_per_line))
+
+    def keeps_with_next(self, chars_per_line: int) -> bool:
+        """A heading on one line of its own, which both renderers keep with the paragraph after
+        it (a whole sentence set as a heading is text: a chain of those kept together would
+        move half a page). Indented two characters, as every paragraph."""
+        return bool(self.heading and not self.text and text_width(self.heading) + 2 <= chars_per_line)
+
 
 @dataclass(frozen=True)
 class TableBlock:
@@ -75,6 +85,12 @@ class ImageBlock:
 
 
 Block = Paragraph | TableBlock | ImageBlock
+
+# The last paragraph (or the 附件说明) goes with the 署名 and 成文日期 onto the next page, so they
+# are never alone there (7.3.5), when it is at most this many lines long. A longer one is not
+# moved whole (LibreOffice moves a kept paragraph whole, Word and the PDF only its last lines).
+SIGNATURE_KEEP_LINES = 4
+
 
 
 @dataclass(frozen=True)
@@ -136,6 +152,15 @@ class Document:
     plain: bool = False
     organs: tuple[str, ...] = ()  # the organs that sign (署名): one seal each when sealed
     date: str = ""  # 成文日期, ISO
+
+    def keeps_signature(self) -> bool:
+        """Whether the block before the signature (the 附件说明, or the last paragraph) is kept
+        whole with it; both renderers ask."""
+        if self.attachment_note:
+            return len(self.attachment_note) <= SIGNATURE_KEEP_LINES
+        last = self.paragraphs[-1] if self.paragraphs else None
+        chars = int(self.settings["layout"]["page"]["chars_per_line"])
+        return isinstance(last, Paragraph) and last.lines(chars) <= SIGNATURE_KEEP_LINES
 
     @property
     def page_number_on_first_page(self) -> bool:

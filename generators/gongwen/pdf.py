@@ -368,8 +368,17 @@ def _note_lines(doc: Document) -> tuple[list[NoteLine], float]:
     return out, widest
 
 
-def _para_classes(p: Paragraph) -> str:
-    return "p heading-only" if p.heading and not p.text else "p"
+def _para_classes(p: Paragraph, previous: Any, chars_per_line: int, last: bool = False) -> str:
+    """.heading-only: kept with the next paragraph; .after-heading: that paragraph, and .last the
+    one the signature follows, with widow and orphan control (model.Paragraph.keeps_with_next;
+    the docx does the same)."""
+    if p.keeps_with_next(chars_per_line):
+        return "p heading-only"
+    if last:
+        return "p last"
+    if isinstance(previous, Paragraph) and previous.keeps_with_next(chars_per_line):
+        return "p after-heading"
+    return "p"
 
 
 FACE_CLASS = {FANGSONG: "", HEITI: "heiti", KAITI: "kaiti", XIAOBIAOSONG: "xbs", SONGTI: "songti"}
@@ -516,6 +525,7 @@ def render_html(doc: Document) -> str:
         star_size=STAR_PT,
         image_urls=image_urls(doc),
         date_anchor=DATE_ANCHOR,
+        chars_per_line=int(g.layout["page"]["chars_per_line"]),
     )
 
 

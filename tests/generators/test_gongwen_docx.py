@@ -233,10 +233,10 @@ def test_title(pkg):
         assert set(run_faces(p)) == {"方正小标宋简体"}
 
 
-def test_title_note_in_kaiti(settings):
+def test_title_note_in_fangsong_as_in_the_pdf(settings):
     pkg = Package(render_docx(make_doc(settings, title_note="2024年2月26日江夏市财政局党组会议通过")))
     note = pkg.find_paragraph("（2024年2月26日")
-    assert attr(note, "w:pPr/w:jc", "val") == "center" and run_faces(note) == ["楷体_GB2312"]
+    assert attr(note, "w:pPr/w:jc", "val") == "center" and run_faces(note) == ["仿宋_GB2312"]
 
 
 @pytest.mark.parametrize("start, faces", [
