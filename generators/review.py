@@ -11,6 +11,9 @@ from generators.grid import Cell, Column, Sheet, Workbook
 from rules.rounding import to_decimal
 
 COLUMNS = (12, 30, 7, 7, 32)
+# The chosen outcome and the others: GB2312 characters, in every official face and in the fonts
+# the PDF embeds (☑ is in neither: the PDF printed a missing-glyph box for it).
+CHOSEN, UNCHOSEN = "■", "□"
 
 
 def title(data: Mapping[str, Any]) -> str:
@@ -18,8 +21,8 @@ def title(data: Mapping[str, Any]) -> str:
 
 
 def outcome_marks(outcome: str) -> str:
-    """“☑通过　□修改后通过　□退回修改”: every choice printed, the chosen one ticked."""
-    return "　　".join(("☑" if key == outcome else "□") + label for key, label in OUTCOMES.items())
+    """“■通过　□修改后通过　□退回修改”: every choice printed, the chosen one filled."""
+    return "　　".join((CHOSEN if key == outcome else UNCHOSEN) + label for key, label in OUTCOMES.items())
 
 
 def review_workbook(data: Mapping[str, Any], settings: Mapping[str, Any]) -> Workbook:

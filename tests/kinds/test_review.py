@@ -47,7 +47,7 @@ def test_docx_is_the_review_table_with_the_outcome_ticked():
     assert "项目支出绩效目标审核意见表" in "".join(t.text or "" for t in root.iter(f"{W}t"))
     assert any(r.startswith("完整性") and "20.0018.00" in r for r in rows)
     assert any(r.startswith("合计") and "100.0085.00审核等级：良" in r for r in rows)
-    assert "□通过　　☑修改后通过　　□退回修改" in text
+    assert "□通过　　■修改后通过　　□退回修改" in text
     assert "1.将“基层医务人员业务能力”改为可衡量的指标" in text
     assert 4 in [int(g.get(f"{W}val")) for g in table.iter(f"{W}gridSpan")]  # 综合意见 across four columns
 

@@ -83,7 +83,7 @@ def main(profile: str, out_dir: str, files: list[str]) -> int:
                 doc.close(True)
         try:
             desktop.terminate()
-        except Exception:  # noqa: BLE001 - the bridge drops as soffice exits
+        except Exception:  # noqa: BLE001, S110 - the bridge drops as soffice exits
             pass
         office.wait(timeout=60)
         return 0

@@ -1,0 +1,110 @@
+"""Every sample as the clerk gets it: its docx printed by LibreOffice (project fontconfig) against
+the project's own PDF, and its xlsx printed by Calc.
+
+All samples of all kinds are rendered and converted once per session, in one LibreOffice run.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from kinds import all_kinds, pipeline
+from tests.office import print_with_libreoffice
+
+pytestmark = [pytest.mark.libreoffice, pytest.mark.xdist_group("libreoffice")]
+
+MM_PER_PT = 25.4 / 72
+TYPE_TOP_MM, TYPE_BOTTOM_MM = 37.0, 262.0
+
+
+@dataclass
+class Sample:
+    kind: str
+    name: str
+    files: dict[str, Path]  # format → file
+    printed: dict[str, Path]  # docx/xlsx → LibreOffice's PDF
+
+
+def _samples() -> list[tuple[str, Path]]:
+    return [(k.id, s) for k in all_kinds() for s in k.samples()]
+
+
+SAMPLES = _samples()
+
+
+@pytest.fixture(scope="session")
+def rendered(tmp_path_factory) -> dict[str, Sample]:
+    folder = tmp_path_factory.mktemp("parity")
+    out: dict[str, Sample] = {}
+    office = []
+    for kind_id, path in SAMPLES:
+        kind = next(k for k in all_kinds() if k.id == kind_id)
+        data = pipeline.validate(kind, json.loads(path.read_text(encoding="utf-8")))
+        name = f"{kind_id}__{path.stem}"
+        files = {}
+        for fmt in kind.formats:
+            if fmt not in ("docx", "xlsx", "pdf"):
+                continue
+            file = folder / (f"{name}.{fmt}" if fmt == "pdf" else f"{name}-{fmt}.{fmt}")
+            file.write_bytes(pipeline.render(kind, data, fmt))
+            files[fmt] = file
+            if fmt != "pdf":
+                office.append(file)
+        out[name] = Sample(kind_id, name, files, {})
+    printed = print_with_libreoffice(office, folder / "lo", folder / "profile")
+    for sample in out.values():
+        for fmt in ("docx", "xlsx"):
+            if fmt in sample.files:
+                sample.printed[fmt] = printed[sample.files[fmt]]
+    return out
+
+
+def pages(pdf: Path) -> int:
+    info = subprocess.run(["pdfinfo", str(pdf)], check=True, capture_output=True, text=True).stdout
+    return int(re.search(r"Pages:\s+(\d+)", info).group(1))
+
+
+def page_lines(pdf: Path, page: int) -> list[str]:
+    """The text lines of a page within the type area, top to bottom, without spaces (word boxes
+    from pdftotext -bbox grouped by their top edge)."""
+    html = subprocess.run(["pdftotext", "-bbox", "-f", str(page), "-l", str(page), str(pdf), "-"],
+                          check=True, capture_output=True, text=True).stdout
+    rows: dict[float, list[tuple[float, str]]] = {}
+    for m in re.finditer(r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="[\d.]+" yMax="([\d.]+)">([^<]*)</word>', html):
+        x0, y0, y1 = float(m.group(1)), float(m.group(2)) * MM_PER_PT, float(m.group(3)) * MM_PER_PT
+        if TYPE_TOP_MM - 1 <= y0 and y1 <= TYPE_BOTTOM_MM + 1:
+            row = next((r for r in rows if abs(r - y0) < 2.5), round(y0, 1))
+            rows.setdefault(row, []).append((x0, m.group(4)))
+    return ["".join(t for _, t in sorted(ws)) for _, ws in sorted(rows.items())]
+
+
+def ids(pairs):
+    return [f"{k}/{p.stem}" for k, p in pairs]
+
+
+FORMATS = {k.id: set(k.formats) for k in all_kinds()}
+DOCX_AND_PDF = [(k, p) for k, p in SAMPLES if {"docx", "pdf"} <= FORMATS[k]]
+
+
+@pytest.mark.parametrize("kind, path", DOCX_AND_PDF, ids=ids(DOCX_AND_PDF))
+def test_docx_printed_by_libreoffice_has_the_pages_of_the_pdf(rendered, kind, path):
+    sample = rendered[f"{kind}__{path.stem}"]
+    assert pages(sample.printed["docx"]) == pages(sample.files["pdf"])
+
+
+def test_no_pdf_font_falls_back_to_a_custom_encoding(rendered):
+    """A glyph missing from every face makes weasyprint embed a font with a Custom encoding
+    (and draw a box); every character of every sample must be in the embedded faces."""
+    for sample in rendered.values():
+        if "pdf" not in sample.files:
+            continue
+        fonts = subprocess.run(["pdffonts", str(sample.files["pdf"])], check=True, capture_output=True,
+                               text=True).stdout.splitlines()[2:]
+        assert fonts, sample.name
+        assert not [f for f in fonts if " Custom " in f], (sample.name, fonts)
