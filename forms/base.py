@@ -148,3 +148,62 @@ def load_json(text: str | bytes, **kwargs: Any) -> Any:
     if depth_exceeds(value):
         raise NestingTooDeep()
     return value
+
+
+def money_values(schema: Schema, data: Any, prefix: str = ""):
+    """(path, label, unit, value) of every Money field present in loaded `data`, through nested
+    schemas and lists of them: the amounts a magnitude check reads, with the names a clerk sees."""
+    from forms.fields import Money
+
+    if not isinstance(data, dict):
+        return
+    for name, field in schema.fields.items():
+        if name not in data or field.dump_only:
+            continue
+        value, path = data[name], f"{prefix}{name}"
+        if isinstance(field, Money):
+            if value is not None and type(field).__name__ == "Money":
+                yield path, field.label, field.unit, value
+        elif isinstance(field, fields.Nested) and isinstance(value, dict):
+            yield from money_values(field.schema, value, f"{path}.")
+        elif isinstance(field, fields.List) and isinstance(field.inner, fields.Nested) and isinstance(value, list):
+            for i, item in enumerate(value):
+                yield from money_values(field.inner.schema, item, f"{path}.{i}.")
+
+
+# The payload key under which a clerk confirms warnings: {warning key: explanation ("" = confirmed
+# without a word)}, or a list of warning keys. Kept with the document as submitted.
+CONFIRMATIONS = "confirmations"
+
+
+class UnconfirmedWarnings(Exception):
+    """Valid input with warnings not yet confirmed: `warnings` as pipeline.check lists them."""
+
+    message = "有需要核对的数字：请逐条核对，确认无误的勾选“已核对”（可说明原因），改正有误的，然后再提交。"
+
+    def __init__(self, warnings: list[dict]):
+        super().__init__(self.message)
+        self.warnings = warnings
+
+
+def read_confirmations(payload: Any) -> dict[str, str]:
+    """The confirmations of a payload as {key: explanation}; FieldErrors when malformed."""
+    from forms.fields import illegal_xml_char
+
+    raw = payload.get(CONFIRMATIONS) if isinstance(payload, dict) else None
+    if raw is None:
+        return {}
+    if isinstance(raw, list) and all(isinstance(k, str) for k in raw):
+        raw = dict.fromkeys(raw, "")
+    if not isinstance(raw, dict) or len(raw) > 1000 or not all(
+            isinstance(k, str) and isinstance(v, str | None) for k, v in raw.items()):
+        raise FieldErrors({CONFIRMATIONS: ["应为一组“提示编号: 说明”（说明可以为空）。"]})
+    out = {}
+    for key, text in raw.items():
+        text = (text or "").strip()
+        if len(text) > 500 or len(key) > 300:
+            raise FieldErrors({CONFIRMATIONS: ["说明不能超过500个字。"]})
+        if illegal_xml_char(text) is not None:
+            raise FieldErrors({CONFIRMATIONS: ["说明含有不能写入文档的字符，请删除后重新输入。"]})
+        out[key] = text
+    return out

@@ -54,6 +54,9 @@ class Kind:
     # Where prepare puts its figures (dotted paths): what `validate` answers as the computed block,
     # and what a payload may carry back (a stored document) without being typed.
     computed: tuple[str, ...] = ()
+    # The kind's own warnings over prepared data: check(data, settings, context) -> [FigureWarning]
+    # (amounts implausible for their unit are checked for every kind by the pipeline).
+    warnings: Callable[[dict, Mapping[str, Any], Mapping[str, Any]], list] | None = None
     # Base of the download file name from the data (no extension).
     filename: Callable[[dict], str] | None = None
     batch: bool = False  # may be produced per unit from a workbook (jobs)

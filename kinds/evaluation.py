@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import importlib.util
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from typing import Any
 
 from forms import evaluation as ev
 from forms import self_evaluation as se
 from generators import evaluation as layouts
 from kinds import Kind, register
+from rules import plausibility
 from rules.frameworks import score_framework
 from rules.result_application import apply_rows
 from rules.rounding import percent, ratio
@@ -75,6 +77,7 @@ register(Kind(
                 "未完全达成的指标须说明偏差原因和改进措施。",
     prepare=prepare_self_evaluation,
     computed=("scoring", "flagged"),
+    warnings=lambda d, s, c: plausibility.self_evaluation(d, s),
     filename=lambda d: f"{d['project_name']}{d['year']}年度项目支出绩效自评表",
     batch=True,
 ))
@@ -88,6 +91,7 @@ register(Kind(
     description="部门（单位）整体支出的年度资金、主要任务、年度总体目标和绩效指标，按同一评分规则自动计算得分和等级。",
     prepare=prepare_self_evaluation,
     computed=("scoring", "flagged"),
+    warnings=lambda d, s, c: plausibility.self_evaluation(d, s),
     filename=lambda d: f"{d['unit']}{d['year']}年度部门整体支出绩效自评表",
     batch=True,
 ))
@@ -152,6 +156,7 @@ register(Kind(
                 "单位随文报送用普通版式，填写“official”则按公文（报告）版式上报。",
     prepare=prepare_self_evaluation_report,
     computed=("form.scoring", "form.flagged"),
+    warnings=lambda d, s, c: [replace(w, path=f"form.{w.path}") for w in plausibility.self_evaluation(d["form"], s)],
     filename=lambda d: d["title"].replace("\n", ""),
 ))
 
@@ -166,6 +171,7 @@ register(Kind(
                 "得分、等级、评分表和得分图自动生成。",
     prepare=prepare_evaluation_report,
     computed=("framework_result", "execution_rate"),
+    warnings=lambda d, s, c: plausibility.evaluation_budget(d, s),
     filename=lambda d: d["title"].replace("\n", ""),
 ))
 
@@ -179,6 +185,7 @@ register(Kind(
     description="采用财预〔2013〕53号投入、过程、产出、效果框架或地方框架（如 department_sichuan）评分的部门整体支出绩效评价报告。",
     prepare=prepare_evaluation_report,
     computed=("framework_result", "execution_rate"),
+    warnings=lambda d, s, c: plausibility.evaluation_budget(d, s),
     filename=lambda d: d["title"].replace("\n", ""),
 ))
 

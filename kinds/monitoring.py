@@ -17,6 +17,7 @@ from forms import monitoring as forms
 from generators import monitoring as layouts
 from generators.grid import StreamedRows
 from kinds import Kind, register
+from rules import plausibility
 from rules.formatting import percent_text
 from rules.monitoring import (
     GroupSummary,
@@ -191,6 +192,7 @@ register(Kind(
                 "完成目标可能性不是“确定能”的指标须选择偏差原因并填写纠偏措施。可按单位批量生成。",
     prepare=prepare_monitoring,
     computed=("computed",),
+    warnings=lambda d, s, c: plausibility.monitoring(d, s, c.get("previous")),
     filename=lambda d: f"{d['project_name']}{d['year']}年{d['period']}项目支出绩效目标执行监控表",
     batch=True,
 ))
@@ -204,6 +206,7 @@ register(Kind(
     description="部门（单位）整体的年度主要任务、年度资金执行和绩效指标完成情况；监控期间为参数。可按单位批量生成。",
     prepare=prepare_monitoring,
     computed=("computed",),
+    warnings=lambda d, s, c: plausibility.monitoring(d, s, c.get("previous")),
     filename=lambda d: f"{d['unit']['name']}{d['year']}年{d['period']}部门整体支出绩效目标执行监控表",
     batch=True,
 ))
@@ -218,6 +221,7 @@ register(Kind(
                 "偏差值和自评平均得分，并生成可直接用于报告的文字说明。",
     prepare=prepare_summary,
     computed=("computed",),
+    warnings=lambda d, s, c: plausibility.summary_rows(d["rows"], s),
     filename=layouts.summary_title,
     extra={"text": summary_paragraph},
 ))

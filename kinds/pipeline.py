@@ -14,9 +14,10 @@ from typing import Any
 
 from marshmallow import ValidationError
 
-from forms.base import FieldErrors, flatten_errors
+from forms.base import CONFIRMATIONS, FieldErrors, UnconfirmedWarnings, flatten_errors, money_values, read_confirmations
 from generators.filenames import safe_filename
 from kinds import MIME_TYPES, Kind, UnknownFormat, get
+from rules.plausibility import FigureWarning, magnitude
 from rules.settings import defaults
 
 
@@ -50,9 +51,7 @@ def without_computed(kind: Kind, payload: Mapping[str, Any]) -> Mapping[str, Any
     """The payload without the kind's computed block: figures are never typed, so a document
     stored with them (as the service kept them before storing the input as submitted) validates
     to the same figures again."""
-    if not kind.computed:
-        return payload
-    out = dict(payload)
+    out = {k: v for k, v in payload.items() if k != CONFIRMATIONS}
     for path in kind.computed:
         *parents, last = path.split(".")
         node = out
@@ -118,13 +117,64 @@ def render(kind: str | Kind, data: dict, fmt: str, settings: Mapping[str, Any] |
         return kind.renderers[fmt](data, settings)
 
 
+@dataclass(frozen=True)
+class Checked:
+    """Validated data with its warnings, each {key, path, code, message, confirmed, explanation}."""
+
+    data: dict
+    warnings: list[dict]
+
+    @property
+    def unconfirmed(self) -> list[dict]:
+        return [w for w in self.warnings if not w["confirmed"]]
+
+    def require_confirmed(self) -> dict:
+        """The data, or UnconfirmedWarnings when a warning has not been confirmed."""
+        if self.unconfirmed:
+            raise UnconfirmedWarnings(self.warnings)
+        return self.data
+
+
+def warnings_of(kind: Kind, data: dict, settings: Mapping[str, Any],
+                context: Mapping[str, Any] | None = None) -> list[FigureWarning]:
+    """The warnings of validated `data`: an amount implausible for its unit (every kind, from its
+    Money fields) and the kind's own checks (执行数 > 预算数, a rate far from last period's…)."""
+    schema = kind.schema_instance(settings=settings)
+    found: list[FigureWarning] = []
+    for unit in ("万元", "元"):
+        amounts = [(path, label, value) for path, label, u, value in money_values(schema, data) if u == unit]
+        found.extend(magnitude(amounts, kind.id, settings, unit))
+    if kind.warnings is not None:
+        found.extend(kind.warnings(data, settings, context or {}))
+    return found
+
+
+def check(kind: str | Kind, payload: Any, settings: Mapping[str, Any] | None = None,
+          context: Mapping[str, Any] | None = None) -> Checked:
+    """Validate, then list the warnings with whether the payload's `confirmations` confirm them.
+    `context` carries what the payload cannot (the previous period's figures of the project)."""
+    kind = _kind(kind)
+    settings = settings if settings is not None else defaults()
+    confirmations = read_confirmations(payload)
+    data = validate(kind, payload, settings)
+    listed = []
+    for warning in warnings_of(kind, data, settings, context):
+        confirmed = warning.key in confirmations
+        listed.append({**warning.as_dict(), "confirmed": confirmed,
+                       "explanation": confirmations.get(warning.key, "") if confirmed else ""})
+    return Checked(data, listed)
+
+
 def produce(kind: str | Kind, payload: Any, fmt: str, settings: Mapping[str, Any] | None = None,
-            archival: bool = False) -> Output:
-    """Validate and render in one step (API and CLI)."""
+            archival: bool = False, confirmed: bool = False) -> Output:
+    """Validate and render in one step (API and CLI). A warning not confirmed in the payload stops
+    it (UnconfirmedWarnings) unless `confirmed` says the document was already accepted (a stored
+    submission)."""
     kind = _kind(kind)
     if fmt not in kind.renderers:
         raise UnknownFormat(kind, fmt)
-    data = validate(kind, payload, settings)
+    checked = check(kind, payload, settings)
+    data = checked.data if confirmed else checked.require_confirmed()
     return output(kind, data, fmt, settings, archival)
 
 

@@ -97,6 +97,7 @@ _FIELD_LABELS = {
     "other_funds": "其他资金",
     "execution": "预算执行率",
 }
+BUDGET_ROW_LABELS = {name: _FIELD_LABELS[name] for name in BUDGET_ROWS}
 
 
 # --------------------------------------------------------------------------- helpers
