@@ -98,8 +98,10 @@ def review_sentence(stats: Statistics) -> str | None:
 
 
 def disclosure_sentence(stats: Statistics) -> str | None:
+    """The 公开 sentence, only from disclosure data (the units' own flags or the stored disclosure
+    batches' results); None when no unit has any, so a draft never states a 公开率 nobody supplied."""
     d = stats.disclosure
-    if not d.required and not d.excluded:
+    if not d.units or (not d.required and not d.excluded):
         return None
     text = (f"应公开绩效自评结果的{d.required}家单位中，已向社会公开{d.published}家，"
             f"公开率{_pct(d.coverage)}")
@@ -109,6 +111,8 @@ def disclosure_sentence(stats: Statistics) -> str | None:
             reasons[reason or "其他原因"] = reasons.get(reason or "其他原因", 0) + 1
         why = "、".join(f"因“{r}”不公开的{n}家" for r, n in reasons.items())
         text += f"；另有{len(d.excluded)}家单位不纳入公开范围，其中{why}"
+    if d.unknown:
+        text += f"（另有{d.unknown}家单位没有公开情况的数据，未计入）"
     return text + "。"
 
 

@@ -226,10 +226,11 @@ class ReviewStatistics:
 class DisclosureStatistics:
     """绩效信息公开: units required to publish, those that did, and those excluded with why."""
 
-    units: int
+    units: int  # units whose data says whether they published
     required: int
     published: int
     excluded: tuple[tuple[str, str], ...]  # (unit name, reason)
+    unknown: int = 0  # units without disclosure data: nothing is stated of them
 
     @property
     def coverage(self) -> Decimal | None:
@@ -291,6 +292,7 @@ class Statistics:
                 "published": self.disclosure.published,
                 "coverage": percent(self.disclosure.coverage),
                 "excluded": [{"unit": u, "reason": r} for u, r in self.disclosure.excluded],
+                "unknown": self.disclosure.unknown,
             },
         }
 
@@ -467,18 +469,23 @@ def score_statistics(
 
 def disclosure_statistics(units: Sequence[Mapping[str, Any]]) -> DisclosureStatistics:
     """A unit must publish unless its disclosure says required = false (with a reason, e.g. 涉密
-    or merged into its department's publication); it published when published = true."""
-    required = published = 0
+    or merged into its department's publication); it published when published = true. A unit
+    without a disclosure entry is unknown, never counted as not published."""
+    required = published = unknown = 0
     excluded = []
     for unit in units:
-        info = unit.get("disclosure") or {}
+        info = unit.get("disclosure")
+        if info is None:
+            unknown += 1
+            continue
         name = unit_identity(unit.get("unit"))[1]
         if info.get("required", True) is False:
             excluded.append((name, str(info.get("reason") or "").strip()))
             continue
         required += 1
         published += bool(info.get("published"))
-    return DisclosureStatistics(units=len(units), required=required, published=published, excluded=tuple(excluded))
+    return DisclosureStatistics(units=len(units) - unknown, required=required, published=published,
+                                excluded=tuple(excluded), unknown=unknown)
 
 
 # ------------------------------------------------------------------------------ everything

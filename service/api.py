@@ -8,7 +8,7 @@ from flask import Blueprint, current_app, jsonify, request
 from sqlalchemy import select
 
 import kinds
-from forms.base import FieldErrors, illegal_characters
+from forms.base import CONFIRMATIONS, FieldErrors, illegal_characters, read_confirmations
 from kinds import pipeline
 from service import auth, workflow
 from service.auth import current_user, find_submission, public, scope_submissions
@@ -17,6 +17,7 @@ from service.downloads import file_response
 from service.errors import ApiError
 from service.settings_store import current_settings
 from storage.models import Submission, public_id, utcnow
+from storage.records import previous_period
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -85,14 +86,50 @@ def render_document(kind_id: str):
 def validate_document(kind_id: str):
     kind = kinds.get(kind_id)
     settings = current_settings()
-    data = pipeline.validate(kind, _json_body(), settings)
-    return jsonify({"data": json.loads(_dump(kind, data, settings)), "computed": pipeline.computed(kind, data)})
+    checked = pipeline.check(kind, _json_body(), settings)
+    return jsonify({"data": json.loads(_dump(kind, checked.data, settings)),
+                    "computed": pipeline.computed(kind, checked.data), "warnings": checked.warnings})
 
 
 def _dump(kind: kinds.Kind, data: dict, settings) -> str:
     from storage.models import dumps
 
     return dumps(kind.schema_instance(settings=settings).dump(data))
+
+
+def stored_form(kind: kinds.Kind, data: dict, payload: dict, settings) -> dict:
+    """What a submission keeps: the input in its normalised form (it validates to the same data,
+    tests/kinds/test_stored.py) and the clerk's confirmations of its warnings, as submitted."""
+    stored = json.loads(_dump(kind, data, settings))
+    confirmations = read_confirmations(payload)
+    if confirmations:
+        stored[CONFIRMATIONS] = confirmations
+    return stored
+
+
+def submission_context(kind: kinds.Kind, data, user, sub: Submission | None = None) -> dict:
+    """What the checks need beyond the payload: the previous monitoring period of the project."""
+    unit_id = sub.unit_id if sub is not None else (user.unit_id if user is not None and user.role == auth.UNIT_CLERK
+                                                  else None)
+    if not isinstance(data, dict) or unit_id is None:
+        return {}
+    with get_db().read() as session:
+        return {"previous": previous_period(session, kind.id, data, unit_id, sub.id if sub is not None else None,
+                                            current_settings())}
+
+
+def submission_warnings(sub: Submission) -> list[dict]:
+    """The warnings of a stored submission with the clerk's confirmations (what a reviewer reads);
+    a draft that does not validate yet has none to show."""
+    if sub.status == "draft":
+        return []
+    kind = kinds.get(sub.kind)
+    try:
+        with get_db().read() as session:
+            context = {"previous": previous_period(session, kind.id, sub.data, sub.unit_id, sub.id, current_settings())}
+        return pipeline.check(kind, sub.data, current_settings(), context).warnings
+    except FieldErrors:
+        return []
 
 
 def submission_json(sub: Submission) -> dict:
@@ -123,8 +160,8 @@ def store_submission(kind: kinds.Kind, payload, action: str, sub: Submission | N
         raise FieldErrors(bad)
     settings = current_settings()
     if action == "submit":
-        data = pipeline.validate(kind, payload, settings)
-        stored = json.loads(_dump(kind, data, settings))
+        checked = pipeline.check(kind, payload, settings, context=submission_context(kind, payload, user, sub))
+        stored = stored_form(kind, checked.require_confirmed(), payload, settings)
         status = "submitted"
     else:
         stored, status = payload, "draft"
@@ -182,7 +219,8 @@ def _find(public_id: str) -> Submission:
 
 @bp.get("/v1/submissions/<public_id>")
 def show_submission(public_id: str):
-    return jsonify(submission_json(_find(public_id)))
+    sub = _find(public_id)
+    return jsonify({**submission_json(sub), "warnings": submission_warnings(sub)})
 
 
 @bp.put("/v1/submissions/<public_id>")
@@ -200,7 +238,7 @@ def submission_document(public_id: str):
     sub = _find(public_id)
     kind = kinds.get(sub.kind)
     fmt = _format(kind)
-    output = pipeline.produce(kind, sub.data, fmt, current_settings())
+    output = pipeline.produce(kind, sub.data, fmt, current_settings(), confirmed=sub.status != "draft")
     workflow.record_download(sub, fmt)
     return file_response(output)
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import click
 
 import kinds
-from forms.base import FieldErrors
+from forms.base import FieldErrors, UnconfirmedWarnings
 from kinds import pipeline
 from service import cli_signing
 
@@ -43,6 +43,19 @@ def print_errors(errors: dict[str, list[str]]) -> None:
     for path, messages in errors.items():
         for message in messages:
             click.echo(f"  {path}：{message}", err=True)
+
+
+def print_warnings(warnings: list[dict]) -> None:
+    """Unconfirmed warnings as the API and the web form show them: the field, then the message;
+    and how to confirm them in the input."""
+    click.echo(UnconfirmedWarnings.message, err=True)
+    for warning in warnings:
+        if not warning["confirmed"]:
+            click.echo(f"  {warning['path']}：{warning['message']}", err=True)
+    click.echo("确认无误的，在输入文件中加上 \"confirmations\": {\"提示编号\": \"说明\"}，提示编号为：", err=True)
+    for warning in warnings:
+        if not warning["confirmed"]:
+            click.echo(f"  {warning['key']}", err=True)
 
 
 def _settings(settings_file: str | None):
@@ -114,6 +127,9 @@ def render(kind_id: str, input_file: Path, output: Path, settings_file: str | No
         result = pipeline.produce(kind, payload, fmt, _settings(settings_file), archival=pdfa)
     except FieldErrors as exc:
         print_errors(exc.errors)
+        sys.exit(1)
+    except UnconfirmedWarnings as exc:
+        print_warnings(exc.warnings)
         sys.exit(1)
     write_atomically(output, result.content)
     click.echo(f"已生成 {output}（{len(result.content):,} 字节）")

@@ -21,6 +21,8 @@ from storage.models import dumps
 
 bp = Blueprint("drafts", __name__, url_prefix="/api/v1/drafts")
 
+NO_DATA = "该年度没有已提交的数据：{year}年度没有已提交或已审核的绩效目标申报表、监控表、自评表或审核表，无法生成总结报告。"
+
 
 def _exempt_from_csrf() -> None:
     # A JSON API like service.api: no cookie-authenticated form posts (README, Security).
@@ -62,6 +64,9 @@ def summary_drafts(payload: Any, settings: Mapping[str, Any],
         stats = compute(units, settings)
     except StatisticsInputError as exc:
         raise FieldErrors(exc.errors) from None
+    if not stats.units_covered:
+        # A report of "0家" would state figures nobody supplied.
+        raise FieldErrors({"year": [NO_DATA.format(year=inputs["year"])]})
     drafts = build_drafts(stats, inputs, settings)
     errors: dict[str, list[str]] = {}
     for kind in ("report", "request"):

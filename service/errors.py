@@ -13,7 +13,7 @@ from http import HTTPStatus
 from flask import Flask, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from forms.base import FieldErrors
+from forms.base import FieldErrors, UnconfirmedWarnings
 from kinds import UnknownFormat, UnknownKind
 
 MESSAGES = {
@@ -55,12 +55,14 @@ class ApiError(Exception):
         self.errors = errors or {}
 
 
-def envelope(code: int, message: str, errors: dict | None = None):
+def envelope(code: int, message: str, errors: dict | None = None, warnings: list | None = None):
+    """The body every failure answers; `warnings` (beside `errors`) lists the figures to confirm,
+    each {key, path, code, message, confirmed, explanation}."""
     shown, count = cap_errors(errors or {})
     if count > MAX_ERRORS:
         message = f"{message}共有{count}处错误，以下列出前{MAX_ERRORS}处。"
     body = {"code": code, "status": HTTPStatus(code).phrase, "message": message, "errors": shown,
-            "error_count": count}
+            "error_count": count, "warnings": list(warnings or [])[:MAX_ERRORS]}
     if request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json":
         return jsonify(body), code
     return render_template("error.html", error=body), code
@@ -70,6 +72,10 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(ApiError)
     def _api_error(exc: ApiError):
         return envelope(exc.code, exc.message, exc.errors)
+
+    @app.errorhandler(UnconfirmedWarnings)
+    def _unconfirmed(exc: UnconfirmedWarnings):
+        return envelope(422, exc.message, {}, exc.warnings)
 
     @app.errorhandler(FieldErrors)
     def _field_errors(exc: FieldErrors):

@@ -215,6 +215,17 @@ CONTROL_NAMES = ("csrf_token", "action", "draft", "version")
 _MISSING = object()
 
 
+# A warning is confirmed on the form by a check box named CONFIRM whose value is the warning's
+# key, with its explanation in a field named EXPLAIN + key (keys hold dots, which name nesting;
+# parse_form reads only the schema's fields, so neither reaches the document's data).
+CONFIRM, EXPLAIN = "confirm", "explain:"
+
+
+def parse_confirmations(form: MultiDict) -> dict[str, str]:
+    """{warning key: explanation} of the warnings the clerk ticked."""
+    return {key: form.get(EXPLAIN + key, "") for key in form.getlist(CONFIRM) if key}
+
+
 def parse_form(form: MultiDict, schema: Schema, sources: Sources | None = None) -> dict:
     """Posted pairs → nested payload, read field by field along the schema. A check box posts a
     hidden "false" before its "true", so the last value wins; a set of check boxes posts a hidden

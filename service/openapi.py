@@ -12,7 +12,7 @@ from storage.models import Submission
 
 ERROR_ENVELOPE = {
     "type": "object",
-    "required": ["code", "status", "message", "errors", "error_count"],
+    "required": ["code", "status", "message", "errors", "error_count", "warnings"],
     "properties": {
         "code": {"type": "integer"},
         "status": {"type": "string"},
@@ -23,6 +23,21 @@ ERROR_ENVELOPE = {
             "additionalProperties": {"type": "array", "items": {"type": "string"}},
         },
         "error_count": {"type": "integer", "description": "错误总数（errors 只列出前100处）"},
+        "warnings": {"type": "array", "description": "需要核对确认的数字（在提交内容的 confirmations 中按 key 确认）",
+                     "items": {"$ref": "#/components/schemas/Warning"}},
+    },
+}
+
+WARNING = {
+    "type": "object",
+    "required": ["key", "path", "code", "message", "confirmed", "explanation"],
+    "properties": {
+        "key": {"type": "string", "description": "确认时使用的编号：字段路径:类别"},
+        "path": {"type": "string", "description": "字段路径"},
+        "code": {"type": "string", "enum": ["over_budget", "magnitude", "rate_change", "rate_fell"]},
+        "message": {"type": "string", "description": "中文提示"},
+        "confirmed": {"type": "boolean"},
+        "explanation": {"type": "string", "description": "填报人的说明"},
     },
 }
 
@@ -59,6 +74,7 @@ def build_spec() -> dict:
     spec = APISpec(title="jxdoc 预算绩效管理文书服务", version="1", openapi_version="3.0.3", plugins=[plugin])
     plugin.map_to_openapi_type(jf.Money, "string", "decimal")
     plugin.map_to_openapi_type(jf.ChineseDate, "string", "date")
+    spec.components.schema("Warning", WARNING)
     spec.components.schema("ErrorEnvelope", ERROR_ENVELOPE)
     spec.components.schema("KindSummary", schema=KindSummary)
     spec.components.schema("Submission", schema=SubmissionOut)
@@ -90,8 +106,13 @@ def build_spec() -> dict:
             operations={"post": {
                 "summary": f"校验{kind.name}",
                 "requestBody": {"required": True, "content": {"application/json": {"schema": ref}}},
-                "responses": _responses({"200": {"description": "校验通过，返回规范化后的数据",
-                                                 "content": {"application/json": {"schema": {"type": "object"}}}}}),
+                "responses": _responses({"200": {
+                    "description": "校验通过：data 为规范化后的数据，computed 为计算出的得分、比率、合计和等级，"
+                                   "warnings 为需要核对确认的数字",
+                    "content": {"application/json": {"schema": {
+                        "type": "object", "required": ["data", "computed", "warnings"],
+                        "properties": {"data": {"type": "object"}, "computed": {"type": "object"},
+                                       "warnings": {"type": "array", "items": {"$ref": "#/components/schemas/Warning"}}}}}}}}),
             }},
         )
     spec.path(

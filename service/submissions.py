@@ -15,6 +15,7 @@ import kinds
 from forms.base import FieldErrors
 from kinds import pipeline
 from service import auth, workflow
+from service.api import submission_warnings
 from service.auth import current_user, find_submission, scope_submissions
 from service.database import get_db
 from service.downloads import file_response
@@ -58,6 +59,7 @@ def show(public_id: str):
         "submissions/show.html", sub=sub, kind=kind, events=events, templates=templates,
         can_edit=auth.can_edit(user, sub), can_review=auth.can_review(user, sub) and sub.status == "submitted",
         comments=[e for e in events if e.comment], preview="pdf" in kind.formats, errors={},
+        warnings=submission_warnings(sub),
     )
 
 
@@ -79,7 +81,7 @@ def review(public_id: str):
             "submissions/show.html", sub=sub, kind=kind, events=events, templates=[],
             can_edit=auth.can_edit(user, sub), can_review=auth.can_review(user, sub) and sub.status == "submitted",
             comments=[e for e in events if e.comment], preview="pdf" in kind.formats, errors=exc.errors,
-            comment=request.form.get("comment", ""),
+            comment=request.form.get("comment", ""), warnings=submission_warnings(sub),
         ), 422
     flash({"return": "已退回修改，意见已发送给填报单位。", "approve": "已审核通过。", "comment": "批注已保存。"}[action])
     return redirect(url_for("submissions.show", public_id=public_id))
@@ -90,7 +92,7 @@ def _render(sub: Submission, fmt: str):
     if fmt not in kind.formats:
         raise kinds.UnknownFormat(kind, fmt)
     try:
-        return pipeline.produce(kind, sub.data, fmt, current_settings())
+        return pipeline.produce(kind, sub.data, fmt, current_settings(), confirmed=sub.status != "draft")
     except FieldErrors as exc:
         # A draft may be half filled: say what is missing instead of failing.
         raise ApiError(422, "文档尚未填写完整，不能生成文件；请打开表单按提示修改。", exc.errors) from None

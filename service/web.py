@@ -11,14 +11,14 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 import kinds
-from forms.base import FieldErrors
+from forms.base import CONFIRMATIONS, FieldErrors, UnconfirmedWarnings
 from kinds import pipeline
 from service import auth
 from service.api import store_submission
 from service.auth import current_user, find_submission, scope_submissions
 from service.database import get_db
 from service.downloads import file_response
-from service.formview import Option, error_links, parse_form, path_label, placed, widgets
+from service.formview import Option, error_links, parse_confirmations, parse_form, path_label, placed, widgets
 from service.preview import Preview, page_images
 
 from service.settings_store import current_settings
@@ -103,6 +103,7 @@ def form(kind_id: str):
     sources = attach_sources(schema)
     values: dict = {}
     errors: dict[str, list[str]] = {}
+    warnings: list[dict] = []
     status = 200
     message = ""
     preview = None
@@ -122,6 +123,9 @@ def form(kind_id: str):
         values = attach_defaults(schema, values, sources)
     else:
         values = parse_form(request.form, schema, sources)
+        confirmations = parse_confirmations(request.form)
+        if confirmations:
+            values[CONFIRMATIONS] = confirmations
         action = request.form.get("action", "docx")
         try:
             if action in ("save", "submit"):
@@ -141,12 +145,14 @@ def form(kind_id: str):
             errors, status = exc.errors, 422
             message = ("内容有误，不能预览和下载，请按红色提示修改后再试。" if action == "preview"
                        else "提交的内容有误，请按红色提示修改后再试。")
+        except UnconfirmedWarnings as exc:
+            warnings, status, message = exc.warnings, 422, exc.message
     saved = {"save": "草稿已保存。", "submit": "已提交。"}.get(request.args.get("saved", ""), "")
     tree = widgets(schema, values, errors, sources=sources)
     shown = placed(tree)  # errors of paths without a widget go above the form, never lost
     return render_template(
         "form.html", kind=kind, widgets=tree, errors=errors, error_links=error_links(tree),
-        message=message, saved=saved, draft_id=draft_id, preview=preview,
+        message=message, saved=saved, draft_id=draft_id, preview=preview, warnings=warnings,
         unsaved=request.method == "POST",
         other_errors={path_label(schema, k): v for k, v in errors.items() if k not in shown},
     ), status

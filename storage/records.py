@@ -8,13 +8,16 @@ kind's prepare step (rules.scoring), because the stored data holds what was fill
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from rules.monitoring import MonitoringInputError, fund_execution
 from rules.statistics import DEPARTMENT, PROJECT
+from storage.batches import DONE, EXCLUDED, FAILED, INVALID, Batch, BatchItem
 from storage.db import Database
 from storage.models import Submission
 
@@ -111,8 +114,65 @@ def load_units(db: Database, year: int, settings=None, disclosure: Mapping[str, 
     {required, published, reason}, when the caller knows who published (the disclosure batch)."""
     with db.read() as session:
         units = group_records(counted_submissions(session, ALL_KINDS), year, settings)
+    if disclosure is None:
+        disclosure = disclosure_results(db, year)
     for entry in units:
-        info = (disclosure or {}).get(entry["unit"]["code"])
+        info = disclosure.get(entry["unit"]["code"])
         if info is not None:
             entry["disclosure"] = dict(info)
     return units
+
+
+def disclosure_results(db: Database, year: int) -> dict[str, dict]:
+    """What the stored 绩效信息公开 batches of `year` say of each unit, the newest batch winning:
+    {code: {required, published, reason}} — published when its file was generated, not required
+    when it was excluded (with the reason), required but not published when its material was
+    refused. A unit no batch named has no entry: the statistics then state nothing of it."""
+    results: dict[str, dict] = {}
+    with db.read() as session:
+        batches = session.scalars(select(Batch).where(Batch.kind == "disclosure").order_by(Batch.id)).all()
+        for batch in batches:
+            if str(batch.params.get("year")) != str(year):
+                continue
+            for item in session.scalars(select(BatchItem).where(BatchItem.batch_id == batch.id)):
+                if item.status == EXCLUDED:
+                    data = json.loads(item.payload_json or "{}").get("data") or {}
+                    reason = str(data.get("exclusion_reason") or "").strip() or "其他原因"
+                    results[item.unit_code] = {"required": False, "published": False, "reason": reason}
+                elif item.status == DONE:
+                    results[item.unit_code] = {"required": True, "published": True}
+                elif item.status in (INVALID, FAILED):
+                    results[item.unit_code] = {"required": True, "published": False}
+    return results
+
+
+def previous_period(session, kind: str, data: Mapping[str, Any], unit_id: int | None,
+                    exclude_id: int | None = None, settings=None) -> dict | None:
+    """{period, execution_rate} of the latest earlier monitoring period of the same project (or
+    department) and year that the unit submitted, for the warning on a rate far from it; None when
+    there is none or `kind` is not a monitoring kind."""
+    if kind not in ("monitoring", "department_monitoring") or unit_id is None:
+        return None
+    end = _period_end(data)
+    key = (data.get("project_code") or data.get("project_name")) if kind == "monitoring" else None
+    best: tuple[int, dict] | None = None
+    stmt = select(Submission).where(Submission.kind == kind, Submission.unit_id == unit_id,
+                                    Submission.status.in_(COUNTED_STATUSES))
+    for sub in session.scalars(stmt):
+        if sub.id == exclude_id:
+            continue
+        earlier = sub.data
+        if str(earlier.get("year", "")) != str(data.get("year", "")):
+            continue
+        if key is not None and (earlier.get("project_code") or earlier.get("project_name")) != key:
+            continue
+        earlier_end = _period_end(earlier)
+        if not 0 < earlier_end < end or (best is not None and earlier_end <= best[0]):
+            continue
+        try:
+            rate = fund_execution(earlier.get("funds") or {}, settings)["annual_total"].execution_rate
+        except (MonitoringInputError, KeyError, TypeError, ValueError, ArithmeticError):
+            continue
+        if rate is not None:
+            best = (earlier_end, {"period": earlier.get("period"), "execution_rate": rate})
+    return best[1] if best else None

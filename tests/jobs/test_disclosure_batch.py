@@ -367,3 +367,18 @@ def test_stored_normalised_documents_are_published(job_db, job_config):
     with job_db.read() as session:
         (item,) = session.scalars(select(BatchItem).where(BatchItem.batch_id == batch.id))
     assert item.errors in (None, [])
+
+
+def test_summary_statistics_take_publication_from_the_stored_batches(job_db, job_config):
+    """The yearly summary reads who published from the disclosure batches' results."""
+    from rules.statistics import compute
+    from storage.records import load_units
+
+    store_units(job_db, 3)
+    assert compute(load_units(job_db, YEAR)).disclosure.units == 0  # no batch yet: nothing known
+    imported = batch_disclosure.from_stored(job_db, YEAR, {unit_code(2): "涉密"})
+    batch, _ = batch_disclosure.start(job_db, imported, source="stored")
+    assert runner.drive(job_db, job_config, batch) is True
+    stats = compute(load_units(job_db, YEAR)).disclosure
+    assert (stats.units, stats.required, stats.published, stats.unknown) == (3, 2, 2, 0)
+    assert stats.excluded == ((unit_name(2), "涉密"),)

@@ -218,3 +218,34 @@ def test_loader_keeps_the_latest_monitoring_period_and_scores_reviews():
 
     row = compute(units).as_dict()["monitoring"][-1]
     assert (row["projects"], row["execution_rate"], row["deviation"]) == (1, D("79.37"), D("10.63"))
+
+
+def test_stored_data_without_disclosure_states_no_public_figure(app, client):
+    """Stored submissions say nothing of publication: the draft states no 公开 figure (it said
+    “已向社会公开0家，公开率0.00%”)."""
+    _store(app, stored_rows())
+    body = client.post("/api/v1/drafts/summary", json={**INPUTS, "year": 2023}).get_json()
+    assert body["statistics"]["disclosure"]["units"] == 0 and body["statistics"]["disclosure"]["unknown"] == 2
+    text = docx_text(pipeline.produce("report", body["report"], "docx").content)
+    assert "公开" not in text, text
+    assert "公开" not in docx_text(pipeline.produce("request", body["request"], "docx").content)
+
+
+def test_a_year_without_data_is_refused(app, client):
+    _store(app, stored_rows())
+    resp = client.post("/api/v1/drafts/summary", json={**INPUTS, "year": 2019})
+    assert resp.status_code == 422
+    assert resp.get_json()["errors"] == {"year": [
+        "该年度没有已提交的数据：2019年度没有已提交或已审核的绩效目标申报表、监控表、自评表或审核表，无法生成总结报告。"]}
+    with pytest.raises(FieldErrors) as exc:
+        summary_drafts({**INPUTS, "units": []}, defaults())
+    assert exc.value.errors["year"][0].startswith("该年度没有已提交的数据")
+
+
+def test_partial_disclosure_data_says_what_it_covers():
+    units = dataset()
+    del units[0]["disclosure"]
+    drafts = summary_drafts({**INPUTS, "units": units}, defaults())
+    text = docx_text(pipeline.produce("report", drafts["report"], "docx").content)
+    assert ("应公开绩效自评结果的2家单位中，已向社会公开1家，公开率50.00%；另有1家单位不纳入公开范围，其中因“涉密”不公开的1家"
+            "（另有1家单位没有公开情况的数据，未计入）") in text

@@ -98,7 +98,7 @@ def assert_envelope(response) -> None:
     content_type = (response.headers.get("content-type") or [""])[0]  # lowercase keys, list values
     assert content_type.startswith("application/json"), (response.status_code, content_type, response.text[:300])
     body = response.json()
-    assert isinstance(body, dict) and set(body) == {"code", "status", "message", "errors"}, body
+    assert isinstance(body, dict) and set(body) == {"code", "status", "message", "errors", "error_count", "warnings"}, body
     assert body["code"] == response.status_code, body
     assert isinstance(body["status"], str) and body["status"], body
     assert isinstance(body["message"], str) and CJK.search(body["message"]), body
@@ -262,7 +262,7 @@ def assert_import_answer(response, kind_id: str) -> None:
         return
     assert response.status_code in (400, 413, 422), response.status_code
     body = response.get_json()
-    assert set(body) == {"code", "status", "message", "errors"} and CJK.search(body["message"]), body
+    assert set(body) == {"code", "status", "message", "errors", "error_count", "warnings"} and CJK.search(body["message"]), body
     for messages in body["errors"].values():
         assert_chinese(messages)
 

@@ -28,7 +28,7 @@ def test_unknown_kind_is_404_listing_known(client):
     resp = client.post("/api/v1/documents/nonsense", json={})
     body = resp.get_json()
     assert resp.status_code == 404
-    assert set(body) == {"code", "status", "message", "errors", "error_count"}
+    assert set(body) == {"code", "status", "message", "errors", "error_count", "warnings"}
     assert "request" in body["message"] and "没有“nonsense”这种文档" in body["message"]
 
 
@@ -129,7 +129,8 @@ def test_openapi_is_generated_from_schemas(client):
         assert f"/api/v1/documents/{kind.id}" in spec["paths"]
     props = spec["components"]["schemas"]["RequestInput"]["properties"]
     assert {"doc_number", "title", "addressees", "body", "date", "signers", "imprint"} <= set(props)
-    assert spec["components"]["schemas"]["ErrorEnvelope"]["required"] == ["code", "status", "message", "errors"]
+    assert spec["components"]["schemas"]["ErrorEnvelope"]["required"] == ["code", "status", "message", "errors",
+                                                                          "error_count", "warnings"]
 
 
 def test_submission_draft_then_submit(client):
