@@ -10,7 +10,7 @@ purpose="${1:-run}"
 # (service/front.py). test: also the real servers and clients the tests start (LibreOffice to open
 # docx and xlsx, driven through its UNO bridge python3-uno, Redis for Celery, PostgreSQL, Chromium for
 # the browser tests, SoftHSM for a PKCS#11 signing token).
-run_pkgs=(fontconfig fonts-noto-cjk fonts-arphic-gkai00mp fonts-lxgw-wenkai texlive-lang-chinese
+run_pkgs=(fontconfig fonts-noto-cjk fonts-arphic-gkai00mp fonts-lxgw-wenkai texlive-lang-chinese fonts-liberation2
           libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 poppler-utils redis-server nginx-light)
 test_pkgs=(libreoffice-writer-nogui libreoffice-calc-nogui python3-uno postgresql chromium softhsm2)
 pkgs=("${run_pkgs[@]}")

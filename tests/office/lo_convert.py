@@ -12,8 +12,10 @@ fonts the documents' font names reach, as for the PDFs the project renders itsel
 A .docx that switches off the extra space between East Asian and Latin text (w:autoSpaceDE and
 w:autoSpaceDN = 0 in its styles, as Word and WPS honour them) gets that setting applied after
 loading: LibreOffice 7.4's DOCX import reads and drops both elements (writerfilter), and would
-otherwise add the space Word leaves out. A document without the setting keeps LibreOffice's
-default, so a generator that lost it would be caught.
+otherwise add the space Word leaves out. Likewise w:overflowPunct = 0 (no punctuation hanging past
+the line's end), which the same import reads inverted (ParaIsHangingPunctuation = value == 0). A
+document without these settings keeps LibreOffice's default, so a generator that lost them would be
+caught.
 """
 
 from __future__ import annotations
@@ -30,7 +32,9 @@ from com.sun.star.beans import PropertyValue
 from com.sun.star.connection import NoConnectException
 
 FILTERS = {".docx": "writer_pdf_Export", ".xlsx": "calc_pdf_Export"}
-AUTOSPACE_OFF = re.compile(rb'<w:pPrDefault>.*?<w:autoSpaceDE w:val="(0|false)"/><w:autoSpaceDN w:val="(0|false)"/>', re.S)
+DEFAULTS = re.compile(rb"<w:pPrDefault>.*?</w:pPrDefault>", re.S)
+AUTOSPACE_OFF = re.compile(rb'<w:autoSpaceDE w:val="(0|false)"/><w:autoSpaceDN w:val="(0|false)"/>')
+HANGING_OFF = re.compile(rb'<w:overflowPunct w:val="(0|false)"/>')
 
 
 def prop(name, value):
@@ -39,9 +43,17 @@ def prop(name, value):
     return p
 
 
-def autospace_off(path: str) -> bool:
+def paragraph_defaults(path: str) -> dict[str, bool]:
+    """The LibreOffice paragraph properties the docx's default paragraph properties switch off."""
     with zipfile.ZipFile(path) as z:
-        return bool(AUTOSPACE_OFF.search(z.read("word/styles.xml")))
+        found = DEFAULTS.search(z.read("word/styles.xml"))
+    defaults = found.group(0) if found else b""
+    off = {}
+    if AUTOSPACE_OFF.search(defaults):
+        off["ParaIsCharacterDistance"] = False
+    if HANGING_OFF.search(defaults):
+        off["ParaIsHangingPunctuation"] = False
+    return off
 
 
 def main(profile: str, out_dir: str, files: list[str]) -> int:
@@ -72,10 +84,12 @@ def main(profile: str, out_dir: str, files: list[str]) -> int:
                 print(f"cannot open {path}", file=sys.stderr)
                 return 1
             try:
-                if ext == ".docx" and autospace_off(path):
+                off = paragraph_defaults(path) if ext == ".docx" else {}
+                if off:
                     styles = doc.StyleFamilies.getByName("ParagraphStyles")
                     for name in styles.ElementNames:
-                        styles.getByName(name).ParaIsCharacterDistance = False
+                        for key, value in off.items():
+                            styles.getByName(name).setPropertyValue(key, value)
                 stem = os.path.splitext(os.path.basename(path))[0]
                 target = uno.systemPathToFileUrl(os.path.join(os.path.abspath(out_dir), stem + ".pdf"))
                 doc.storeToURL(target, (prop("FilterName", FILTERS[ext]),))

@@ -108,3 +108,14 @@ def test_no_pdf_font_falls_back_to_a_custom_encoding(rendered):
                                text=True).stdout.splitlines()[2:]
         assert fonts, sample.name
         assert not [f for f in fonts if " Custom " in f], (sample.name, fonts)
+
+
+GONGWEN = [(k, p) for k, p in SAMPLES if k in ("request", "report", "opinion", "notice", "letter")]
+
+
+@pytest.mark.parametrize("kind, path", GONGWEN, ids=ids(GONGWEN))
+def test_gongwen_page_one_breaks_lines_at_the_same_characters(rendered, kind, path):
+    sample = rendered[f"{kind}__{path.stem}"]
+    docx, pdf = page_lines(sample.printed["docx"], 1), page_lines(sample.files["pdf"], 1)
+    assert len(pdf) >= 8  # number, title, addressees and body lines
+    assert docx == pdf
