@@ -12,6 +12,7 @@ from marshmallow import ValidationError, fields, validate, validates
 
 from forms.base import SettingsSchema
 from forms.fields import ChineseDate, DocNumber, Text, TextList
+from rules.organs import split_organs
 from rules.periods import PeriodError, parse_period
 
 
@@ -23,7 +24,7 @@ class SummaryDraftSchema(SettingsSchema):
                           metadata={"label": "总结年度"})
     region = Text(required=True, max_length=40, metadata={"label": "地区（如“青溪县”）"})
     issuer = Text(required=True, max_length=40, metadata={"label": "发文机关（如“青溪县财政局”）"})
-    addressee = Text(required=True, max_length=60, metadata={"label": "主送机关（一个，如“县委、县政府”）"})
+    addressee = Text(required=True, max_length=60, metadata={"label": "主送机关（一个上级机关，如“县人民政府”）"})
     signers = TextList(required=True, max_items=4, item_length=20,
                        validate=validate.Length(min=1, error="请填写签发人。"), metadata={"label": "签发人"})
     report_doc_number = DocNumber(required=True, metadata={"label": "报告发文字号"})
@@ -51,3 +52,10 @@ class SummaryDraftSchema(SettingsSchema):
             parse_period(value)
         except PeriodError as exc:
             raise ValidationError(exc.message) from None
+
+    @validates("addressee")
+    def _one_organ(self, value, **kwargs):
+        organs = split_organs(value, self.settings)
+        if len(organs) > 1:
+            raise ValidationError(f"请示只能主送一个上级机关：“{value}”是{len(organs)}个机关（{'；'.join(organs)}），"
+                                  f"请只填一个（如“{organs[-1]}”）。")

@@ -14,6 +14,7 @@ from marshmallow import ValidationError, fields, post_load, validate, validates_
 
 from forms.base import BaseSchema, SettingsSchema
 from forms.fields import ChineseDate, DocNumber, Text, TextList
+from rules.organs import split_organs
 
 DIRECTIONS = {"upward": "上行文", "downward": "下行文", "parallel": "平行文"}
 
@@ -134,8 +135,16 @@ class RequestSchema(OfficialDocumentSchema):
     def _check_request(self, data, **kwargs):
         rules = self.official_settings()["request"]
         errors: dict[str, list[str]] = {}
-        if rules["single_addressee"] and len(data.get("addressees", [])) != 1:
-            errors["addressees"] = ["请示只能主送一个上级机关（一文一事、主送一个机关），其他机关请列入抄送。"]
+        addressees = data.get("addressees", [])
+        if rules["single_addressee"]:
+            if len(addressees) != 1:
+                errors["addressees"] = ["请示只能主送一个上级机关（一文一事、主送一个机关），其他机关请列入抄送。"]
+            else:
+                organs = split_organs(addressees[0], self.settings)
+                if len(organs) > 1:
+                    errors["addressees"] = [
+                        f"请示只能主送一个上级机关：“{addressees[0]}”是{len(organs)}个机关（{'；'.join(organs)}），"
+                        "请只保留一个（如“{0}”），其他机关列入抄送。".format(organs[-1])]
         annotation = data.get("annotation", "")
         if rules["require_contact_annotation"] and not ("联系人" in annotation and "电话" in annotation):
             errors["annotation"] = ["请示应在附注中注明联系人和联系电话，例如“联系人：王明，联系电话：0000-1234567”。"]

@@ -23,7 +23,7 @@ from tests.conftest import load_sample
 from tests.rules.test_statistics import DEPT_B, P1, P2, dataset
 
 INPUTS = {
-    "year": 2024, "region": "青溪县", "issuer": "青溪县财政局", "addressee": "县委、县政府", "signers": ["周建华"],
+    "year": 2024, "region": "青溪县", "issuer": "青溪县财政局", "addressee": "县人民政府", "signers": ["周建华"],
     "report_doc_number": "青财绩〔2025〕3号", "request_doc_number": "青财绩〔2025〕4号", "date": "2025年3月10日",
     "contact": "林晓雯", "phone": "0797-5550176", "monitoring_period": "1-9月",
     "practices": "（一）健全制度。出台项目支出绩效评价实施细则和运行监控办法。\n（二）强化培训。全年举办业务培训3期。",
@@ -73,7 +73,7 @@ def test_request_submits_the_report_as_its_attachment():
     drafts = drafts_from_plain_data()
     request = pipeline.validate("request", drafts["request"])
     assert request["title"] == f"青溪县财政局关于上报《{TITLE}》的请示"
-    assert request["addressees"] == ["县委、县政府"]
+    assert request["addressees"] == ["县人民政府"]
     assert request["attachments"] == [{"name": TITLE, "title": "", "body": drafts["report"]["body"]}]
     assert request["body"].splitlines()[-1] == "妥否，请批示。"
     text = docx_text(pipeline.produce("request", drafts["request"], "docx").content)
