@@ -20,7 +20,6 @@ from service.database import get_db
 from service.downloads import file_response
 from service.formview import Option, error_links, parse_confirmations, parse_form, path_label, placed, widgets
 from service.preview import Preview, page_images
-
 from service.settings_store import current_settings
 from service.timefmt import local_today
 from storage.models import Submission
