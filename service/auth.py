@@ -379,6 +379,9 @@ def scope_submissions(stmt, user: User | None):
     """`stmt` (a select over Submission) restricted to what `user` may see."""
     if user is None:
         return stmt.where(False)
+    if user.role in REVIEWERS:
+        # A unit's draft is its own until submitted: reviewers see their own drafts only.
+        stmt = stmt.where(or_(Submission.status != "draft", Submission.created_by_id == user.id))
     if user.role in SEE_ALL:
         return stmt
     if user.role == UNIT_CLERK:

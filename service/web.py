@@ -22,10 +22,24 @@ from service.formview import Option, error_links, parse_confirmations, parse_for
 from service.preview import Preview, page_images
 from service.settings_store import current_settings
 from service.timefmt import local_today
-from storage.models import Submission
+from storage.models import ApiToken, Submission
 from storage.records import COUNTED_STATUSES
 
 bp = Blueprint("web", __name__)
+
+
+@bp.app_context_processor
+def _navigation():
+    def holds_api_token() -> bool:
+        """The menu's API link is for those who hold a token; the rest use the pages."""
+        user = current_user()
+        if user is None:
+            return False
+        with get_db().read() as session:
+            return session.scalar(select(func.count()).select_from(ApiToken).where(
+                ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))) > 0
+
+    return {"holds_api_token": holds_api_token}
 
 def due_items(settings, today: _dt.date | None = None) -> list[dict]:
     """The monitoring returns of this budget year and when each is due (rules.periods), soonest

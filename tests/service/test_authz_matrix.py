@@ -171,7 +171,7 @@ MATRIX: dict[str, Row] = {
                                       json={"kind": "request", "data": {"title": "草稿"}}),
     "GET api.show_submission": Row(lambda c: f"/api/v1/submissions/{c.submission()}", OWN_API),
     "PUT api.update_submission": Row(lambda c: f"/api/v1/submissions/{c.submission('draft')}",
-                                     (200, 404, 403, 403, 403, 401), json={"data": {"title": "改"}}),
+                                     (200, 404, 404, 404, 403, 401), json={"data": {"title": "改"}}),
     "GET api.submission_document": Row(lambda c: f"/api/v1/submissions/{c.submission()}/document?format=docx", OWN_API),
     "GET api.submission_history": Row(lambda c: f"/api/v1/submissions/{c.submission()}/history", OWN_API),
     "POST api.review_submission": Row(lambda c: f"/api/v1/submissions/{c.submission()}/review",
@@ -187,6 +187,8 @@ MATRIX: dict[str, Row] = {
                                    (403, 404, 302, 302, 403, 302), data={"action": "approve"}),
     # ---- batches: many units' data, the bureau's (zips included)
     "GET batches.index": Row("/batches", BUREAU_PAGE),
+    "GET dashboard.index": Row("/statistics", BUREAU_PAGE),
+    "POST dashboard.draft_summary": Row("/statistics/draft-summary", (403, 403, 403, 422, 422, 302), data={}),
     "POST batches.upload": Row("/batches", (403, 403, 403, 422, 422, 302), data={}, files=True),
     "GET batches.show": Row(lambda c: f"/batches/{c.batch()}", BUREAU_PAGE),
     "GET batches.download": Row(lambda c: f"/batches/{c.batch()}/download", BUREAU_PAGE),

@@ -24,9 +24,9 @@ def test_full_cycle_through_the_api(app, world):
     sub = clerk.post("/api/v1/submissions", json={"kind": "request", "data": {"title": "关于经费的请示"}}).get_json()
     pid = sub["id"]
     assert sub["status"] == "draft"
-    # a draft is not in the reviewer's hands yet
+    # a draft is not in the reviewer's hands yet: not even visible to them
     resp = bureau.post(f"/api/v1/submissions/{pid}/review", json={"action": "approve"})
-    assert resp.status_code == 409 and "草稿" in resp.get_json()["message"]
+    assert resp.status_code == 404
     assert clerk.put(f"/api/v1/submissions/{pid}", json={"data": load_sample("request"), "action": "submit"}).status_code == 200
     # submitted: the clerk can no longer change it
     resp = clerk.put(f"/api/v1/submissions/{pid}", json={"data": {"title": "改"}})

@@ -1,0 +1,203 @@
+"""The finance bureau's 统计 page: for one year, which units have declared, been monitored,
+self-evaluated and published (and who is late against the monitoring due dates), the 量化率,
+执行率 and 完成率 by department, the grade distribution of the self-evaluations, as tables and
+server-rendered SVG charts; and “起草总结报告”, which drafts the yearly report and its 请示 from
+the same stored data.
+
+Every figure comes from rules.statistics.compute over storage.records.load_units — the same
+numbers the summary report states — computed once for all units and once per department.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from markupsafe import Markup
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from forms.base import FieldErrors
+from forms.drafts import SummaryDraftSchema
+from generators.charts import bar_chart
+from kinds import get as get_kind
+from rules.periods import due_date, parse_period
+from rules.rounding import percent
+from rules.statistics import PROJECT, SCOPE_LABELS, Statistics, compute
+from service.api import store_submission
+from service.auth import SEE_ALL, current_user, roles_required
+from service.database import get_db
+from service.drafts import summary_drafts
+from service.formview import error_links, parse_form, widgets
+from service.settings_store import current_settings
+from service.timefmt import local_today
+from storage.models import Unit
+from storage.records import counted_submissions, load_units, unit_of
+
+bp = Blueprint("dashboard", __name__, url_prefix="/statistics")
+
+NO_DEPARTMENT = "（未归属主管部门）"
+DECLARED = ("target_declaration", "department_target_declaration")
+MONITORED = ("monitoring", "department_monitoring")
+EVALUATED = ("self_evaluation", "department_self_evaluation")
+DISCLOSED = ("disclosure",)
+
+
+@dataclass
+class Coverage:
+    """One unit's row: what it has filed this year, and the monitoring returns it owes."""
+
+    code: str
+    name: str
+    department: str
+    declared: int = 0
+    monitored: int = 0
+    evaluated: int = 0
+    disclosed: int = 0
+    monitored_to: int = 0  # the last month its monitoring covers
+    late: list[str] = field(default_factory=list)  # periods past their due date, not filed
+
+
+def _year() -> int:
+    today = local_today(current_app.config["TIMEZONE"])
+    try:
+        year = int(request.values.get("year", ""))
+    except ValueError:
+        return today.year - 1 if today.month < 7 else today.year
+    return year if 2000 <= year <= 2100 else today.year
+
+
+def coverage(year: int, settings: Mapping[str, Any], today: _dt.date) -> list[Coverage]:
+    """Every unit known to the service (and every unit named in the year's documents), in code
+    order, with what it filed in `year` and which monitoring returns are late."""
+    rows: dict[str, Coverage] = {}
+    db = get_db()
+    with db.read() as session:
+        for unit in session.scalars(select(Unit).options(selectinload(Unit.department)).order_by(Unit.code)):
+            rows[unit.code] = Coverage(unit.code, unit.name, unit.department.name if unit.department else NO_DEPARTMENT)
+        for sub in counted_submissions(session, DECLARED + MONITORED + EVALUATED + DISCLOSED):
+            data = sub.data
+            if str(data.get("year", "")) != str(year):
+                continue
+            unit = unit_of(sub, data)
+            row = rows.setdefault(unit["code"], Coverage(unit["code"], unit["name"], NO_DEPARTMENT))
+            if sub.kind in DECLARED:
+                row.declared += 1
+            elif sub.kind in MONITORED:
+                row.monitored += 1
+                try:
+                    row.monitored_to = max(row.monitored_to, parse_period(data.get("period") or "1-12月").end_month)
+                except ValueError:
+                    pass
+            elif sub.kind in EVALUATED:
+                row.evaluated += 1
+            else:
+                row.disclosed += 1
+    for label in settings["monitoring"]["periods"]["due"]:
+        if due_date(year, label, settings) < today:
+            end = parse_period(label).end_month
+            for row in rows.values():
+                if row.monitored_to < end:
+                    row.late.append(label)
+    return sorted(rows.values(), key=lambda r: r.code)
+
+
+def _department_of(units: list[dict], departments: Mapping[str, str]) -> dict[str, list[dict]]:
+    groups: dict[str, list[dict]] = {}
+    for entry in units:
+        groups.setdefault(departments.get(entry["unit"]["code"], NO_DEPARTMENT), []).append(entry)
+    return dict(sorted(groups.items()))
+
+
+def department_rows(stats_by_department: Mapping[str, Statistics]) -> list[dict]:
+    """量化率 (project declarations, pooled), 执行率 and 完成率 (monitoring) per department."""
+    rows = []
+    for name, stats in stats_by_department.items():
+        indicators = stats.indicators.get(PROJECT)
+        overall = stats.monitoring.overall if stats.monitoring else None
+        rows.append({
+            "department": name, "units": stats.units,
+            "quantified_ratio": percent(indicators.pooled_quantified_ratio) if indicators else None,
+            "execution_rate": percent(overall.execution_rate) if overall else None,
+            "completion_rate": percent(overall.target_completion_rate) if overall else None,
+        })
+    return rows
+
+
+def _shown(value) -> str:
+    return "—" if value is None else f"{value}%"
+
+
+def charts(figures: dict, departments: list[dict]) -> dict[str, Markup]:
+    """The page's SVG charts (generators.charts escapes every label)."""
+    out: dict[str, Markup] = {}
+    for key, title in (("execution_rate", "各部门预算执行率"), ("completion_rate", "各部门绩效目标完成率"),
+                       ("quantified_ratio", "各部门三级指标量化率")):
+        bars = [(row["department"], row[key], _shown(row[key])) for row in departments]
+        if bars:
+            out[key] = Markup(bar_chart(title, bars, maximum=100))  # noqa: S704 - escaped by bar_chart
+    for scope, evaluation in figures["self_evaluations"].items():
+        grades = evaluation["grades"]
+        bars = [(g["label"], g["count"], f"{g['count']}个（{g['share']}%）") for g in grades]
+        out[f"grades_{scope}"] = Markup(bar_chart(f"{SCOPE_LABELS[scope]}自评等级分布", bars,  # noqa: S704
+                                                  maximum=max([g["count"] for g in grades] + [1]), colour="#b36b00"))
+    return out
+
+
+def _draft_defaults(year: int, settings: Mapping[str, Any]) -> dict:
+    letterhead = settings.get("letterhead", {})
+    issuer = letterhead.get("issuer") or ""
+    return {"year": year, "issuer": issuer, "region": issuer.removesuffix("财政局")}
+
+
+@bp.route("", methods=["GET"])
+@roles_required(*SEE_ALL)
+def index():
+    return _page(_year(), {}, None, 200)
+
+
+def _page(year: int, draft_errors: dict, draft_values: dict | None, status: int):
+    settings = current_settings()
+    today = local_today(current_app.config["TIMEZONE"])
+    rows = coverage(year, settings, today)
+    units = load_units(get_db(), year, settings)
+    stats = compute(units, settings)
+    figures = stats.as_dict()
+    by_department = {name: compute(group, settings) for name, group in
+                     _department_of(units, {r.code: r.department for r in rows}).items()}
+    departments = department_rows(by_department)
+    totals = {key: sum(1 for r in rows if getattr(r, key)) for key in ("declared", "monitored", "evaluated", "disclosed")}
+    schema = SummaryDraftSchema(settings=settings)
+    draft_form = widgets(schema, draft_values if draft_values is not None else _draft_defaults(year, settings),
+                         draft_errors)
+    due = [{"period": label, "due": due_date(year, label, settings)} for label in settings["monitoring"]["periods"]["due"]]
+    return render_template(
+        "dashboard/index.html", year=year, rows=rows, totals=totals, figures=figures, departments=departments,
+        charts=charts(figures, departments), scope_labels=SCOPE_LABELS, due=due, today=today,
+        draft_form=draft_form, draft_errors=error_links(draft_form) if draft_errors else [],
+        late=sum(1 for r in rows if r.late),
+    ), status
+
+
+@bp.post("/draft-summary")
+@roles_required(*SEE_ALL)
+def draft_summary():
+    """起草总结报告: the report and its 请示 from the stored data, saved as two drafts the bureau
+    edits and submits in their own forms."""
+    settings = current_settings()
+    schema = SummaryDraftSchema(settings=settings)
+    values = parse_form(request.form, schema)
+    year = _year()
+    try:
+        result = summary_drafts(values, settings, lambda y: load_units(get_db(), y, settings))
+    except FieldErrors as exc:
+        return _page(year, exc.errors, values, 422)
+    user = current_user()
+    report = store_submission(get_kind("report"), result["report"], "save")
+    store_submission(get_kind("request"), result["request"], "save")
+    flash(f"已起草{values.get('year', year)}年度总结报告及其请示（{user.label}的草稿），请核对后提交。"
+          "请示草稿在“文档”中。")
+    return redirect(url_for("web.form", kind_id="report", draft=report.public_id))
