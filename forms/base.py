@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import RAISE, Schema, ValidationError, fields
+from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validates_schema
+
+from rules.prose import heading_problems, normalise_headings, placeholder_message, placeholders
+from rules.settings import defaults
 
 # marshmallow's own messages, in Chinese. Set once on the base classes so every field inherits them.
 fields.Field.default_error_messages = {
@@ -70,13 +73,68 @@ fields.Mapping.default_error_messages = {"invalid": "格式不对，应为一组
 
 
 class SettingsSchema(BaseSchema):
-    """A schema whose rules read bureau settings (thresholds, required phrases…)."""
+    """A schema whose rules read bureau settings (thresholds, required phrases…).
+
+    Every document kind's schema is one, so the checks on running text (rules.prose) apply to all
+    of them here: placeholders (“X个”, “××”) are refused and headings typed with half-width
+    brackets (“(三)”) are written the standard way (“（三）”), in every multi-line text."""
 
     def __init__(self, *args, settings=None, **kwargs):
-        from rules.settings import defaults
-
         super().__init__(*args, **kwargs)
         self.settings = settings if settings is not None else defaults()
+
+    @validates_schema(skip_on_field_errors=False)
+    def _check_prose(self, data, **kwargs):
+        errors: dict[str, list[str]] = {}
+        for node, key, path in prose_fields(self, data):
+            text = node[key]
+            found = placeholders(text, self.settings)
+            problems = heading_problems(text, self.settings) + ([placeholder_message(found)] if found else [])
+            if problems:
+                errors[path] = problems
+        if errors:
+            raise ValidationError(nest_errors(errors))
+
+    @post_load
+    def _normalise_prose(self, data, **kwargs):
+        for node, key, _path in prose_fields(self, data):
+            node[key] = normalise_headings(node[key], self.settings)
+        return data
+
+
+def prose_fields(schema: Schema, data: Any, prefix: str = ""):
+    """(container, key, path) of every multi-line text in loaded `data`, through nested schemas and
+    lists of them — but not into a nested SettingsSchema, which checks its own."""
+    from forms.fields import Text
+
+    if not isinstance(data, dict):
+        return
+    for name, field in schema.fields.items():
+        if name not in data or field.dump_only:
+            continue
+        value, path = data[name], f"{prefix}{name}"
+        if isinstance(field, Text):
+            if field.multiline and isinstance(value, str) and value:
+                yield data, name, path
+        elif isinstance(field, fields.Nested) and not isinstance(field.schema, SettingsSchema):
+            yield from prose_fields(field.schema, value, f"{path}.")
+        elif isinstance(field, fields.List) and isinstance(field.inner, fields.Nested) and isinstance(value, list) \
+                and not isinstance(field.inner.schema, SettingsSchema):
+            for i, item in enumerate(value):
+                yield from prose_fields(field.inner.schema, item, f"{path}.{i}.")
+
+
+def nest_errors(flat: dict[str, list[str]]) -> dict:
+    """{"indicators.0.improvement": [...]} → {"indicators": {0: {"improvement": [...]}}}, the shape
+    marshmallow merges with field errors (flatten_errors flattens it back)."""
+    tree: dict = {}
+    for path, messages in flat.items():
+        node = tree
+        parts = [int(p) if p.isdigit() else p for p in path.split(".")]
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+        node.setdefault(parts[-1], []).extend(messages)
+    return tree
 
 
 def illegal_characters(payload: Any, prefix: str = "") -> dict[str, list[str]]:
