@@ -1,29 +1,46 @@
 """What a finished batch hands out: the monitoring summary (xlsx and paragraph), the manifest, and
 the zip of a batch of any kind streamed from the files on disk (zipstream-ng), so memory stays
 flat whether a batch has 100 units or 10,000. Which files the zip holds is the batch kind's
-(jobs/batchkinds.py)."""
+(jobs/batchkinds.py).
+
+Before a unit file goes into a zip it is checked against the size and SHA-256 recorded when it
+was written: a file deleted, truncated or rotten on disk is rendered again from the item's
+stored data (a few on the spot; more by the runner, `BrokenUnits`), never served as it is."""
 
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
+import logging
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from zipstream import ZIP_STORED, ZipStream
 
-from jobs.work import render_workbook, settings_for, write_atomically
+from jobs.work import process_item, render_workbook, settings_for, write_atomically
 from rules.formatting import money_text, percent_text
 from rules.rounding import percent, ratio, to_decimal, total
-from storage.batches import DONE, FAILED, INVALID, Batch, BatchItem
+from storage.batches import DONE, FAILED, INVALID, Batch, BatchItem, dumps
 from storage.db import Database
 
 UNITS_DIR, SUMMARY_XLSX, SUMMARY_TEXT, MANIFEST = "各单位", "汇总表.xlsx", "汇总说明.txt", "清单.csv"
 MANIFEST_HEADER = ["序号", "单位编码", "单位名称", "状态", "文件", "项目数", "预算数（万元）", "执行数（万元）", "执行率", "问题说明"]
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
 _READ_CHUNK = 500
+_HASH_BLOCK = 1 << 20
+log = logging.getLogger("jxdoc.jobs")
+
+
+class BrokenUnits(Exception):
+    """Unit files of a finished batch that are missing or do not match their recorded size and
+    hash, too many (or too stubborn) to render again on the spot: the runner must."""
+
+    def __init__(self, ids: list[int]):
+        super().__init__(f"{len(ids)} unit files missing or damaged")
+        self.ids = ids
 
 
 def csv_cell(value: Any) -> str:
@@ -121,15 +138,61 @@ def finish_monitoring(db: Database, batch: Batch, directory: Path) -> dict:
     return summary
 
 
-def zip_stream(db: Database, batch: Batch, data_dir: str) -> ZipStream:
+def file_matches(path: Path, size: int, sha256: str | None) -> bool:
+    """The file is there with the recorded size and SHA-256 (size only for files recorded
+    before hashes were kept)."""
+    try:
+        if path.stat().st_size != size:
+            return False
+        if sha256 is None:
+            return True
+        digest = hashlib.sha256()
+        with open(path, "rb") as fh:
+            while block := fh.read(_HASH_BLOCK):
+                digest.update(block)
+    except (FileNotFoundError, NotADirectoryError):
+        return False
+    return digest.hexdigest() == sha256
+
+
+def repair_units(db: Database, batch: Batch, units: Path, inline: int) -> int:
+    """Check every done unit's file; render the broken ones again here when there are at most
+    `inline` of them, recording their new size and hash. BrokenUnits for those left broken.
+    The number rendered again."""
+    broken = [item for item in items(db, batch.id, DONE) if not file_matches(units / item.output_name, item.size,
+                                                                              item.sha256)]
+    if not broken:
+        return 0
+    log.warning("batch %s: %d unit files missing or damaged", batch.public_id, len(broken))
+    if len(broken) > inline:
+        raise BrokenUnits([item.id for item in broken])
+    units.mkdir(parents=True, exist_ok=True)
+    override = batch.params.get("settings_override")
+    left = []
+    for item in broken:
+        claimed = {"id": item.id, "key": item.key, "output_name": item.output_name, "payload_json": item.payload_json}
+        result = process_item(batch.kind, batch.fmt, claimed, str(units), override)
+        if result["status"] != DONE:
+            left.append(item.id)
+            continue
+        with db.write() as session:
+            session.execute(update(BatchItem).where(BatchItem.id == item.id).values(
+                size=result["size"], sha256=result["sha256"], result_json=dumps(result.get("result") or {})))
+    if left:
+        raise BrokenUnits(left)
+    return len(broken)
+
+
+def zip_stream(db: Database, batch: Batch, data_dir: str, *, repair_inline: int = 20) -> ZipStream:
     """The batch as a zip, read from disk while it is sent: the kind's files (monitoring: summary,
-    paragraph, manifest; disclosure: index and manifest), then one file per unit in item order.
-    Stored, not deflated: the xlsx/docx/pdf members are compressed already, and a stored stream
-    is sized, so the download announces its length."""
+    paragraph, manifest; disclosure: index and manifest), then one file per unit in item order,
+    each checked first (`repair_units`). Stored, not deflated: the xlsx/docx/pdf members are
+    compressed already, and a stored stream is sized, so the download announces its length."""
     from jobs import batchkinds
     from jobs.runner import batch_dir
 
     directory = batch_dir(data_dir, batch.public_id)
+    repair_units(db, batch, directory / UNITS_DIR, repair_inline)
     stream = ZipStream(compress_type=ZIP_STORED, sized=True)
     for name in batchkinds.get(batch.kind).files:
         path = directory / name
@@ -141,8 +204,8 @@ def zip_stream(db: Database, batch: Batch, data_dir: str) -> ZipStream:
     return stream
 
 
-def write_zip(db: Database, batch: Batch, data_dir: str, target: Path) -> int:
-    """Stream the batch's zip into `target` (temp file + rename)."""
+def write_zip(db: Database, batch: Batch, data_dir: str, target: Path, *, repair_inline: int = 20) -> int:
+    """Stream the batch's zip into `target` (temp file + rename). BrokenUnits as zip_stream."""
     import os
     import secrets
 
@@ -150,7 +213,7 @@ def write_zip(db: Database, batch: Batch, data_dir: str, target: Path) -> int:
     size = 0
     try:
         with open(tmp, "wb") as fh:
-            for chunk in zip_stream(db, batch, data_dir):
+            for chunk in zip_stream(db, batch, data_dir, repair_inline=repair_inline):
                 fh.write(chunk)
                 size += len(chunk)
         os.replace(tmp, target)

@@ -34,7 +34,7 @@ from jobs.runner import (
     drive,
     get_batch,
 )
-from storage.batches import Batch
+from storage.batches import Batch, BatchItem
 from storage.db import Database
 from storage.migrate import upgrade
 
@@ -54,6 +54,8 @@ class Messages:
     input_failed = "输入文件无法导入："
     no_exclude_file = "找不到不公开单位名单文件：{path}"
     more = "  ……另有{count}条，见清单。"
+    retried = "此前生成失败的{count}家单位重新生成。"
+    rerendering = "{count}家单位的文件缺失或已损坏，重新生成。"
 
 
 def _fail(message: str, code: int = 2) -> None:
@@ -70,16 +72,16 @@ def _config(processes: int | None) -> tuple[JobConfig, Database]:
 
 
 def _existing(db: Database, key: str) -> Batch | None:
-    from sqlalchemy import select
-
-    with db.read() as session:
-        return session.scalar(select(Batch).where(Batch.key == key))
+    """The batch of this input if it was started before; its failed units are tried again."""
+    return runner.find_batch(db, key)
 
 
 def _announce(db: Database, batch: Batch, created: bool) -> None:
     if created:
         click.echo(Messages.created.format(units=batch.total, id=batch.public_id))
     else:
+        if batch.retried:
+            click.echo(Messages.retried.format(count=batch.retried))
         state = counts(db, batch.id)
         click.echo(Messages.resumed.format(id=batch.public_id, done=batch.total - state["pending"] - state["running"],
                                            total=batch.total))
@@ -199,11 +201,19 @@ def _run_and_write(db: Database, cfg: JobConfig, batch: Batch, output: Path) -> 
                     break
                 time.sleep(0.5)
         else:
-            drive(db, cfg, batch, progress=show)
+            drive(db, cfg, batch, progress=show, exclusive=True)
         click.echo("", err=True)
-    batch = get_batch(db, batch.public_id)
     output.parent.mkdir(parents=True, exist_ok=True)
-    size = archive.write_zip(db, batch, cfg.data_dir, output)
+    while True:
+        batch = get_batch(db, batch.public_id)
+        try:
+            size = archive.write_zip(db, batch, cfg.data_dir, output, repair_inline=cfg.repair_inline)
+            break
+        except archive.BrokenUnits as exc:  # unit files gone or damaged since: rendered again
+            click.echo(Messages.rerendering.format(count=len(exc.ids)), err=True)
+            runner.reopen(db, batch.id, BatchItem.id.in_(exc.ids))
+            drive(db, cfg, get_batch(db, batch.public_id), progress=show, exclusive=True)
+            click.echo("", err=True)
     state = counts(db, batch.id)
     click.echo(Messages.written.format(output=output, size=size, done=state["done"],
                                        contents=batchkinds.get(batch.kind).contents))

@@ -33,7 +33,7 @@ from forms.base import load_json as load_bounded_json
 from jobs import archive
 from jobs.archive import MANIFEST, UNITS_DIR, csv_cell
 from jobs.importer import ImportResult, unique_output_name
-from jobs.work import render_workbook, write_atomically
+from jobs.work import render_workbook, write_atomically, write_output
 from storage.batches import DONE, EXCLUDED, FAILED, INVALID, Batch
 
 KIND = "disclosure"
@@ -378,8 +378,8 @@ def process_item(kind_id: str, item: Mapping[str, Any], fmt: str, out_dir: str,
     if validated.get("excluded"):
         return {"id": item["id"], "status": "excluded", "result": {"reason": validated["exclusion_reason"]}}
     pdf, pages = layout.render_unit(validated, settings)
-    size = write_atomically(Path(out_dir) / item["output_name"], pdf)
-    return {"id": item["id"], "status": "done", "size": size,
+    written = write_output(Path(out_dir) / item["output_name"], pdf)
+    return {"id": item["id"], "status": "done", **written,
             "result": {"pages": pages, "documents": [d.title for d in layout.documents(validated)]}}
 
 

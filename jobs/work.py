@@ -5,8 +5,10 @@ forms, lay out and render its table, write it atomically, and return what the su
 
 from __future__ import annotations
 
+import errno
 import functools
 import gc
+import hashlib
 import json
 import os
 import secrets
@@ -19,6 +21,10 @@ from forms.base import FieldErrors
 from jobs.importer import Source
 
 TEMP_SUFFIX = ".tmp"
+# Failures of the machine, not of the unit: a full disk or quota, an I/O error, no file handles or
+# memory left. An item that meets one is tried again later without using up its attempts.
+INFRASTRUCTURE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.EROFS, errno.EMFILE, errno.ENFILE,
+                                   errno.ENOMEM})
 DEPARTMENT_SCOPE = "部门整体支出"
 
 # A process that renders all day (a pool or Celery worker, a gunicorn worker of the service) makes
@@ -51,6 +57,26 @@ def write_atomically(path: Path, content: bytes | str) -> int:
         tmp.unlink(missing_ok=True)
         raise
     return len(data)
+
+
+def infrastructure_fault(exc: BaseException | None) -> str | None:
+    """The errno name (“ENOSPC”) of an OSError of the machine (INFRASTRUCTURE_ERRNOS) anywhere in
+    the cause chain; None for any other failure."""
+    while exc is not None:
+        if isinstance(exc, OSError) and exc.errno in INFRASTRUCTURE_ERRNOS:
+            return errno.errorcode[exc.errno]
+        exc = exc.__cause__ or exc.__context__
+    return None
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def write_output(path: Path, data: bytes) -> dict[str, Any]:
+    """Write a unit file atomically; its size and SHA-256, which the item records and the zip
+    checks the file against (jobs/archive.py)."""
+    return {"size": write_atomically(path, data), "sha256": sha256_hex(data)}
 
 
 def sweep_temp_files(directory: Path) -> int:
@@ -157,26 +183,29 @@ def process_monitoring_item(kind_id: str, item: Mapping[str, Any], fmt: str, out
     if errors:
         return {"id": item["id"], "status": "invalid", "errors": errors}
     workbook = unit_workbook(unit, datas, department=department)
-    size = write_atomically(Path(out_dir) / item["output_name"], render_workbook(workbook, fmt))
+    written = write_output(Path(out_dir) / item["output_name"], render_workbook(workbook, fmt))
     rows = [summary_row(unit, d, e, settings, department) for d, e in zip(datas, payload["extras"], strict=True)]
-    return {"id": item["id"], "status": "done", "size": size, "result": {"rows": rows}}
+    return {"id": item["id"], "status": "done", **written, "result": {"rows": rows}}
 
 
 def process_item(kind_id: str, fmt: str, item: Mapping[str, Any], out_dir: str,
                  settings_override: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Work on one item with its kind's `process` (jobs/batchkinds.py). Returns {"id", "status":
-    done|invalid|excluded|error, …}.
+    done|invalid|excluded|error|retry, …}.
 
-    `error` is an unexpected failure (a bug, a full disk): the runner retries it a few times and
-    then marks the item failed; `invalid` is the user's data and is final."""
+    `retry` is a fault of the machine (a full disk): the runner backs off and tries the item again
+    without counting the attempt. `error` is an unexpected failure (a bug): the runner retries it
+    a few times and then marks the item failed. `invalid` is the user's data and is final."""
     from jobs import batchkinds
 
     try:
         if "payload_json" in item:  # as claimed: decoded here, in the worker, not in the runner
             item = {**item, "payload": json.loads(item["payload_json"])}
         return batchkinds.get(kind_id).process(kind_id, item, fmt, out_dir, settings_for(settings_override))
-    except Exception:  # noqa: BLE001 — any failure of one unit must not stop the others
-        return {"id": item["id"], "status": "error", "errors": [traceback.format_exc(limit=5)]}
+    except Exception as exc:  # noqa: BLE001 — any failure of one unit must not stop the others
+        fault = infrastructure_fault(exc)
+        result = {"id": item["id"], "status": "retry" if fault else "error", "errors": [traceback.format_exc(limit=5)]}
+        return {**result, "fault": fault} if fault else result
 
 
 def process_chunk(kind_id: str, fmt: str, items: list[Mapping[str, Any]], out_dir: str,

@@ -4,12 +4,19 @@
     POST /batches                      upload; redirects to the progress page
     GET  /batches/<id>                 progress (HTML, refreshes itself until done)
     GET  /batches/<id>/download        the zip, streamed from disk
+    POST /batches/<id>/retry           “重试失败单位”: the batch's failed units tried again
     POST /api/v1/batches               multipart upload (file, kind, year, period, format, area) → 202;
                                        kind=disclosure: year and exclusions (form fields or a JSON
                                        body), optionally a .json file (or "units") of payloads
     GET  /api/v1/batches/<id>          progress JSON
     GET  /api/v1/batches/<id>/items    items with their status and errors (?status=invalid)
     GET  /api/v1/batches/<id>/download the zip
+    POST /api/v1/batches/<id>/retry    failed units tried again → 202 with the progress and
+                                       `retried`; 409 when none failed
+
+The same upload again is the same batch; its units that failed for good are tried again then
+(`retried` in the answer). A download checks every unit file against its recorded size and
+SHA-256 and renders broken ones again (a few at once; more by the runner: 409 until they are).
 
 绩效信息公开 (kind `disclosure`) takes no workbook: its units are the stored self-evaluation
 documents of the year (jobs/disclosure.py), or the `disclosure` payloads of an uploaded JSON file;
@@ -22,7 +29,7 @@ survive a restart; the database knows what is left).
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, Response, current_app, flash, jsonify, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 import kinds
@@ -37,6 +44,10 @@ from jobs.runner import (
     counts,
     create_batch,
     dispatch,
+    find_batch,
+    get_batch,
+    reopen,
+    retry_failed,
 )
 from service import csrf
 from service.auth import ADMIN, FINANCE_BUREAU, roles_required
@@ -60,6 +71,9 @@ class Messages:
     import_failed = "工作簿无法导入，请按提示修改后重新上传。"
     disclosure_failed = "无法开始绩效信息公开批次，请按提示修改后重试。"
     not_json = "只能上传 .json 文件（各单位公开材料的列表）；不上传文件则使用本系统中已提交的自评材料。"
+    nothing_failed = "这个批次没有生成失败的单位。"
+    retrying = "已重新开始生成{count}家失败的单位。"
+    rerendering = "有{count}家单位的文件缺失或已损坏，正在重新生成，请稍后再下载。"
 
 
 def _config() -> JobConfig:
@@ -126,9 +140,8 @@ def _create_from_request() -> Batch:
     area = (request.form.get("area") or "").strip()[:60]
     key = batch_key(kind_id, fmt, {"area": area, "settings_override": None, "year": year, "period": period}, data)
     db = get_db()
-    with db.read() as session:
-        existing = session.scalar(select(Batch).where(Batch.key == key))
-    if existing is not None:  # the same upload again: the same batch, never a duplicate
+    existing = find_batch(db, key)
+    if existing is not None:  # the same upload again: the same batch (its failed units retried)
         return existing
     try:
         imported = importer.read_batch_workbook(data, kind_id, year=year, period=period, fmt=fmt,
@@ -206,6 +219,7 @@ def progress(batch: Batch) -> dict:
         "summary_text": batch.summary.get("text") if done else None,
         "contents": batchkinds.get(batch.kind).contents,
         "download_url": url_for("batches.api_download", public_id=batch.public_id) if done else None,
+        "retry_url": url_for("batches.api_retry", public_id=batch.public_id) if done and state["failed"] else None,
         "created_at": batch.created_at.isoformat() + "Z",
         "finished_at": batch.finished_at.isoformat() + "Z" if batch.finished_at else None,
     }
@@ -219,7 +233,13 @@ def progress(batch: Batch) -> dict:
 def _zip_response(batch: Batch) -> Response:
     if batch.status != "done":
         raise ApiError(409, Messages.not_done)
-    stream = archive.zip_stream(get_db(), batch, _config().data_dir)
+    db, cfg = get_db(), _config()
+    try:
+        stream = archive.zip_stream(db, batch, cfg.data_dir, repair_inline=cfg.repair_inline)
+    except archive.BrokenUnits as exc:  # too many to render here: the runner renders them again
+        reopen(db, batch.id, BatchItem.id.in_(exc.ids))
+        _start(get_batch(db, batch.public_id))
+        raise ApiError(409, Messages.rerendering.format(count=len(exc.ids))) from None
     response = Response(stream, mimetype="application/zip")
     response.headers["Content-Length"] = str(len(stream))
     title = batch.title or kinds.get(batch.kind).name
@@ -271,6 +291,17 @@ def download(public_id: str):
     return _zip_response(_batch_or_404(public_id))
 
 
+@bp.post("/batches/<public_id>/retry")
+@roles_required(FINANCE_BUREAU, ADMIN)
+def retry(public_id: str):
+    batch = _batch_or_404(public_id)
+    count = retry_failed(get_db(), batch.id)
+    flash(Messages.retrying.format(count=count) if count else Messages.nothing_failed)
+    if count:
+        _start(get_batch(get_db(), public_id))
+    return redirect(url_for("batches.show", public_id=public_id), 303)
+
+
 # --------------------------------------------------------------------------- API
 
 @bp.post("/api/v1/batches")
@@ -278,7 +309,7 @@ def download(public_id: str):
 def api_create():
     batch = _create_from_request()
     _start(batch)
-    body = progress(batch)
+    body = {**progress(batch), "retried": batch.retried}
     response = jsonify(body)
     response.status_code = 202
     response.headers["Location"] = url_for("batches.api_show", public_id=batch.public_id)
@@ -317,6 +348,23 @@ def api_download(public_id: str):
     return _zip_response(_batch_or_404(public_id))
 
 
+@bp.post("/api/v1/batches/<public_id>/retry")
+@roles_required(FINANCE_BUREAU, ADMIN)
+def api_retry(public_id: str):
+    """“重试失败单位”: the failed units back to work with fresh attempts."""
+    batch = _batch_or_404(public_id)
+    count = retry_failed(get_db(), batch.id)
+    if not count:
+        raise ApiError(409, Messages.nothing_failed)
+    batch = get_batch(get_db(), public_id)
+    _start(batch)
+    response = jsonify({**progress(batch), "retried": count})
+    response.status_code = 202
+    response.headers["Location"] = url_for("batches.api_show", public_id=public_id)
+    return response
+
+
 # The JSON API authenticates with tokens or checks its own CSRF header (service.auth); the
 # multipart upload of the API must not need the HTML form's token.
 csrf.exempt(api_create)
+csrf.exempt(api_retry)

@@ -46,6 +46,13 @@ class Batch(Base):
     summary_json: Mapped[str] = mapped_column(Text, default="{}")
     created_at: Mapped[_dt.datetime] = mapped_column(DateTime, default=utcnow)
     finished_at: Mapped[_dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    # The one embedded driver of the batch (jobs.runner.take_driver): every web worker that answers
+    # a progress poll would otherwise start its own render pool for it.
+    driver_owner: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    driver_expires_at: Mapped[_dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    # Units that had failed and were put back to work because this batch was started again
+    # (jobs.runner.find_batch); not stored.
+    retried = 0
 
     @property
     def params(self) -> dict:
@@ -88,6 +95,11 @@ class BatchItem(Base):
     result_json: Mapped[str] = mapped_column(Text, default="{}")
     errors_json: Mapped[str] = mapped_column(Text, default="[]")
     size: Mapped[int] = mapped_column(Integer, default=0)
+    # SHA-256 of the unit file as written: checked with `size` before the file goes into a zip.
+    sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # Set back by an infrastructure fault (a full disk): not claimed again before this time, and
+    # the attempt not counted.
+    retry_at: Mapped[_dt.datetime | None] = mapped_column(DateTime, nullable=True)
     updated_at: Mapped[_dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
 
     @property
