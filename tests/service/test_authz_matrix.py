@@ -196,6 +196,8 @@ MATRIX: dict[str, Row] = {
     "GET batches.api_show": Row(lambda c: f"/api/v1/batches/{c.batch()}", BUREAU_API),
     "GET batches.api_items": Row(lambda c: f"/api/v1/batches/{c.batch()}/items", BUREAU_API),
     "GET batches.api_download": Row(lambda c: f"/api/v1/batches/{c.batch()}/download", BUREAU_API),
+    "POST batches.retry": Row(lambda c: f"/batches/{c.batch()}/retry", (403, 403, 403, 303, 303, 302), data={}),
+    "POST batches.api_retry": Row(lambda c: f"/api/v1/batches/{c.batch()}/retry", (403, 403, 403, 409, 409, 401)),
     # ---- administration
     "GET admin.index": Row("/admin/", ADMIN_PAGE),
     "GET admin.users": Row("/admin/users", ADMIN_PAGE),
