@@ -547,7 +547,8 @@ def ex_ante_report_document(data: Mapping[str, Any], settings=None):
     lines = _dimension_lines(result, data["analysis"], lambda n: n)
     n = len(result["dimensions"]) + 1
     conclusion = [f"（{chinese_ordinal(n)}）总体结论",
-                  f"综合评估得分{pts(result['total'])}分，评估结论为“{result['conclusion_label']}”。"]
+                  f"综合评估得分{pts(result['total'])}分，等级为“{result['grade_label']}”，"
+                  f"评估结论为“{result['conclusion_label']}”。"]
     if data.get("recommended_amount") is not None:
         cut = data["requested_amount"] - data["recommended_amount"]
         rate = data["cut_rate"]
@@ -568,7 +569,8 @@ def framework_workbook(data: Mapping[str, Any], title: str) -> Workbook:
     sheet.rows = head + sheet.rows
     sheet.title_rows = 2
     conclusion = result.get("conclusion_label")
-    sheet.notes = [f"综合得分：{pts(result['total'])}分" + (f"　　评估结论：{conclusion}" if conclusion else ""),
+    sheet.notes = [f"综合得分：{pts(result['total'])}分　　等级：{result['grade_label']}"
+                   + (f"　　评估结论：{conclusion}" if conclusion else ""),
                    f"评估机构：{data.get('assessor') or data.get('evaluator') or ''}"]
     return Workbook(title=f"{data['project_name']}{title}", sheets=[sheet])
 

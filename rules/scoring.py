@@ -394,9 +394,14 @@ def grade(total_score, settings=None, points=100) -> tuple[str, str]:
 
 
 def ex_ante_conclusion(total_score, settings=None) -> tuple[str, str]:
-    """事前绩效评估 conclusion: ('support', '予以支持') ≥ 80, ('conditional', '调整完善后予以支持')
-    60–<80, ('reject', '不予支持') < 60 (settings scoring.ex_ante)."""
-    return _classify(total_score, section(settings)["ex_ante"])
+    """事前绩效评估 conclusion: by default ('support', '予以支持') ≥ 80, ('conditional',
+    '调整完善后予以支持') 60–<80, ('reject', '不予支持') < 60 (settings scoring.ex_ante); with
+    ex_ante_rule = "grade", the conclusion the grade maps to in scoring.ex_ante_by_grade."""
+    sec = section(settings)
+    if sec.get("ex_ante_rule", "score") == "grade":
+        key = sec["ex_ante_by_grade"][grade(total_score, settings)[0]]
+        return key, sec["ex_ante"][key]["label"]
+    return _classify(total_score, sec["ex_ante"])
 
 
 # --------------------------------------------------------------------------- explanations
@@ -840,6 +845,17 @@ def validate_scoring_settings(sec: Mapping[str, Any]) -> list[str]:
                 problems.append(f"qualitative.{key}.label不能为空")
     _check_min_table(sec.get("grades"), GRADE_KEYS, "grades", problems)
     _check_min_table(sec.get("ex_ante"), EX_ANTE_KEYS, "ex_ante", problems)
+    rule = sec.get("ex_ante_rule", "score")
+    if rule not in ("score", "grade"):
+        problems.append(f"ex_ante_rule只能是“score”（按得分）或“grade”（按等级），实际为“{rule}”")
+    by_grade = sec.get("ex_ante_by_grade")
+    if rule == "grade" or by_grade is not None:
+        if not isinstance(by_grade, Mapping) or set(by_grade) != set(GRADE_KEYS):
+            problems.append(f"ex_ante_by_grade须为每个等级（{'、'.join(GRADE_KEYS)}）指定评估结论")
+        else:
+            for key, conclusion in by_grade.items():
+                if conclusion not in EX_ANTE_KEYS:
+                    problems.append(f"ex_ante_by_grade.{key}只能是{'、'.join(EX_ANTE_KEYS)}之一，实际为“{conclusion}”")
     return problems
 
 

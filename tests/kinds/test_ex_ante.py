@@ -16,7 +16,7 @@ import pytest
 import kinds
 from forms.base import FieldErrors
 from kinds import pipeline
-from rules.settings import load_settings
+from rules.settings import SettingsError, load_settings
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples" / "ex_ante_assessment"
 DIMENSIONS = ["立项必要性", "投入经济性", "绩效目标合理性", "实施方案可行性", "筹资合规性"]
@@ -43,6 +43,10 @@ def test_sample_scores_and_conclusion():
     ({k: "5.5" for k in ("1.1", "1.2", "2.1", "2.2", "3.1", "3.2", "4.1", "4.2", "5.1", "5.2")}, None, "不予支持"),
     ({k: "6" for k in ("1.1", "1.2", "2.1", "2.2", "3.1", "3.2", "4.1", "4.2", "5.1", "5.2")}, None,
      "调整完善后予以支持"),                                              # exactly 60
+    # by grade: a 良 project (82.5) is 调整完善后予以支持, an 优 one supported
+    ({"1.1": "10", "2.1": "9"}, {"scoring": {"ex_ante_rule": "grade"}}, "调整完善后予以支持"),
+    ({k: "9" for k in ("1.1", "1.2", "2.1", "2.2", "3.1", "3.2", "4.1", "4.2", "5.1", "5.2")},
+     {"scoring": {"ex_ante_rule": "grade"}}, "予以支持"),               # 90, 优
 ])
 def test_conclusion_thresholds_are_configurable(scores, settings, expected):
     payload = sample()
@@ -70,7 +74,7 @@ def test_docx_report():
         assert zf.read("word/media/image1.png")[:4] == b"\x89PNG"
     for text in ("一、评估对象基本情况", "（四）资金构成", "二、评估工作开展情况", "三、综合评估情况与评估结论",
                  *(f"（{n}）{d}" for n, d in zip("一二三四五", DIMENSIONS, strict=True)), "（六）总体结论",
-                 "综合评估得分79.00分，评估结论为“调整完善后予以支持”", "核减323.50万元，核减率12.07%",
+                 "综合评估得分79.00分，等级为“中”，评估结论为“调整完善后予以支持”", "核减323.50万元，核减率12.07%",
                  "四、相关建议", "五、其他需要说明的问题", "事前绩效评估指标体系评分表", "管材单价高于近期同类工程中标价。"):
         assert text in xml, text
 
@@ -79,7 +83,7 @@ def test_pdf_report():
     content = pipeline.produce("ex_ante_assessment", sample(), "pdf").content
     text = subprocess.run(["pdftotext", "-", "-"], input=content, capture_output=True, check=True).stdout.decode()
     text = text.replace("\n", "").replace(" ", "")
-    assert "评估结论为“调整完善后予以支持”" in text and "（六）总体结论" in text and "各评估维度分值与得分" in text
+    assert "等级为“中”，评估结论为“调整完善后予以支持”" in text and "（六）总体结论" in text and "各评估维度分值与得分" in text
 
 
 def test_xlsx_scoring_sheet():
@@ -90,6 +94,18 @@ def test_xlsx_scoring_sheet():
     assert "A4:A5" in {str(m) for m in ws.merged_cells.ranges}
     total = next(r for r in ws.iter_rows() if r[0].value == "合计")
     assert total[2].value == 100 and total[3].value == 79
+    notes = [c.value for row in ws.iter_rows() for c in row if isinstance(c.value, str) and "综合得分" in c.value]
+    assert notes == ["综合得分：79.00分　　等级：中　　评估结论：调整完善后予以支持"]
+
+
+@pytest.mark.parametrize("override, message", [
+    ({"ex_ante_rule": "vote"}, "ex_ante_rule只能是“score”（按得分）或“grade”（按等级），实际为“vote”"),
+    ({"ex_ante_by_grade": {"good": "maybe"}}, "ex_ante_by_grade.good只能是support、conditional、reject之一，实际为“maybe”"),
+])
+def test_ex_ante_rule_settings_are_checked(override, message):
+    with pytest.raises(SettingsError) as exc:
+        load_settings({"scoring": override})
+    assert message in exc.value.messages["scoring"]
 
 
 def test_scores_are_never_typed_as_totals():
