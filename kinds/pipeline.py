@@ -173,9 +173,15 @@ def produce(kind: str | Kind, payload: Any, fmt: str, settings: Mapping[str, Any
     kind = _kind(kind)
     if fmt not in kind.renderers:
         raise UnknownFormat(kind, fmt)
+    return output(kind, accepted(kind, payload, settings, confirmed), fmt, settings, archival)
+
+
+def accepted(kind: str | Kind, payload: Any, settings: Mapping[str, Any] | None = None,
+             confirmed: bool = False) -> dict:
+    """The validated data of a document that may be produced: every warning confirmed in the
+    payload, or `confirmed` (a stored submission already accepted)."""
     checked = check(kind, payload, settings)
-    data = checked.data if confirmed else checked.require_confirmed()
-    return output(kind, data, fmt, settings, archival)
+    return checked.data if confirmed else checked.require_confirmed()
 
 
 def output(kind: Kind, data: dict, fmt: str, settings: Mapping[str, Any] | None = None,

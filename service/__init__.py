@@ -61,9 +61,9 @@ def create_app(config: dict | None = None) -> Flask:
     for module in (api, web, batches, library, drafts):
         app.register_blueprint(module.bp)
 
-    from service import account, admin, dashboard, submissions
+    from service import account, admin, dashboard, submissions, verify
 
-    for module in (account, submissions, admin, dashboard):
+    for module in (account, submissions, admin, dashboard, verify):
         app.register_blueprint(module.bp)
     auth.bootstrap_admin(app)  # JXDOC_ADMIN_USERNAME/JXDOC_ADMIN_PASSWORD, once, if no admin exists
 

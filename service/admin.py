@@ -7,10 +7,11 @@ from __future__ import annotations
 import json
 import secrets
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from sqlalchemy import func, select
 
 import kinds
+from forms.base import FieldErrors
 from service import auth, settings_store
 from service.auth import ADMIN, current_user, roles_required
 from service.database import get_db
@@ -304,3 +305,62 @@ def delete_template(template_id: str):
         session.delete(tpl)
     flash("模板已删除。")
     return redirect(url_for("admin.templates"))
+
+
+# ---------------------------------------------------------------------------------- seals
+
+
+@bp.route("/seals", methods=["GET", "POST"])
+@roles_required(ADMIN)
+def seals():
+    """The issuing organs' seal images and signing keys: registered here (checked at upload),
+    kept under the data directory, never shown again."""
+    from service.signing import data_dir
+    from storage import seals as registry
+
+    errors: dict[str, list[str]] = {}
+    status = 200
+    form = request.form if request.method == "POST" else {}
+    if request.method == "POST":
+        image = request.files.get("seal_image")
+        p12 = request.files.get("p12")
+        limit = current_app.config["MAX_CONTENT_LENGTH"]
+        p12_bytes = p12.read(limit) if p12 is not None and p12.filename else None
+        pkcs11 = None
+        if form.get("key_kind") == "pkcs11":
+            p12_bytes = None
+            pkcs11 = {"library": form.get("pkcs11_library", ""), "token_label": form.get("token_label", ""),
+                      "key_label": form.get("key_label", ""), "pin": form.get("pin", "")}
+        try:
+            organ = registry.register(data_dir(), form.get("organ", ""),
+                                      image.read(limit) if image is not None and image.filename else b"",
+                                      settings_store.current_settings(), p12=p12_bytes,
+                                      password=form.get("password", ""), pkcs11=pkcs11,
+                                      registered_by=current_user().username)
+        except FieldErrors as exc:
+            errors = exc.errors
+            status = 422
+        else:
+            with get_db().write() as session:
+                auth.audit(session, "seal_register", target=f"organ:{organ.name}"[:200],
+                           comment=f"证书 {organ.subject}，指纹 {organ.fingerprint}")
+            flash(f"已登记“{organ.name}”的印章和签名证书。")
+            return redirect(url_for("admin.seals"))
+    return render_template("admin/seals.html", organs=registry.organs(data_dir()), errors=errors,
+                           form={k: v for k, v in form.items() if k not in ("password", "pin")},
+                           upload=settings_store.current_settings()["signing"]["upload"]), status
+
+
+@bp.post("/seals/remove")
+@roles_required(ADMIN)
+def remove_seal():
+    from service.signing import data_dir
+    from storage import seals as registry
+
+    organ = request.form.get("organ", "")
+    if not registry.remove(data_dir(), organ):
+        raise ApiError(404)
+    with get_db().write() as session:
+        auth.audit(session, "seal_remove", target=f"organ:{organ}"[:200])
+    flash(f"已删除“{organ}”的印章和签名证书。")
+    return redirect(url_for("admin.seals"))

@@ -10,7 +10,7 @@ from sqlalchemy import select
 import kinds
 from forms.base import CONFIRMATIONS, FieldErrors, illegal_characters, read_confirmations
 from kinds import pipeline
-from service import auth, workflow
+from service import auth, signing, workflow
 from service.auth import current_user, find_submission, public, scope_submissions
 from service.database import get_db
 from service.downloads import file_response
@@ -74,12 +74,44 @@ def _format(kind: kinds.Kind) -> str:
     return fmt
 
 
+def _flag(name: str) -> bool:
+    return request.args.get(name, "").lower() in ("1", "true", "yes")
+
+
+def _pdf_options(fmt: str) -> tuple[bool, bool]:
+    """?pdfa=1 (PDF/A-2b) and ?sign=1 (PAdES with the registered seals), PDFs only."""
+    archival, sign = _flag("pdfa"), _flag("sign")
+    if (archival or sign) and fmt != "pdf":
+        raise ApiError(422, "签章和PDF/A只适用于PDF格式。", {"format": ["请用 format=pdf。"]})
+    return archival, sign
+
+
 @bp.post("/v1/documents/<kind_id>")
 def render_document(kind_id: str):
     kind = kinds.get(kind_id)
     fmt = _format(kind)
-    output = pipeline.produce(kind, _json_body(), fmt, current_settings())
+    archival, sign = _pdf_options(fmt)
+    if sign:
+        signing.require_signer()
+    settings = current_settings()
+    data = pipeline.accepted(kind, _json_body(), settings)
+    output = pipeline.output(kind, data, fmt, settings, archival)
+    if sign:
+        output = signing.sign_output(output, kind.id, data, settings)
     return file_response(output)
+
+
+@bp.post("/v1/verify")
+@public  # anyone may check a file, as on the public page
+def verify_document():
+    """A PDF (multipart field `file`, or the body as application/pdf) → the verification."""
+    from service.verify import uploaded_pdf
+
+    data, problem = uploaded_pdf()
+    if data is None:
+        raise ApiError(422, problem, {"file": [problem]})
+    result, records = signing.verify(data)
+    return jsonify(signing.verification_json(result, records))
 
 
 @bp.post("/v1/documents/<kind_id>/validate")
@@ -238,9 +270,26 @@ def submission_document(public_id: str):
     sub = _find(public_id)
     kind = kinds.get(sub.kind)
     fmt = _format(kind)
-    output = pipeline.produce(kind, sub.data, fmt, current_settings(), confirmed=sub.status != "draft")
+    archival, sign = _pdf_options(fmt)
+    if sign:
+        raise ApiError(405, "签章请用 POST /api/v1/submissions/<id>/signed。")
+    output = pipeline.produce(kind, sub.data, fmt, current_settings(), archival, confirmed=sub.status != "draft")
     workflow.record_download(sub, fmt)
     return file_response(output)
+
+
+@bp.post("/v1/submissions/<public_id>/signed")
+def sign_submission(public_id: str):
+    """The stored document as a signed PDF (?pdfa=1 for PDF/A-2b); finance bureau and admin."""
+    sub = _find(public_id)
+    signing.require_signer()
+    kind = kinds.get(sub.kind)
+    if "pdf" not in kind.formats:
+        raise kinds.UnknownFormat(kind, "pdf")
+    settings = current_settings()
+    data = pipeline.accepted(kind, sub.data, settings, confirmed=sub.status != "draft")
+    output = pipeline.output(kind, data, "pdf", settings, _flag("pdfa"))
+    return file_response(signing.sign_output(output, kind.id, data, settings, sub))
 
 
 @bp.post("/v1/submissions/<public_id>/review")

@@ -158,6 +158,9 @@ PAGES: dict[str, dict[str, Any]] = {
                 "parts": [("scoring", "")]},
     "public_funds": {"title": "公用经费考核", "help": "基础和绩效公用经费比例、兑现规则。",
                      "parts": [("public_funds", "")]},
+    "signing": {"title": "签章与归档", "help": "电子签名级别和时间戳服务、默认签章机关、批量公开是否签章和生成PDF/A、"
+                                            "印章尺寸与位置（印章和证书在“印章与签名证书”页面登记）。",
+                "parts": [("signing", "")]},
 }
 
 for _spec in PAGES.values():
@@ -195,6 +198,20 @@ LABELS = {
     "public_funds.performance_percent": "绩效公用经费比例（%）",
     "public_funds.threshold_score": "门槛分数",
     "target_review.rules.approve_min_score": "“通过”所需最低总分",
+    "signing.signature.level": "签名级别（B-B，或配合时间戳服务的 B-T）",
+    "signing.signature.timestamp_url": "时间戳服务地址（RFC 3161，B-T 必填）",
+    "signing.signature.reason": "签名理由",
+    "signing.signature.location": "签名地点",
+    "signing.signature.organ": "默认签章机关（表格、公开文件等无署名的文件；留空则用唯一登记的机关）",
+    "signing.batches.sign": "批量公开时对每个单位的PDF签章",
+    "signing.batches.pdfa": "批量公开时生成PDF/A-2b（归档）",
+    "signing.seal.diameter_mm": "印章直径（毫米）",
+    "signing.seal.date_below_centre_mm": "成文日期中心在印章中心以下（毫米）",
+    "signing.seal.horizontal_offset_mm": "印章中心相对成文日期中心右移（毫米，负数左移）",
+    "signing.seal.joint_gap_mm": "联合行文印章间距（毫米，须大于0）",
+    "signing.upload.max_kb": "印章图片大小上限（KB）",
+    "signing.upload.min_px": "印章图片最小边长（像素）",
+    "signing.upload.max_px": "印章图片最大边长（像素）",
 }
 
 

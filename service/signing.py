@@ -35,13 +35,17 @@ def may_sign(user) -> bool:
     return user is not None and user.role in SIGNER_ROLES
 
 
+def require_signer() -> None:
+    """Only the finance bureau and administrators sign (checked before anything is rendered)."""
+    if not may_sign(auth.current_user()):
+        raise ApiError(403, "只有财政局和管理员可以签章。")
+
+
 def sign_output(output: Output, kind_id: str, data: Mapping[str, Any], settings: Mapping[str, Any],
                 submission: Submission | None = None) -> Output:
     """The rendered PDF signed by the document's organs; the signed file's SHA-256 goes to the
-    audit log with the signer and the time. Only the finance bureau and administrators sign."""
-    user = auth.current_user()
-    if not may_sign(user):
-        raise ApiError(403, "只有财政局和管理员可以签章。")
+    audit log with the signer and the time."""
+    require_signer()
     if not output.filename.endswith(".pdf"):
         raise ApiError(422, "只能对PDF签章。", {"format": ["签章只适用于PDF格式。"]})
     try:

@@ -14,7 +14,7 @@ from sqlalchemy.orm import joinedload
 import kinds
 from forms.base import FieldErrors
 from kinds import pipeline
-from service import auth, workflow
+from service import auth, signing, workflow
 from service.api import submission_warnings
 from service.auth import current_user, find_submission, scope_submissions
 from service.database import get_db
@@ -46,8 +46,9 @@ def index():
                            statuses=Submission.STATUSES, kind_names={k.id: k.name for k in kinds.all_kinds()})
 
 
-@bp.get("/<public_id>")
-def show(public_id: str):
+def _page(public_id: str, errors: dict | None = None, status: int = 200, **extra):
+    """A document's page: its downloads, review and signing actions, history and preview;
+    `errors` shown beside the action that failed."""
     user = current_user()
     with get_db().read() as session:
         sub = find_submission(session, public_id, user)
@@ -58,9 +59,15 @@ def show(public_id: str):
     return render_template(
         "submissions/show.html", sub=sub, kind=kind, events=events, templates=templates,
         can_edit=auth.can_edit(user, sub), can_review=auth.can_review(user, sub) and sub.status == "submitted",
-        comments=[e for e in events if e.comment], preview="pdf" in kind.formats, errors={},
-        warnings=submission_warnings(sub),
-    )
+        comments=[e for e in events if e.comment], preview="pdf" in kind.formats, errors=errors or {},
+        can_sign=signing.may_sign(user) and "pdf" in kind.formats, warnings=submission_warnings(sub),
+        **extra,
+    ), status
+
+
+@bp.get("/<public_id>")
+def show(public_id: str):
+    return _page(public_id)
 
 
 @bp.post("/<public_id>/review")
@@ -72,27 +79,18 @@ def review(public_id: str):
         if exc.code != 422:
             raise
         # Shown beside the comment box, with what was typed kept.
-        user = current_user()
-        with get_db().read() as session:
-            sub = find_submission(session, public_id, user)
-            events = workflow.history(session, sub)
-        kind = kinds.get(sub.kind)
-        return render_template(
-            "submissions/show.html", sub=sub, kind=kind, events=events, templates=[],
-            can_edit=auth.can_edit(user, sub), can_review=auth.can_review(user, sub) and sub.status == "submitted",
-            comments=[e for e in events if e.comment], preview="pdf" in kind.formats, errors=exc.errors,
-            comment=request.form.get("comment", ""), warnings=submission_warnings(sub),
-        ), 422
+        return _page(public_id, exc.errors, 422, comment=request.form.get("comment", ""))
     flash({"return": "已退回修改，意见已发送给填报单位。", "approve": "已审核通过。", "comment": "批注已保存。"}[action])
     return redirect(url_for("submissions.show", public_id=public_id))
 
 
-def _render(sub: Submission, fmt: str):
+def _render(sub: Submission, fmt: str, archival: bool = False):
     kind = kinds.get(sub.kind)
     if fmt not in kind.formats:
         raise kinds.UnknownFormat(kind, fmt)
     try:
-        return pipeline.produce(kind, sub.data, fmt, current_settings(), confirmed=sub.status != "draft")
+        return pipeline.produce(kind, sub.data, fmt, current_settings(), archival and fmt == "pdf",
+                                confirmed=sub.status != "draft")
     except FieldErrors as exc:
         # A draft may be half filled: say what is missing instead of failing.
         raise ApiError(422, "文档尚未填写完整，不能生成文件；请打开表单按提示修改。", exc.errors) from None
@@ -111,9 +109,29 @@ def preview(public_id: str):
 def download(public_id: str, fmt: str):
     with get_db().read() as session:
         sub = find_submission(session, public_id)
-    output = _render(sub, fmt)
+    output = _render(sub, fmt, request.args.get("pdfa") == "1")
     workflow.record_download(sub, fmt)
     return file_response(output)
+
+
+@bp.post("/<public_id>/signed.pdf")
+def sign(public_id: str):
+    """The document as a PDF signed with the registered seals (finance bureau and admin); its
+    SHA-256 is in the audit log. A failure (no seal registered …) shows on the page."""
+    with get_db().read() as session:
+        sub = find_submission(session, public_id)
+    signing.require_signer()
+    kind = kinds.get(sub.kind)
+    settings = current_settings()
+    try:
+        data = pipeline.accepted(kind, sub.data, settings, confirmed=sub.status != "draft")
+        output = pipeline.output(kind, data, "pdf", settings, request.form.get("pdfa") == "1")
+        return file_response(signing.sign_output(output, kind.id, data, settings, sub))
+    except (FieldErrors, ApiError) as exc:
+        if isinstance(exc, ApiError) and exc.code != 422:
+            raise
+        message = exc.message if isinstance(exc, ApiError) else "文档尚未填写完整，不能签章；请打开表单按提示修改。"
+        return _page(public_id, {"sign": [message]}, 422)
 
 
 @bp.get("/<public_id>/template/<template_id>.docx")

@@ -185,6 +185,14 @@ MATRIX: dict[str, Row] = {
         lambda c: f"/submissions/{c.submission()}/template/{c.template()}.docx", OWN_PAGE),
     "POST submissions.review": Row(lambda c: f"/submissions/{c.submission()}/review",
                                    (403, 404, 302, 302, 403, 302), data={"action": "approve"}),
+    # ---- signing (no seal registered here: the signers get the page's 422) and public verification
+    "POST submissions.sign": Row(lambda c: f"/submissions/{c.submission()}/signed.pdf", (403, 404, 403, 422, 422, 302),
+                                 data={}),
+    "POST api.sign_submission": Row(lambda c: f"/api/v1/submissions/{c.submission()}/signed",
+                                    (403, 404, 403, 422, 422, 401), json={}),
+    "GET verify.page": Row("/verify", (200,) * 6),
+    "POST verify.page": Row("/verify", (422,) * 6, data={}, files=True),
+    "POST api.verify_document": Row("/api/v1/verify", (422,) * 6, data={}, files=True),
     # ---- batches: many units' data, the bureau's (zips included)
     "GET batches.index": Row("/batches", BUREAU_PAGE),
     "GET dashboard.index": Row("/statistics", BUREAU_PAGE),
@@ -216,6 +224,9 @@ MATRIX: dict[str, Row] = {
                                 files=True),
     "POST admin.delete_template": Row(lambda c: f"/admin/templates/{c.template()}/delete",
                                       (403, 403, 403, 403, 302, 302)),
+    "GET admin.seals": Row("/admin/seals", ADMIN_PAGE),
+    "POST admin.seals": Row("/admin/seals", (403, 403, 403, 403, 422, 302), data={"organ": ""}, files=True),
+    "POST admin.remove_seal": Row("/admin/seals/remove", (403, 403, 403, 403, 404, 302), data={"organ": "无此机关"}),
 }
 
 
