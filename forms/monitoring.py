@@ -30,8 +30,8 @@ from rules.monitoring import (
     check_monitoring_indicators,
     check_rows,
     normalise_likelihood,
-    normalise_operator,
 )
+from rules.operators import normalise_operator
 from rules.periods import PeriodError, normalise_label
 from rules.rounding import to_decimal
 

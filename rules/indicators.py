@@ -40,12 +40,11 @@ from decimal import Decimal
 from types import MappingProxyType
 from typing import Any
 
+from rules.operators import OPERATORS, QUANTITATIVE_OPERATORS, WIDTH, normalise_operator, split_operator
 from rules.rounding import HUNDRED, ZERO, ratio, to_decimal
 from rules.settings import defaults, register_validator
 
-OPERATORS = ("≥", "≤", "=", "定性")
 OPERATOR_CHOICES = {op: op for op in OPERATORS}  # the forms' drop-down (value → label)
-QUANTITATIVE_OPERATORS = ("≥", "≤", "=")
 DIRECTIONS = MappingProxyType({"≥": "positive", "≤": "negative", "=": "exact", "定性": "qualitative"})
 VALUE_KINDS = ("number", "date", "text")
 
@@ -164,17 +163,6 @@ def convert_tree(indicator: Indicator, tree: Any) -> Indicator:
 
 # ------------------------------------------------------------------------------ values
 
-# Full-width digits and signs people type with a Chinese IME; applied before reading numbers only,
-# so a unit such as "m²" or text such as "（良）" is never rewritten.
-_WIDTH = str.maketrans({**{chr(0xFF10 + i): str(i) for i in range(10)},
-                        "％": "%", "＞": ">", "＜": "<", "＝": "=", "．": ".", "　": " ",
-                        "≧": "≥", "≦": "≤"})
-_OPERATOR_PREFIXES = (  # longest first, so ">=" wins over ">"
-    (">=", "≥"), ("<=", "≤"), ("==", "="), ("≥", "≥"), ("≤", "≤"), ("=", "="), (">", "≥"),
-    ("<", "≤"), ("大于等于", "≥"), ("不低于", "≥"), ("不少于", "≥"), ("至少", "≥"),
-    ("小于等于", "≤"), ("不高于", "≤"), ("不超过", "≤"), ("不多于", "≤"), ("至多", "≤"),
-    ("等于", "="),
-)
 _NUMBER = re.compile(r"(?P<num>[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?)\s*(?P<unit>[^\d\s]{0,10})")
 _DATE = re.compile(
     r"(?:\d{4}年)?"
@@ -219,13 +207,6 @@ class ParsedValue:
         return self.value_kind != "text"
 
 
-def _split_operator(text: str) -> tuple[str | None, str]:
-    for prefix, operator in _OPERATOR_PREFIXES:
-        if text.startswith(prefix):
-            return operator, text[len(prefix):].strip()
-    return None, text
-
-
 def _quantity(text: str) -> tuple[str, Decimal | str, str] | None:
     """(kind, value, unit) when `text` (operator removed, widths normalised) is a number or a date."""
     if _DATE.fullmatch(text):
@@ -243,8 +224,8 @@ def parse_value(text: Any) -> ParsedValue:
         raise ValueError("指标值为空")
     if isinstance(text, Decimal | int) and not isinstance(text, bool):
         original = format(to_decimal(text), "f")
-    wide = original.translate(_WIDTH).strip()
-    operator, rest = _split_operator(wide)
+    wide = original.translate(WIDTH).strip()
+    operator, rest = split_operator(wide)
     if operator == "≥" and rest.startswith("="):  # "> =" typed with a space
         rest = rest[1:].strip()
     found = _quantity(rest)
@@ -271,19 +252,6 @@ def format_value(parsed: ParsedValue) -> str:
     prefix = parsed.operator if parsed.written_operator else ""
     body = number_text(parsed.value) if parsed.value_kind == "number" else str(parsed.value)
     return f"{prefix}{body}{parsed.unit}"
-
-
-def normalise_operator(value: Any) -> str | None:
-    """'≥' from '≥', '>=', '＞＝', '>', '≧' …; '定性' from '定性'; None when unknown or blank."""
-    text = _clean(value).translate(_WIDTH)
-    if not text:
-        return None
-    if text in OPERATORS:
-        return text
-    operator, rest = _split_operator(text)  # whitespace is gone, so "> =" arrives as ">="
-    if not rest and operator is not None:
-        return operator
-    return None
 
 
 # ------------------------------------------------------------------------------ the model
@@ -341,7 +309,7 @@ class Indicator:
         comes back as kind 'text' with its operator kept, which validation reports."""
         if self.operator == "定性":
             return ParsedValue("定性", self.target_value, "", "text", written_operator=False)
-        found = _quantity(self.target_value.translate(_WIDTH).strip())
+        found = _quantity(self.target_value.translate(WIDTH).strip())
         if found is None:
             return ParsedValue(self.operator, self.target_value, self.measure_unit, "text")
         kind, value, _ = found

@@ -34,7 +34,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from rules.indicators import Indicator, normalise_level1, normalise_level2, normalise_operator, split_value
+from rules.indicators import Indicator, normalise_level1, normalise_level2, split_value
+from rules.operators import normalise_operator
 from rules.settings import defaults
 
 LIBRARY_DIR = Path(__file__).with_name("library_data")

@@ -40,6 +40,7 @@ from decimal import Decimal
 from typing import Any
 
 from rules.formatting import money_text, percent_text
+from rules.operators import normalise_operator
 from rules.periods import Period, as_of_text, parse_period, period_settings_problems
 from rules.rounding import HUNDRED, ZERO, percent, quantize, ratio, to_decimal, total
 from rules.settings import defaults, register_validator
@@ -81,17 +82,6 @@ _CAUSE_ALIASES = {
     **{k: k for k in CAUSE_LABELS},
     "硬件保障": "facilities",
 }
-_OPERATORS = {
-    "≥": "≥",
-    ">=": "≥",
-    ">": "≥",
-    "≤": "≤",
-    "<=": "≤",
-    "<": "≤",
-    "=": "=",
-    "定性": "定性",
-}
-
 BUDGET_BASES = ("initial_budget", "adjusted_budget")
 COMPLETION_METHODS = ("indicator_mean", "likelihood_share")
 COMPLETION_BASES = ("actual_value", "projected_value")
@@ -265,12 +255,6 @@ def normalise_likelihood(value: Any) -> str | None:
     if _blank(value) or isinstance(value, bool):
         return None
     return _LIKELIHOOD_ALIASES.get(unicodedata.normalize("NFKC", str(value)).strip())
-
-
-def normalise_operator(value: Any) -> str | None:
-    if _blank(value):
-        return None
-    return _OPERATORS.get(unicodedata.normalize("NFKC", str(value)).strip())
 
 
 def _causes(value: Any) -> tuple[list[str], list[str]]:

@@ -68,18 +68,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from rules.operators import QUALITATIVE, normalise_operator
 from rules.rounding import HUNDRED, ZERO, percent, quantize, ratio, to_decimal, total
 from rules.settings import defaults, register_validator
 
 ONE = Decimal(1)
 
-QUALITATIVE = "定性"
-_OPERATORS = {
-    "≥": "≥", "≧": "≥", ">=": "≥", "＞=": "≥", "＞＝": "≥", ">": "≥", "＞": "≥",
-    "≤": "≤", "≦": "≤", "<=": "≤", "＜=": "≤", "＜＝": "≤", "<": "≤", "＜": "≤",
-    "=": "=", "＝": "=", "==": "=",
-    QUALITATIVE: QUALITATIVE,
-}
 NEGATIVE_RULES = ("ratio", "linear")
 GRADE_KEYS = ("excellent", "good", "fair", "poor")
 EX_ANTE_KEYS = ("support", "conditional", "reject")
@@ -143,16 +137,11 @@ def _number_or_none(value) -> Decimal | None:
 
 
 def normalize_operator(operator: str) -> str:
-    """'≥' | '≤' | '=' | '定性' for any accepted spelling; ValueError otherwise.
-
-    Strict '>'/'<' score like '≥'/'≤': neither the national formula nor any surveyed system
-    treats the boundary value differently.
-    """
-    key = operator.strip() if isinstance(operator, str) else operator
-    try:
-        return _OPERATORS[key]
-    except (KeyError, TypeError):
-        raise ValueError(f"unknown operator {operator!r}") from None
+    """'≥' | '≤' | '=' | '定性' for any spelling rules.operators accepts; ValueError otherwise."""
+    found = normalise_operator(operator) if isinstance(operator, str) else None
+    if found is None:
+        raise ValueError(f"unknown operator {operator!r}")
+    return found
 
 
 # --------------------------------------------------------------------------- 执行率
