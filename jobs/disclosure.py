@@ -360,6 +360,8 @@ def process_item(kind_id: str, item: Mapping[str, Any], fmt: str, out_dir: str,
     """Validate one unit's payload, render its PDF and write it (atomically, under its fixed
     name). An excluded unit is validated (its reason) and rendered not at all."""
     from generators import disclosure as layout
+    from generators.pdf import archival
+    from generators.signing import SigningError
     from kinds import pipeline
 
     payload = item["payload"]
@@ -377,10 +379,27 @@ def process_item(kind_id: str, item: Mapping[str, Any], fmt: str, out_dir: str,
         return {"id": item["id"], "status": "invalid", "errors": errors}
     if validated.get("excluded"):
         return {"id": item["id"], "status": "excluded", "result": {"reason": validated["exclusion_reason"]}}
-    pdf, pages = layout.render_unit(validated, settings)
+    options = settings["signing"]["batches"]
+    with archival(bool(options["pdfa"])):
+        pdf, pages = layout.render_unit(validated, settings)
+    if options["sign"]:
+        try:
+            pdf = sign_unit_pdf(pdf, out_dir, settings)
+        except SigningError as exc:
+            return {"id": item["id"], "status": "invalid", "errors": [f"未能签章：{exc}"]}
     written = write_output(Path(out_dir) / item["output_name"], pdf)
     return {"id": item["id"], "status": "done", **written,
             "result": {"pages": pages, "documents": [d.title for d in layout.documents(validated)]}}
+
+
+def sign_unit_pdf(pdf: bytes, out_dir: str, settings: Mapping[str, Any]) -> bytes:
+    """A unit's file signed by the bureau's default organ. `out_dir` is the batch's units folder,
+    DATA_DIR/batches/<id>/units (jobs.runner.units_dir): the registered keys are in that DATA_DIR,
+    which a pool process or a Celery worker on a shared directory both see."""
+    from storage import seals
+
+    data_dir = Path(out_dir).resolve().parents[2]
+    return seals.sign_document(data_dir, pdf, [seals.default_organ(data_dir, settings)], settings)
 
 
 # --------------------------------------------------------------------------- finishing

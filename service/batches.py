@@ -33,6 +33,7 @@ from flask import Blueprint, Response, current_app, flash, jsonify, redirect, re
 from sqlalchemy import select
 
 import kinds
+from generators.signing import SigningError
 from jobs import archive, batchkinds, importer
 from jobs import disclosure as disclosure_batch
 from jobs.runner import (
@@ -49,11 +50,14 @@ from jobs.runner import (
     reopen,
     retry_failed,
 )
+from rules.settings import thaw
 from service import csrf
 from service.auth import ADMIN, FINANCE_BUREAU, roles_required
 from service.database import get_db
 from service.downloads import content_disposition
 from service.errors import ApiError
+from service.settings_store import current_settings
+from storage import seals
 from storage.batches import FINAL, Batch, BatchItem
 
 bp = Blueprint("batches", __name__)
@@ -188,8 +192,17 @@ def _create_disclosure(fields) -> Batch:
         source, title = "stored", ""
     if imported.fatal:
         raise ApiError(422, Messages.disclosure_failed, {"file" if from_file else "year": imported.fatal})
+    settings = current_settings()
+    if settings["signing"]["batches"]["sign"]:  # refused now, not in every unit
+        data_dir = current_app.config["DATA_DIR"]
+        try:
+            seals.seal(data_dir, seals.default_organ(data_dir, settings))
+        except SigningError as exc:
+            raise ApiError(422, Messages.disclosure_failed, {"sign": [str(exc)]}) from None
+    # The workers read the bureau's signing and PDF/A choices from the batch, as it was started.
     batch, _ = disclosure_batch.start(db, imported, source=source, title=title[:200],
-                                      source_name=upload.filename if upload is not None else "")
+                                      source_name=upload.filename if upload is not None else "",
+                                      settings_override={"signing": thaw(settings["signing"])})
     return batch
 
 

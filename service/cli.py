@@ -311,18 +311,23 @@ def draft_summary_report(year: int | None, input_file: Path, output: Path, reque
 @click.option("--exclude-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="disclosure：不予公开的单位名单文件，每行“单位编码 原因”。")
 @click.option("--processes", type=int, default=None, help="并行进程数（默认每个CPU核一个）。")
+@click.option("--sign", is_flag=True, help="disclosure：用默认签章机关对每个单位的PDF签章（同设置 signing.batches.sign）。")
+@click.option("--pdfa", is_flag=True, help="disclosure：生成PDF/A-2b（同设置 signing.batches.pdfa）。")
 @click.option("--settings", "settings_file", default=None, help="覆盖默认设置的TOML/JSON文件。")
 def batch(kind_id: str, input_file: Path | None, output: Path, year: int | None, period: str | None, fmt: str,
-          area: str, exclude: tuple[str, ...], exclude_file: Path | None, processes: int | None,
-          settings_file: str | None) -> None:
+          area: str, exclude: tuple[str, ...], exclude_file: Path | None, processes: int | None, sign: bool,
+          pdfa: bool, settings_file: str | None) -> None:
     from jobs.cli import run_batch_command
-    from rules.settings import read_override_file
+    from rules.settings import deep_merge, read_override_file
 
     path = settings_file or os.environ.get("JXDOC_SETTINGS_FILE")
     _settings(settings_file)  # refuse a bad settings file before any work
+    override = read_override_file(path) if path else None
+    chosen = {key: True for key, flag in (("sign", sign), ("pdfa", pdfa)) if flag}
+    if chosen:
+        override = deep_merge(override or {}, {"signing": {"batches": chosen}})
     run_batch_command(kind_id, input_file, output, year=year, period=period, fmt=fmt, area=area,
-                      settings_override=read_override_file(path) if path else None, processes=processes,
-                      exclude=exclude, exclude_file=exclude_file)
+                      settings_override=override, processes=processes, exclude=exclude, exclude_file=exclude_file)
 # --- end batch ----------------------------------------------------------------------------------
 
 
