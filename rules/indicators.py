@@ -42,7 +42,7 @@ from typing import Any
 
 from rules.operators import OPERATORS, QUANTITATIVE_OPERATORS, WIDTH, normalise_operator, split_operator
 from rules.rounding import HUNDRED, ZERO, ratio, to_decimal
-from rules.settings import defaults, register_validator
+from rules.settings_files import defaults
 
 OPERATOR_CHOICES = {op: op for op in OPERATORS}  # the forms' drop-down (value → label)
 DIRECTIONS = MappingProxyType({"≥": "positive", "≤": "negative", "=": "exact", "定性": "qualitative"})
@@ -624,6 +624,3 @@ def validate_settings(section: Mapping[str, Any]) -> list[str]:
     if not _string_list(paths) and paths != []:
         problems.append("library.extra_paths：应为指标库文件或目录路径的列表。")
     return problems
-
-
-register_validator("declaration", validate_settings)

@@ -36,7 +36,7 @@ from typing import Any
 
 from rules.indicators import Indicator, normalise_level1, normalise_level2, split_value
 from rules.operators import normalise_operator
-from rules.settings import defaults
+from rules.settings_files import defaults
 
 LIBRARY_DIR = Path(__file__).with_name("library_data")
 FILE_SUFFIXES = (".csv", ".xlsx")

@@ -43,7 +43,7 @@ from rules.formatting import money_text, percent_text
 from rules.operators import normalise_operator
 from rules.periods import Period, as_of_text, parse_period, period_settings_problems
 from rules.rounding import HUNDRED, ZERO, percent, quantize, ratio, to_decimal, total
-from rules.settings import defaults, register_validator
+from rules.settings_files import defaults
 
 ONE = Decimal(1)
 
@@ -648,6 +648,3 @@ def validate_settings(section: Mapping[str, Any]) -> list[str]:
         problems.append("summary.money_unit：请填写金额单位，如“万元”。")
     problems += period_settings_problems(section.get("periods", {}))
     return problems
-
-
-register_validator("monitoring", validate_settings)

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from rules.settings import SettingsError
+from rules.settings_files import SettingsError
 
 # After NFKC (full-width digits and "－" become ASCII) the separators people type are
 # "-", "—", "–", "~", "～", "至", "到", with optional "月" after the first month.
@@ -98,7 +98,7 @@ def as_of_text(year: int, period: Period | str) -> str:
 
 def _settings_section(settings: Mapping[str, Any] | None) -> Mapping[str, Any]:
     if settings is None:
-        from rules.settings import defaults
+        from rules.settings_files import defaults
 
         settings = defaults()
     return settings.get("monitoring", {}).get("periods", {})

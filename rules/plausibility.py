@@ -21,7 +21,7 @@ from rules.formatting import money_text, percent_text
 from rules.monitoring import FUND_LABELS, fund_execution
 from rules.rounding import percent, ratio, to_decimal
 from rules.scoring import BUDGET_ROW_LABELS
-from rules.settings import defaults, register_validator
+from rules.settings_files import defaults
 
 SECTION = "plausibility"
 
@@ -151,9 +151,6 @@ def validate_settings(values: Mapping[str, Any]) -> list[str]:
         for key in ("rate_ceiling", "rate_change"):
             positive(f"execution.{key}", execution.get(key))
     return problems
-
-
-register_validator(SECTION, validate_settings)
 
 
 # ------------------------------------------------------------------------------ per form

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
-from rules.settings import defaults, register_validator
+from rules.settings_files import defaults
 
 SECTION = "prose"
 _BRACKETED = re.compile(r"^(\s*)[(（]\s*([一二三四五六七八九十百]+|\d+)\s*[)）]", re.MULTILINE)
@@ -83,6 +83,3 @@ def validate_settings(values: Mapping[str, Any]) -> list[str]:
             except re.error as exc:
                 problems.append(f"placeholders.patterns中的“{pattern}”不是有效的正则表达式：{exc}。")
     return problems
-
-
-register_validator(SECTION, validate_settings)

@@ -28,7 +28,7 @@ from decimal import Decimal, localcontext
 from typing import Any
 
 from rules.rounding import CENT, HUNDRED, ZERO, money, to_decimal, total
-from rules.settings import defaults, register_validator
+from rules.settings_files import defaults
 
 ONE = Decimal(1)
 RULES = ("proportional", "tiered", "threshold")
@@ -263,6 +263,3 @@ def validate_settings(section: Mapping[str, Any]) -> list[str]:
     if previous_score is not None and previous_score != ZERO:
         problems.append("tiers：最低一档的 min_score 应为0，使任何得分都有对应档次。")
     return problems
-
-
-register_validator("public_funds", validate_settings)

@@ -70,7 +70,7 @@ from typing import Any
 
 from rules.operators import QUALITATIVE, normalise_operator
 from rules.rounding import HUNDRED, ZERO, percent, quantize, ratio, to_decimal, total
-from rules.settings import defaults, register_validator
+from rules.settings_files import defaults
 
 ONE = Decimal(1)
 
@@ -788,7 +788,7 @@ def _check_min_table(table, keys, name: str, problems: list[str]) -> None:
 
 
 def validate_scoring_settings(sec: Mapping[str, Any]) -> list[str]:
-    """Chinese messages for a bad `scoring` settings section (registered with rules.settings)."""
+    """Chinese messages for a bad `scoring` settings section (checked by rules.settings, RULE_VALIDATORS)."""
     problems: list[str] = []
     weights = sec.get("weights")
     if not isinstance(weights, Mapping) or not weights:
@@ -846,6 +846,3 @@ def validate_scoring_settings(sec: Mapping[str, Any]) -> list[str]:
                 if conclusion not in EX_ANTE_KEYS:
                     problems.append(f"ex_ante_by_grade.{key}只能是{'、'.join(EX_ANTE_KEYS)}之一，实际为“{conclusion}”")
     return problems
-
-
-register_validator("scoring", validate_scoring_settings)

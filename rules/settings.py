@@ -3,81 +3,56 @@
 Defaults live in `rules/defaults/<section>.toml`, one file per section, so each rule family owns
 its own file. A deployment overrides any key with a TOML/JSON file named by JXDOC_SETTINGS_FILE or
 with the values the administrator saved in the browser; overrides are deep-merged onto the
-defaults and then checked by the section's validator (if it registered one), so a bad setting is
-refused with a Chinese message before any document uses it.
+defaults and then checked by the section's validator, so a bad setting is refused with a Chinese
+message before any document uses it.
+
+The validators of the rule sections are listed here, explicitly (RULE_VALIDATORS): a section is
+checked whatever modules happen to be imported. Sections owned by higher layers (the forms'
+target_declaration and target_review, the service's letterhead and layout) add theirs with
+register_validator when their module is imported — which every entry point does through the
+kinds registry.
 """
 
 from __future__ import annotations
 
-import copy
-import json
-import tomllib
 from collections.abc import Callable, Mapping
-from pathlib import Path
-from types import MappingProxyType
 from typing import Any
 
-DEFAULTS_DIR = Path(__file__).with_name("defaults")
+from rules import indicators, monitoring, plausibility, prose, public_funds, scoring, signing
+from rules.settings_files import (
+    DEFAULTS_DIR,
+    SettingsError,
+    deep_merge,
+    default_values,
+    freeze,
+    read_override_file,
+    thaw,
+)
 
 Validator = Callable[[Mapping[str, Any]], list[str]]
+
+RULE_VALIDATORS: Mapping[str, Validator] = {
+    "scoring": scoring.validate_scoring_settings,
+    "monitoring": monitoring.validate_settings,
+    "declaration": indicators.validate_settings,
+    "public_funds": public_funds.validate_settings,
+    "plausibility": plausibility.validate_settings,
+    "prose": prose.validate_settings,
+    "signing": signing.validate_settings,
+}
 _validators: dict[str, Validator] = {}
 
-
-class SettingsError(ValueError):
-    """A setting failed validation; `messages` maps 'section.key' paths to Chinese messages."""
-
-    def __init__(self, messages: dict[str, list[str]]):
-        super().__init__("; ".join(f"{k}: {'；'.join(v)}" for k, v in messages.items()))
-        self.messages = messages
+__all__ = ["DEFAULTS_DIR", "RULE_VALIDATORS", "SettingsError", "deep_merge", "default_values", "defaults",
+           "load_settings", "read_override_file", "register_validator", "thaw"]
 
 
 def register_validator(section: str, func: Validator) -> Validator:
-    """Register `func(section_values) -> [messages]` for a settings section."""
+    """Register `func(section_values) -> [messages]` for a section owned above rules/ (forms,
+    service); the rule sections are in RULE_VALIDATORS."""
+    if section in RULE_VALIDATORS:
+        raise ValueError(f"settings section {section!r} is checked by RULE_VALIDATORS")
     _validators[section] = func
     return func
-
-
-def _freeze(value):
-    if isinstance(value, dict):
-        return MappingProxyType({k: _freeze(v) for k, v in value.items()})
-    if isinstance(value, list):
-        return tuple(_freeze(v) for v in value)
-    return value
-
-
-def thaw(value):
-    """A plain, mutable deep copy of (part of) the settings."""
-    if isinstance(value, Mapping):
-        return {k: thaw(v) for k, v in value.items()}
-    if isinstance(value, tuple):
-        return [thaw(v) for v in value]
-    return value
-
-
-def deep_merge(base: dict, override: Mapping) -> dict:
-    out = copy.deepcopy(base)
-    for key, value in override.items():
-        if isinstance(value, Mapping) and isinstance(out.get(key), dict):
-            out[key] = deep_merge(out[key], value)
-        else:
-            out[key] = copy.deepcopy(thaw(value))
-    return out
-
-
-def default_values() -> dict:
-    values: dict[str, Any] = {}
-    for path in sorted(DEFAULTS_DIR.glob("*.toml")):
-        with path.open("rb") as fh:
-            values[path.stem] = tomllib.load(fh)
-    return values
-
-
-def read_override_file(path: str | Path) -> dict:
-    path = Path(path)
-    text = path.read_bytes()
-    if path.suffix == ".json":
-        return json.loads(text)
-    return tomllib.loads(text.decode("utf-8"))
 
 
 def load_settings(*overrides: Mapping | None) -> Mapping[str, Any]:
@@ -87,13 +62,13 @@ def load_settings(*overrides: Mapping | None) -> Mapping[str, Any]:
         if override:
             values = deep_merge(values, override)
     errors: dict[str, list[str]] = {}
-    for section, validator in _validators.items():
+    for section, validator in {**RULE_VALIDATORS, **_validators}.items():
         problems = validator(values.get(section, {}))
         if problems:
             errors[section] = problems
     if errors:
         raise SettingsError(errors)
-    return _freeze(values)
+    return freeze(values)
 
 
 _default_cache: Mapping[str, Any] | None = None

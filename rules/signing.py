@@ -7,7 +7,6 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-from rules.settings import register_validator
 
 LEVELS = ("B-B", "B-T")
 
@@ -52,6 +51,3 @@ def validate_settings(section: Mapping[str, Any]) -> list[str]:
     if kb is None or kb <= 0:
         problems.append("upload.max_kb：印章图片大小上限应为正数。")
     return problems
-
-
-register_validator("signing", validate_settings)
