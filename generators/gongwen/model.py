@@ -10,14 +10,20 @@ The docx and PDF renderers only turn this model into geometry; they never re-dec
 from __future__ import annotations
 
 import datetime as _dt
+import logging
 import math
 import re
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
+import jieba  # Chinese word segmentation (its dictionary loads on the first title that is broken)
+
 from rules.formatting import chinese_date
+
+jieba.setLogLevel(logging.WARNING)  # not its “Building prefix dict …” lines on stderr
 
 # The named destination the PDF renderer puts on the 成文日期 of a sealed document, where the
 # signing step finds it to place the seals (generators/gongwen/seal.py).
@@ -216,9 +222,25 @@ def _break_score(title: str, pos: int) -> int:
     return 0
 
 
+@lru_cache(maxsize=1024)
+def word_boundaries(text: str) -> frozenset[int]:
+    """Indexes where a word of `text` ends (jieba's segmentation): 7.3.1 breaks a title only
+    between words (词意完整), never inside one (“全/面推进”)."""
+    ends, at = set(), 0
+    for word in jieba.lcut(text, HMM=True):
+        at += len(word)
+        ends.add(at)
+    return frozenset(ends)
+
+
+# A break inside a word is taken only when no break between words fits the lines.
+_INSIDE_WORD = 1000
+
+
 def break_title(title: str, max_chars: int) -> tuple[str, ...]:
     """Break a long title at meaningful points into lines of near-equal length (7.3.1: keep the
-    lines symmetric, trapezoid or diamond). Explicit line breaks typed by the user win."""
+    lines symmetric, trapezoid or diamond, and words whole). Explicit line breaks typed by the
+    user win."""
     if "\n" in title:
         return tuple(line.strip() for line in title.splitlines() if line.strip())
     if text_width(title) <= max_chars:
@@ -226,6 +248,7 @@ def break_title(title: str, max_chars: int) -> tuple[str, ...]:
     count = math.ceil(text_width(title) / max_chars)
     lines, rest = [], title
     for remaining in range(count, 1, -1):
+        boundaries = word_boundaries(rest)
         ideal = text_width(rest) / remaining
         best, best_cost = None, None
         for pos in range(1, len(rest)):
@@ -233,6 +256,8 @@ def break_title(title: str, max_chars: int) -> tuple[str, ...]:
             if head > max_chars or text_width(rest[pos:]) > max_chars * (remaining - 1):
                 continue
             cost = abs(head - ideal) * 4 - _break_score(rest, pos)
+            if pos not in boundaries:
+                cost += _INSIDE_WORD
             if best_cost is None or cost < best_cost:
                 best, best_cost = pos, cost
         if best is None:  # cannot fit: fall back to a hard break
