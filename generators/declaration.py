@@ -88,7 +88,9 @@ class _Builder:
                     validation=validation, align=align)
 
     def indicator_block(self, caption: str, path: str, rows: list[Mapping[str, Any]], count: int) -> None:
-        """The caption cell in column A over a header row and `count` indicator rows."""
+        """The caption cell in column A over a header row and `count` indicator rows; the header
+        row is repeated on every page the block runs onto."""
+        self.sheet.captions.append((len(self.sheet.rows), 1))
         self.sheet.add(Cell(caption, "label", rowspan=count + 1),
                        *(Cell(h, "header") for h in INDICATOR_HEADERS))
         if self.blank:

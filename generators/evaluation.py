@@ -167,6 +167,7 @@ def self_evaluation_sheet(data: Mapping[str, Any], settings=None, *, department:
         sheet.add(Cell(prefix + goal["annual_goal"], colspan=4), Cell(goal.get("completion") or "", colspan=4))
 
     rows = grouped_rows(data, settings)
+    sheet.captions.append((len(sheet.rows), 1))  # repeated on every page the indicators run onto
     sheet.add(Cell("绩效指标", "label", rowspan=1 + len(rows)), Cell("一级指标", "header"), Cell("二级指标", "header"),
               Cell("三级指标", "header"), Cell("年度指标值", "header"), Cell("实际完成值", "header"),
               Cell("分值", "header"), Cell("得分", "header"), Cell("偏差原因分析及改进措施", "header"))

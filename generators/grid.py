@@ -69,6 +69,10 @@ class Sheet:
     validations: dict[str, list[str]] = field(default_factory=dict)  # drop-down lists by name
     protect: bool = False  # xlsx sheet protection: only `editable` cells can change
     row_heights: dict[int, float] = field(default_factory=dict)  # points, by row index
+    # Column captions inside the table, as (first row, count): an indicator block's 一级指标/二级指标…
+    # rows. The docx and the PDF start a table part there whose header rows they are, repeated at
+    # the top of every page it runs onto; the xlsx prints the first of them as its print titles.
+    captions: list[tuple[int, int]] = field(default_factory=list)
 
     def add(self, *cells: Cell) -> list[Cell]:
         row = list(cells)

@@ -139,6 +139,7 @@ def _indicator_block(sheet: Sheet, data: Mapping[str, Any]) -> None:
     period = parse_period(data["period"])
     rows = list(enumerate(data["indicators"]))
     # Level 1 and level 2 cells merge over runs of equal values, in input order.
+    sheet.captions.append((len(sheet.rows), 2))  # repeated on every page the indicators run onto
     sheet.add(Cell("绩效指标", "label", rowspan=2 + len(rows)),
               Cell("一级指标", "header", rowspan=2), Cell("二级指标", "header", rowspan=2),
               Cell("三级指标", "header", rowspan=2), Cell("年度指标值", "header", rowspan=2),

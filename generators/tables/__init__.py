@@ -122,6 +122,38 @@ def owners(placed: list[Placed], height: int, width: int) -> list[list[Placed | 
     return grid
 
 
+class Part(NamedTuple):
+    """Rows [start, stop) of a sheet's table drawn as one table, rows [start, header_end) its
+    header rows (repeated on every page it runs onto)."""
+
+    start: int
+    header_end: int
+    stop: int
+
+
+def parts(sheet: Sheet, height: int) -> list[Part]:
+    """The table below the title rows cut before each caption block (Sheet.captions): the first
+    part's header rows are Sheet.header_rows, each later part's its captions. A span that crosses
+    a part's or a header's edge is cut there by the renderers and continued below."""
+    start = min(sheet.title_rows, height)
+    cuts = sorted((first, first + count) for first, count in sheet.captions if start < first < height)
+    out, header_end = [], min(start + sheet.header_rows, height)
+    for first, end in cuts:
+        out.append(Part(start, header_end, first))
+        start, header_end = first, min(end, height)
+    out.append(Part(start, header_end, height))
+    return [p for p in out if p.stop > p.start]
+
+
+def edges(sheet: Sheet, height: int) -> list[int]:
+    """Row indices where a span must be cut: the title rows' end and every part's start, header
+    end and stop."""
+    found = {0, min(sheet.title_rows, height), height}
+    for part in parts(sheet, height):
+        found.update(part)
+    return sorted(found)
+
+
 def __getattr__(name: str):
     # Lazy exports: `from generators.tables import render_pdf` imports weasyprint only then.
     if name == "render_xlsx":
@@ -140,7 +172,7 @@ def __getattr__(name: str):
 
 
 __all__ = [
-    "KIND_ALIGN", "NUMERIC_KINDS", "Placed", "cell_align", "cell_text", "is_number", "layout", "owners",
+    "KIND_ALIGN", "NUMERIC_KINDS", "Part", "Placed", "edges", "parts", "cell_align", "cell_text", "is_number", "layout", "owners",
     "render_xlsx", "render_docx", "render_pdf", "read_workbook", "read_grid", "XlsxImportError", "CellError",
     "Limits",
 ]

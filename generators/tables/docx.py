@@ -28,7 +28,7 @@ from markupsafe import Markup
 
 from generators.docx_package import DocxTemplate
 from generators.grid import Sheet, Workbook
-from generators.tables import cell_align, cell_text, layout, owners
+from generators.tables import cell_align, cell_text, edges, layout, owners, parts
 
 TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "templates" / "official" / "tables" / "docx"
 
@@ -161,55 +161,71 @@ def _sheet_context(sheet: Sheet, looks: _Looks) -> dict[str, Any]:
                 tabs, joined = (), "　　".join(texts)
             titles.append({"ppr": looks.ppr("left", 0, after, tabs), "rpr": rpr, "segments": joined.split("\t")})
 
-    header_end = sheet.title_rows + sheet.header_rows
-    rows: list[dict[str, Any]] = []
-    for r in range(sheet.title_rows, height):
-        cells: list[dict[str, Any]] = []
-        c = 0
-        while c < sheet.width:
-            p = owner[r][c]
-            if p is None:  # a position no cell covers: an empty cell keeps the grid whole
-                cells.append({"w": grid[c], "span": 1, "vmerge": None, "shade": None,
-                              "paras": [{"ppr": looks.ppr("left"), "rpr": looks.rpr(BODY_FACE, BODY_SZ, False),
-                                         "segments": [""]}]})
-                c += 1
-                continue
-            cell = p.cell
-            span = cell.colspan
-            w = sum(grid[p.col:p.col + span])
-            if p.row < sheet.title_rows:
-                # a title cell whose rowspan reaches into the table: its text is above the table
-                cells.append({"w": w, "span": span, "vmerge": None, "shade": None,
-                              "paras": [{"ppr": looks.ppr("left"), "rpr": looks.rpr(BODY_FACE, BODY_SZ, False),
-                                         "segments": [""]}]})
-            elif p.row == r:
-                face = KIND_FACE.get(cell.kind, BODY_FACE) if cell.kind == "header" else BODY_FACE
-                rpr = looks.rpr(face, BODY_SZ, cell.bold)
-                cells.append({
-                    "w": w, "span": span,
-                    "vmerge": "restart" if cell.rowspan > 1 else None,
-                    "shade": HEADER_FILL if cell.kind == "header" else None,
-                    "paras": _paragraphs(cell_text(cell), looks.ppr(cell_align(cell)), rpr),
-                })
-            else:
-                # continuation of a cell from a row above: same span, empty paragraph
-                cells.append({"w": w, "span": span, "vmerge": "continue",
-                              "shade": HEADER_FILL if cell.kind == "header" else None,
-                              "paras": [{"ppr": looks.ppr(cell_align(cell)), "rpr": looks.rpr(BODY_FACE, BODY_SZ, False),
-                                         "segments": [""]}]})
-            c = p.col + span
-        for cell in cells:
-            cell["tcpr"] = looks.tcpr(cell["w"], cell["span"], cell["vmerge"], cell["shade"])
-        height_pt = sheet.row_heights.get(r)
-        rows.append({"cells": cells, "header": r < header_end, "height": round(height_pt * 20) if height_pt else None})
-
+    # One Word table per part (generators.tables.parts): a later part starts at an indicator
+    # block's captions, which are its header rows (w:tblHeader, repeated on every page). A span
+    # that crosses a part's or its header's edge restarts there as an empty merged cell.
+    bounds = edges(sheet, height)
+    tables: list[dict[str, Any]] = []
+    for part in parts(sheet, height):
+        rows: list[dict[str, Any]] = []
+        for r in range(part.start, part.stop):
+            rows.append(_row(sheet, looks, grid, owner, bounds, r, r < part.header_end))
+        tables.append({"rows": rows})
     note_rpr = looks.rpr(KIND_FACE["note"], NOTE_SZ, False)
     notes: list[dict[str, Any]] = []
     for i, note in enumerate(sheet.notes):
         notes += _paragraphs(note, looks.ppr("left", 80 if i == 0 else 0), note_rpr)
     if not notes:  # Word wants a paragraph after a table before the section ends
         notes = [{"ppr": looks.ppr("left"), "rpr": note_rpr, "segments": [""]}]
-    return {"titles": titles, "rows": rows, "grid": grid, "width": width, "notes": notes, "section": section}
+    return {"titles": titles, "tables": tables, "grid": grid, "width": width, "notes": notes, "section": section}
+
+
+def _row(sheet: Sheet, looks: _Looks, grid: list[int], owner: list, bounds: list[int], r: int,
+         header: bool) -> dict[str, Any]:
+    """Row r of the table: cells with their spans, a span cut at the edges in `bounds`."""
+    cells: list[dict[str, Any]] = []
+    c = 0
+    while c < sheet.width:
+        p = owner[r][c]
+        if p is None:  # a position no cell covers: an empty cell keeps the grid whole
+            cells.append({"w": grid[c], "span": 1, "vmerge": None, "shade": None,
+                          "paras": [{"ppr": looks.ppr("left"), "rpr": looks.rpr(BODY_FACE, BODY_SZ, False),
+                                     "segments": [""]}]})
+            c += 1
+            continue
+        cell = p.cell
+        span = cell.colspan
+        w = sum(grid[p.col:p.col + span])
+        # the rows of this cell's span that lie in the same piece as row r
+        top = max([b for b in bounds if b <= r] + [p.row])
+        bottom = min(b for b in bounds if b > r)
+        last = min(p.row + cell.rowspan, bottom)
+        merged = last - top > 1
+        if p.row < sheet.title_rows:
+            # a title cell whose rowspan reaches into the table: its text is above the table
+            cells.append({"w": w, "span": span, "vmerge": None, "shade": None,
+                          "paras": [{"ppr": looks.ppr("left"), "rpr": looks.rpr(BODY_FACE, BODY_SZ, False),
+                                     "segments": [""]}]})
+        elif p.row == r:
+            face = KIND_FACE.get(cell.kind, BODY_FACE) if cell.kind == "header" else BODY_FACE
+            rpr = looks.rpr(face, BODY_SZ, cell.bold)
+            cells.append({
+                "w": w, "span": span,
+                "vmerge": "restart" if merged else None,
+                "shade": HEADER_FILL if cell.kind == "header" else None,
+                "paras": _paragraphs(cell_text(cell), looks.ppr(cell_align(cell)), rpr),
+            })
+        else:
+            # continuation of a cell from a row above (restarted, empty, at a cut edge)
+            cells.append({"w": w, "span": span, "vmerge": ("restart" if merged else None) if top == r else "continue",
+                          "shade": HEADER_FILL if cell.kind == "header" else None,
+                          "paras": [{"ppr": looks.ppr(cell_align(cell)), "rpr": looks.rpr(BODY_FACE, BODY_SZ, False),
+                                     "segments": [""]}]})
+        c = p.col + span
+    for cell in cells:
+        cell["tcpr"] = looks.tcpr(cell["w"], cell["span"], cell["vmerge"], cell["shade"])
+    height_pt = sheet.row_heights.get(r)
+    return {"cells": cells, "header": header, "height": round(height_pt * 20) if height_pt else None}
 
 
 def _fonts(fonts: Mapping[str, str] | None) -> dict[str, str]:

@@ -5,9 +5,11 @@ its title rows as a borderless table over the same columns, its header rows as t
 <thead> (weasyprint repeats a thead at the top of every page the table runs onto), the body rows
 with rowspan/colspan exactly as the grid, the notes under the table and “— N —” page numbers.
 
-HTML cannot let a rowspan cross from <thead> into <tbody> (a row group clips it), so a cell whose
-span crosses a group boundary is cut there and continued by an empty cell in the next group with
-no top border: the printed area looks merged and the columns stay aligned.
+The column captions of an indicator block inside the table (Sheet.captions) start a new table
+there, with those rows as its <thead>, so every page of the indicators has its captions. HTML
+cannot let a rowspan cross from <thead> into <tbody> or from one table into the next, so a cell
+whose span crosses such an edge is cut there and continued by an empty cell with no top border:
+the printed area looks merged and the columns stay aligned.
 
 Rendering goes through generators/pdf.py: its URL fetcher serves only bundled assets, its font
 configuration maps the official face names onto the shipped open fonts, and the stylesheet is
@@ -25,7 +27,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from generators import pdf as pdfkit
 from generators.grid import Sheet, Workbook
-from generators.tables import cell_align, cell_text, layout
+from generators.tables import cell_align, cell_text, edges, layout, parts
 
 TEMPLATE_DIR = pdfkit.TEMPLATES_DIR / "official" / "tables"
 
@@ -73,8 +75,7 @@ def _text(value: str) -> str:
 def _sheet_context(sheet: Sheet) -> dict[str, Any]:
     placed, height = layout(sheet)
     title_end = min(sheet.title_rows, height)
-    head_end = min(sheet.title_rows + sheet.header_rows, height)
-    bounds = sorted({0, title_end, head_end, height})
+    bounds = edges(sheet, height)
     rows: list[list[tuple[int, dict[str, Any]]]] = [[] for _ in range(height)]
 
     def group_end(r: int) -> int:
@@ -109,8 +110,9 @@ def _sheet_context(sheet: Sheet) -> dict[str, Any]:
         "landscape": sheet.landscape,
         "widths": [f"{100 * max(col.width, 0.1) / total:.3f}" for col in sheet.columns],
         "titles": group(0, title_end),
-        "head": group(title_end, head_end),
-        "body": group(head_end, height),
+        # One table per part: each repeats its own captions (Sheet.captions) on every page.
+        "grids": [{"head": group(p.start, p.header_end), "body": group(p.header_end, p.stop)}
+                  for p in parts(sheet, height)],
         "notes": [_text(note) for note in sheet.notes],
     }
 

@@ -67,6 +67,7 @@ TITLE_ROW_PT = 36
 SUBTITLE_ROW_PT = 20
 LINE_PT = 15  # one wrapped line of 11 pt text
 ROW_PADDING_PT = 6
+WRAP_SLACK = 1.1  # see _estimated_lines
 
 # Validation lists longer than this (Excel's limit on an inline list) go to a hidden sheet.
 INLINE_LIST_MAX = 255
@@ -212,8 +213,10 @@ def _display_width(text: str) -> float:
 def _estimated_lines(text: str, width: float) -> int:
     if len(text) * 2 <= width - 1:  # fits on one line whatever the characters
         return 1
-    usable = max(width - 1.0, 1.0)  # cell padding
-    return sum(max(1, math.ceil(_display_width(part) / usable)) for part in text.split("\n"))
+    usable = max(width - 1.5, 1.0)  # cell padding
+    # A tenth more than the widths add up to: Calc and Excel break CJK lines before closing
+    # punctuation and never at a fraction of a character, so lines end short of the width.
+    return sum(max(1, math.ceil(_display_width(part) * WRAP_SLACK / usable)) for part in text.split("\n"))
 
 
 def _sheet_plan(sheet: Sheet, looks: _Looks, lists: _Lists) -> SheetPlan:
@@ -224,9 +227,21 @@ def _sheet_plan(sheet: Sheet, looks: _Looks, lists: _Lists) -> SheetPlan:
     plan = SheetPlan(name=_sheet_title(sheet.name), widths=[col.width for col in sheet.columns],
                      protect=sheet.protect, landscape=sheet.landscape, fit_width=sheet.fit_width,
                      last_row=max(last, 1), last_col=max(width, 1),
-                     repeat_rows=sheet.title_rows + sheet.header_rows, print_rows=last if width else 0)
+                     repeat_rows=_print_titles(sheet), print_rows=last if width else 0)
     plan.rows = _plan_rows(sheet, plan, looks, lists, height)
     return plan
+
+
+def _print_titles(sheet: Sheet) -> tuple[int, int] | None:
+    """Rows printed at the top of every page (1-based, inclusive): the indicator block's captions
+    where the sheet has one block (Sheet.captions), else the title and header rows. A print title
+    is one run of rows: of two blocks (a declaration's 中期/年度) neither's captions fit the other's
+    pages, and the docx and PDF repeat each block's own."""
+    if len(sheet.captions) == 1:
+        first, count = sheet.captions[0]
+        return first + 1, first + count
+    rows = sheet.title_rows + sheet.header_rows
+    return (1, rows) if rows else None
 
 
 def _plan_rows(sheet: Sheet, plan: SheetPlan, looks: _Looks, lists: _Lists,
@@ -251,13 +266,12 @@ def _plan_rows(sheet: Sheet, plan: SheetPlan, looks: _Looks, lists: _Lists,
             empty = looks.id(EMPTY_LOOK)
             for cc in range(1, width + 1):
                 cells.setdefault(cc, (cc, empty, None, None))
-        points = sheet.row_heights.get(r0)
-        if points is None:
-            if r0 < title_rows:
-                points = TITLE_ROW_PT if first == "title" else SUBTITLE_ROW_PT
-            elif lines > 1:
-                # Excel does not grow rows for wrapped text in files it did not lay out itself.
-                points = lines * LINE_PT + ROW_PADDING_PT
+        points = sheet.row_heights.get(r0)  # a builder's height is a minimum: long text grows it
+        if r0 < title_rows:
+            points = points or (TITLE_ROW_PT if first == "title" else SUBTITLE_ROW_PT)
+        elif lines > 1:
+            # Excel does not grow rows for wrapped text in files it did not lay out itself.
+            points = max(points or 0, lines * LINE_PT + ROW_PADDING_PT)
         if cells or points is not None:
             return r0 + 1, points, [cells[cc] for cc in sorted(cells)]
         return None

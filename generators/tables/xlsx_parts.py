@@ -69,7 +69,7 @@ class SheetPlan:
     protect: bool = False
     landscape: bool = False
     fit_width: bool = False
-    repeat_rows: int = 0  # rows repeated on each printed page
+    repeat_rows: tuple[int, int] | None = None  # (first, last) 1-based rows repeated on each printed page
     print_rows: int = 0  # the print area's last row (0: none)
     printable: bool = True  # margins, page set-up and footer (not for the hidden list sheet)
 
@@ -400,7 +400,8 @@ def workbook_part(plans: Sequence[SheetPlan]) -> bytes:
     for i, plan in enumerate(plans):
         quoted = quote_sheetname(plan.name)
         if plan.repeat_rows:
-            names.append(("_xlnm.Print_Titles", i, f"{quoted}!$1:${plan.repeat_rows}"))
+            first, last = plan.repeat_rows
+            names.append(("_xlnm.Print_Titles", i, f"{quoted}!${first}:${last}"))
         if plan.print_rows and plan.last_col:
             names.append(("_xlnm.Print_Area", i, f"{quoted}!$A$1:${get_column_letter(plan.last_col)}${plan.print_rows}"))
     if names:

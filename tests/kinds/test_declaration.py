@@ -326,16 +326,20 @@ def test_docx_has_the_same_table_with_spans(kind_id, name):
     data = _validated(kind_id, name)
     with zipfile.ZipFile(io.BytesIO(pipeline.render(kind_id, data, "docx"))) as zf:
         root = etree.fromstring(zf.read("word/document.xml"))
-    table = root.find(f".//{W}tbl")
-    assert table is not None
-    text = "".join(t.text or "" for t in table.iter(f"{W}t"))
+    tables = root.findall(f".//{W}tbl")
+    assert tables
+    text = "".join(t.text or "" for table in tables for t in table.iter(f"{W}t"))
     for caption in ("一级指标", "二级指标", "三级指标", "指标性质", "指标值", "度量单位", "年度绩效指标"):
         assert caption in text
-    spans = [int(g.get(f"{W}val")) for g in table.iter(f"{W}gridSpan")]
+    spans = [int(g.get(f"{W}val")) for table in tables for g in table.iter(f"{W}gridSpan")]
     assert 7 in spans  # 项目名称/部门名称 value across B–H
-    restarts = [v for v in table.iter(f"{W}vMerge") if v.get(f"{W}val") == "restart"]
-    continues = [v for v in table.iter(f"{W}vMerge") if v.get(f"{W}val") in (None, "continue")]
-    assert restarts and len(continues) > len(restarts)
+    merges = [v.get(f"{W}val") for table in tables for v in table.iter(f"{W}vMerge")]
+    assert "restart" in merges and len(merges) > 2 * merges.count("restart")
+    # each indicator block is a table of its own whose caption row repeats on every page
+    for table in tables[1:]:
+        first = table.find(f"{W}tr")
+        assert first.find(f"{W}trPr/{W}tblHeader") is not None
+        assert "一级指标" in "".join(t.text or "" for t in first.iter(f"{W}t"))
 
 
 # ------------------------------------------------------------------------------ pdf

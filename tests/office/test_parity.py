@@ -119,3 +119,30 @@ def test_gongwen_page_one_breaks_lines_at_the_same_characters(rendered, kind, pa
     docx, pdf = page_lines(sample.printed["docx"], 1), page_lines(sample.files["pdf"], 1)
     assert len(pdf) >= 8  # number, title, addressees and body lines
     assert docx == pdf
+
+
+FORMS = [(k, p) for k, p in SAMPLES if k in ("monitoring", "department_monitoring", "self_evaluation",
+                                              "department_self_evaluation", "target_declaration",
+                                              "department_target_declaration")]
+
+
+def page_text(pdf: Path, page: int) -> str:
+    return re.sub(r"\s+", "", subprocess.run(["pdftotext", "-f", str(page), "-l", str(page), str(pdf), "-"],
+                                             check=True, capture_output=True, text=True).stdout)
+
+
+@pytest.mark.parametrize("kind, path", FORMS, ids=ids(FORMS))
+def test_every_page_of_indicators_has_the_column_captions(rendered, kind, path):
+    """Page 2 of a form is not a grid of values without labels: the PDF, the docx printed by
+    LibreOffice and the xlsx printed by Calc repeat the indicator captions on it."""
+    sample = rendered[f"{kind}__{path.stem}"]
+    printed = [sample.files["pdf"], sample.printed["docx"]]
+    if kind not in ("target_declaration", "department_target_declaration"):
+        # An xlsx print title is one run of rows: a declaration's two indicator blocks (中期, 年度)
+        # cannot both have theirs on every page (generators/tables/xlsx._print_titles).
+        printed.append(sample.printed["xlsx"])
+    for pdf in printed:
+        count = pages(pdf)
+        assert count >= 2, pdf.name  # the samples run onto a second page
+        for page in range(2, count + 1):
+            assert "三级指标" in page_text(pdf, page), (pdf.name, page)
