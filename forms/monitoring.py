@@ -188,7 +188,7 @@ class MonitoringIndicatorSchema(BaseSchema):
     level2 = Text(load_default="", allow_blank=True, max_length=30, metadata={"label": "二级指标"})
     name = Text(required=True, max_length=100, metadata={"label": "三级指标"})
     operator = Text(load_default=None, allow_none=True, allow_blank=True, max_length=4,
-                    metadata={"label": "指标性质（≥、≤、=、定性）", "choices": OPERATOR_CHOICES})
+                    metadata={"label": "指标性质", "choices": OPERATOR_CHOICES})
     target_value = FlexibleValue(required=True, metadata={"label": "年度指标值"})
     measure_unit = Text(load_default="", allow_blank=True, max_length=20, metadata={"label": "度量单位"})
     actual_value = FlexibleValue(load_default=None, allow_none=True, metadata={"label": "1-X月执行情况"})

@@ -104,7 +104,7 @@ def _scalar(f: fields.Field, common: dict, value: Any) -> Widget:
     if isinstance(f, jf.Score):  # points, not money: no 大写
         return Widget(type="score", value=_text(value), **common)
     if isinstance(f, jf.Money):
-        return Widget(type="money", value=_text(value), placeholder="0.00", **common)
+        return Widget(type="money", value=_text(value), placeholder="0.00" if f.required else "可不填", **common)
     if isinstance(f, jf.Text) and f.multiline:
         return Widget(type="textarea", value=_text(value), **common)
     if isinstance(value, list):  # a multi-value field kept as one line: 、-separated, round-trips

@@ -39,6 +39,10 @@
   document.addEventListener("input", function (e) { if (e.target.dataset && e.target.dataset.money) refreshMoney(e.target); });
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("input[data-money]").forEach(refreshMoney);
+    // A table wider than its box scrolls inside it: keyboard users must reach it too (WCAG 2.1.1).
+    document.querySelectorAll("table.list").forEach(function (t) {
+      if (t.scrollWidth > t.clientWidth + 1 && !t.hasAttribute("tabindex")) t.setAttribute("tabindex", "0");
+    });
     // A refused form: the summary of its errors takes the focus, its links move it to each field.
     var summary = document.getElementById("error-summary");
     if (summary) summary.focus();
