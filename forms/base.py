@@ -102,26 +102,37 @@ class SettingsSchema(BaseSchema):
         return data
 
 
-def prose_fields(schema: Schema, data: Any, prefix: str = ""):
-    """(container, key, path) of every multi-line text in loaded `data`, through nested schemas and
-    lists of them — but not into a nested SettingsSchema, which checks its own."""
-    from forms.fields import Text
-
+def loaded_fields(schema: Schema, data: Any, prefix: str = "", *, into_settings_schemas: bool = True):
+    """(container, name, path, field) of every leaf field present in loaded `data`, through nested
+    schemas and lists of them (optionally not into a nested SettingsSchema, which runs its own
+    checks)."""
     if not isinstance(data, dict):
         return
     for name, field in schema.fields.items():
         if name not in data or field.dump_only:
             continue
         value, path = data[name], f"{prefix}{name}"
-        if isinstance(field, Text):
-            if field.multiline and isinstance(value, str) and value:
-                yield data, name, path
-        elif isinstance(field, fields.Nested) and not isinstance(field.schema, SettingsSchema):
-            yield from prose_fields(field.schema, value, f"{path}.")
-        elif isinstance(field, fields.List) and isinstance(field.inner, fields.Nested) and isinstance(value, list) \
-                and not isinstance(field.inner.schema, SettingsSchema):
-            for i, item in enumerate(value):
-                yield from prose_fields(field.inner.schema, item, f"{path}.{i}.")
+        nested = field if isinstance(field, fields.Nested) else (
+            field.inner if isinstance(field, fields.List) and isinstance(field.inner, fields.Nested) else None)
+        if nested is None:
+            yield data, name, path, field
+        elif into_settings_schemas or not isinstance(nested.schema, SettingsSchema):
+            if nested is field:
+                yield from loaded_fields(field.schema, value, f"{path}.", into_settings_schemas=into_settings_schemas)
+            elif isinstance(value, list):
+                for i, item in enumerate(value):
+                    yield from loaded_fields(nested.schema, item, f"{path}.{i}.",
+                                             into_settings_schemas=into_settings_schemas)
+
+
+def prose_fields(schema: Schema, data: Any):
+    """(container, key, path) of every multi-line text in loaded `data` — but not inside a nested
+    SettingsSchema, which checks its own."""
+    from forms.fields import Text
+
+    for node, name, path, field in loaded_fields(schema, data, into_settings_schemas=False):
+        if isinstance(field, Text) and field.multiline and isinstance(node[name], str) and node[name]:
+            yield node, name, path
 
 
 def nest_errors(flat: dict[str, list[str]]) -> dict:
@@ -208,25 +219,14 @@ def load_json(text: str | bytes, **kwargs: Any) -> Any:
     return value
 
 
-def money_values(schema: Schema, data: Any, prefix: str = ""):
-    """(path, label, unit, value) of every Money field present in loaded `data`, through nested
-    schemas and lists of them: the amounts a magnitude check reads, with the names a clerk sees."""
-    from forms.fields import Money
+def money_values(schema: Schema, data: Any):
+    """(path, label, unit, value) of every amount (a Money field, not a Score) in loaded `data`: what
+    a magnitude check reads, with the names a clerk sees."""
+    from forms.fields import Money, Score
 
-    if not isinstance(data, dict):
-        return
-    for name, field in schema.fields.items():
-        if name not in data or field.dump_only:
-            continue
-        value, path = data[name], f"{prefix}{name}"
-        if isinstance(field, Money):
-            if value is not None and type(field).__name__ == "Money":
-                yield path, field.label, field.unit, value
-        elif isinstance(field, fields.Nested) and isinstance(value, dict):
-            yield from money_values(field.schema, value, f"{path}.")
-        elif isinstance(field, fields.List) and isinstance(field.inner, fields.Nested) and isinstance(value, list):
-            for i, item in enumerate(value):
-                yield from money_values(field.inner.schema, item, f"{path}.{i}.")
+    for node, name, path, field in loaded_fields(schema, data):
+        if isinstance(field, Money) and not isinstance(field, Score) and node[name] is not None:
+            yield path, field.label, field.unit, node[name]
 
 
 # The payload key under which a clerk confirms warnings: {warning key: explanation ("" = confirmed

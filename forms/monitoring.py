@@ -20,7 +20,7 @@ from typing import Any
 
 from marshmallow import ValidationError, fields, post_load, pre_load, validate, validates_schema
 
-from forms.base import BaseSchema, SettingsSchema
+from forms.base import BaseSchema, SettingsSchema, nest_errors
 from forms.fields import ChineseDate, Money, Score, Text
 from rules.indicators import OPERATOR_CHOICES, split_value
 from rules.monitoring import (
@@ -276,7 +276,7 @@ class MonitoringBaseSchema(SettingsSchema):
         errors = {path: messages for path, messages in errors.items()
                   if not _refused(original_data, data, path.split("."))}
         if errors:
-            raise ValidationError(_nest(errors))
+            raise ValidationError(nest_errors(errors))
 
 
 def _dig(tree: Any, parts: list[str]) -> tuple[bool, Any]:
@@ -296,19 +296,6 @@ def _refused(original: Any, data: Any, parts: list[str]) -> bool:
     given, raw = _dig(original, parts)
     loaded, _ = _dig(data, parts)
     return given and raw not in (None, "") and not loaded
-
-
-def _nest(flat: dict[str, list[str]]) -> dict:
-    """{"indicators.0.improvement": [...]} → {"indicators": {0: {"improvement": [...]}}}, the shape
-    marshmallow merges with field errors (forms.base.flatten_errors flattens it back)."""
-    tree: dict = {}
-    for path, messages in flat.items():
-        node = tree
-        parts = [int(p) if p.isdigit() else p for p in path.split(".")]
-        for part in parts[:-1]:
-            node = node.setdefault(part, {})
-        node.setdefault(parts[-1], []).extend(messages)
-    return tree
 
 
 class MonitoringSchema(MonitoringBaseSchema):
@@ -371,7 +358,7 @@ class MonitoringSummarySchema(SettingsSchema):
         rows = [_summary_rule_row(r) for r in data["rows"]]
         errors = check_rows(rows, "scope", "rows")
         if errors:
-            raise ValidationError(_nest(errors))
+            raise ValidationError(nest_errors(errors))
 
 
 def _summary_rule_row(row: dict[str, Any]) -> dict[str, Any]:
