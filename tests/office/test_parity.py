@@ -146,3 +146,37 @@ def test_every_page_of_indicators_has_the_column_captions(rendered, kind, path):
         assert count >= 2, pdf.name  # the samples run onto a second page
         for page in range(2, count + 1):
             assert "三级指标" in page_text(pdf, page), (pdf.name, page)
+
+
+FOOTER = re.compile(r"^(—\d+—|第\d+页，?共\d+页)$")
+IMPRINT = re.compile(r"^(抄送：|.*印发$)")  # a 版记 page of its own is allowed (GB/T 9704 7.4)
+DATE = re.compile(r"\d{4}年\d{1,2}月\d{1,2}日$")
+HEADING = re.compile(r"^([一二三四五六七八九十]+、|（[一二三四五六七八九十]+）)")
+NOTE = re.compile(r"^(注|填报人|填报说明|说明|\d+[.．]|.*完成率)")
+
+
+def lonely(pdf: Path, page: int) -> str | None:
+    """What a page holds if it holds only a signature block, a heading or a table's notes."""
+    text = subprocess.run(["pdftotext", "-layout", "-f", str(page), "-l", str(page), str(pdf), "-"],
+                          check=True, capture_output=True, text=True).stdout
+    lines = [re.sub(r"\s+", "", line) for line in text.splitlines()]
+    lines = [line for line in lines if line and not FOOTER.match(line) and not IMPRINT.match(line)]
+    if lines and len(lines) <= 3 and DATE.search(lines[-1]) and all(len(line) <= 24 for line in lines):
+        return "署名和成文日期"
+    if len(lines) == 1 and HEADING.match(lines[0]):
+        return "标题"
+    if lines and all(NOTE.match(line) for line in lines):
+        return "表格注释"
+    return None
+
+
+def test_no_page_holds_only_a_signature_a_heading_or_notes(rendered):
+    found = []
+    for sample in rendered.values():
+        for pdf in (sample.files.get("pdf"), *sample.printed.values()):
+            if pdf is None:
+                continue
+            for page in range(1, pages(pdf) + 1):
+                if (what := lonely(pdf, page)) is not None:
+                    found.append((pdf.name, page, what))
+    assert not found
