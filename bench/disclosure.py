@@ -116,7 +116,7 @@ class Descendants:
         return sum(self.cpu.values())
 
 
-def run(count: int, processes: int, keep: Path | None, verify: bool) -> dict:
+def run(count: int, processes: int, keep: Path | None, verify: bool, sign: bool = False) -> dict:
     from jobs import archive, runner
     from jobs import disclosure as batch
     from storage.db import Database
@@ -129,6 +129,12 @@ def run(count: int, processes: int, keep: Path | None, verify: bool) -> dict:
     upgrade(url)
     db = Database(url)
     cfg = runner.JobConfig(database_url=url, data_dir=str(out_dir / "data"), processes=processes)
+    override = None
+    if sign:  # every unit's PDF signed by an organ registered now (bench.signing), as the bureau setting does
+        from bench.signing import register_organ
+
+        register_organ(cfg.data_dir)
+        override = {"signing": {"batches": {"sign": True}}}
     path = out_dir / "disclosure.zip"
     stamps: list[tuple[float, int]] = []  # (time, pages finished so far) after each chunk
 
@@ -146,7 +152,7 @@ def run(count: int, processes: int, keep: Path | None, verify: bool) -> dict:
         with Descendants() as workers:
             runner.warm_pool(cfg.pool_size)  # the pool starts while the items are created, as in jxdoc batch
             imported = batch.from_payloads(payloads, exclusions)
-            job, _ = batch.start(db, imported, source="json", title="bench")
+            job, _ = batch.start(db, imported, source="json", title="bench", settings_override=override)
             created = time.perf_counter()
             runner.drive(db, cfg, job, progress=lambda state: stamps.append((time.perf_counter(), pages_so_far())))
             driven = time.perf_counter()
@@ -219,8 +225,9 @@ def main(argv=None) -> None:
     parser.add_argument("--processes", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--keep", type=Path, default=None, help="directory to keep the zip in")
     parser.add_argument("--no-verify", dest="verify", action="store_false")
+    parser.add_argument("--sign", action="store_true", help="sign every unit's PDF (a key made for the run)")
     args = parser.parse_args(argv)
-    print(json.dumps(run(args.units, args.processes, args.keep, args.verify), ensure_ascii=False, indent=2))
+    print(json.dumps(run(args.units, args.processes, args.keep, args.verify, args.sign), ensure_ascii=False, indent=2))
 
 
 if __name__ == "__main__":
