@@ -86,3 +86,16 @@ def seal_png(size: int = 420, colour: tuple[int, int, int] = (230, 0, 18), text_
     out = io.BytesIO()
     image.save(out, "PNG")
     return out.getvalue()
+
+
+def issue_tsa(ca: Issued, common: str = "jxdoc 测试时间戳服务") -> Issued:
+    """A time-stamping authority's certificate (extended key usage timeStamping, critical); RSA,
+    which pyHanko's reference TSA signs with."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    now = _dt.datetime.now(_dt.UTC)
+    cert = (x509.CertificateBuilder().subject_name(_name(common)).issuer_name(ca.cert.subject)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - _dt.timedelta(days=1)).not_valid_after(now + _dt.timedelta(days=365))
+            .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.TIME_STAMPING]), critical=True)
+            .sign(ca.key, hashes.SHA256()))
+    return Issued(key, cert)
