@@ -71,6 +71,10 @@ class OfficialDocumentSchema(SettingsSchema):
                               metadata={"label": "附件", "group": "主体"})
     signature = TextList(load_default=list, max_items=6, item_length=40, metadata={"label": "发文机关署名（默认同发文机关）", "group": "主体"})
     seal = fields.Boolean(load_default=True, metadata={"label": "加盖印章", "group": "主体"})
+    # A document adopted at a meeting, whose 题注 gives the date and the adopting body, often has no
+    # 落款 (reference A.8: a per-document choice, not a default).
+    no_signature = fields.Boolean(load_default=False,
+                                  metadata={"label": "不署名、不标成文日期（题注已载明日期和机关）", "group": "主体"})
     date = ChineseDate(required=True, metadata={"label": "成文日期", "group": "主体"})
     annotation = Text(load_default="", allow_blank=True, max_length=200, metadata={"label": "附注（如联系人及电话）", "group": "主体"})
     imprint = fields.Nested(ImprintSchema, load_default=dict, metadata={"label": "版记", "group": "版记"})
@@ -86,6 +90,15 @@ class OfficialDocumentSchema(SettingsSchema):
         if endings and title and not title.endswith(tuple(endings)):
             example = "”或“".join(endings)
             raise ValidationError(f"标题应以文种“{example}”结尾，例如“关于……的{endings[0]}”。", "title")
+
+    @validates_schema(skip_on_field_errors=False)
+    def _check_no_signature(self, data, **kwargs):
+        if not data.get("no_signature"):
+            return
+        if not (data.get("title_note") or "").strip():
+            raise ValidationError("只有带题注（载明日期和机关）的文件才能不署名、不标成文日期；请先填写题注。", "no_signature")
+        if data.get("seal", True):
+            raise ValidationError("不署名的文件没有盖印的位置；请取消“加盖印章”，或取消“不署名”。", "seal")
 
     @validates_schema(skip_on_field_errors=False)
     def _check_joint(self, data, **kwargs):

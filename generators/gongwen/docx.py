@@ -530,6 +530,9 @@ def _signature_blocks(doc: Document, g: Geometry) -> list[dict]:
     """署名 and 成文日期 (7.3.5) after their blank lines, every paragraph kept with the next, so
     the block is never split; the paragraph before it is kept with it too (see _blocks), so it is
     never alone on a page either."""
+    if not doc.signature:  # no 落款 (a 题注 gives the date): only the 附注, a line below the text
+        return _blank(g) + [_para(g, [_run(g, doc.annotation)], jc="left", snap=True, ind=_body_ind(g, first_chars=2))
+                            ] if doc.annotation else []
     blocks = [_para(g, snap=True, mark=_run(g, ""), keep=True) for _ in range(SIGNATURE_GAP_LINES[doc.sealed])]
     for line in doc.signature:
         blocks.append(_para(g, [_run(g, line.text)], jc="right", snap=True, ind=_body_ind(g, right_chars=line.right_chars),

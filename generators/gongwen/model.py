@@ -162,6 +162,8 @@ class Document:
     def keeps_signature(self) -> bool:
         """Whether the block before the signature (the 附件说明, or the last paragraph) is kept
         whole with it; both renderers ask."""
+        if not self.signature:
+            return False
         if self.attachment_note:
             return len(self.attachment_note) <= SIGNATURE_KEEP_LINES
         last = self.paragraphs[-1] if self.paragraphs else None
@@ -354,6 +356,9 @@ def build(kind: str, data: Mapping[str, Any], settings: Mapping[str, Any]) -> Do
     else:
         printed_by = imprint_data.get("printed_by") or ""
         printed_text = f"{chinese_date(printed_on)}印发" if isinstance(printed_on, _dt.date) else ""
+    # No 落款 (a 题注 gives the date): no 署名, no 成文日期, so no seal either (the schema checks).
+    omitted = bool(data.get("no_signature"))
+    sealed = bool(data.get("seal", True)) and not omitted
     pages = []
     numbered = len(attachments) > 1
     for i, att in enumerate(attachments):
@@ -382,12 +387,12 @@ def build(kind: str, data: Mapping[str, Any], settings: Mapping[str, Any]) -> Do
         addressees=(_join_organs(data.get("addressees", [])) + "：") if data.get("addressees") else "",
         paragraphs=parse_body(data["body"]),
         attachment_note=attachment_note(attachments),
-        sealed=bool(data.get("seal", True)),
-        signature=signature_lines(signature_names, date_text, bool(data.get("seal", True)), settings),
+        sealed=sealed,
+        signature=() if omitted else signature_lines(signature_names, date_text, sealed, settings),
         annotation=annotation,
         attachments=tuple(pages),
         imprint=Imprint(cc=f"抄送：{cc}。" if cc else "", printed_by=printed_by, printed_on=printed_text),
         settings=settings,
-        organs=tuple(signature_names),
+        organs=() if omitted else tuple(signature_names),
         date=data["date"].isoformat() if isinstance(data["date"], _dt.date) else str(data["date"]),
     )

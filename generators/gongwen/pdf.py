@@ -520,7 +520,8 @@ def render_html(doc: Document) -> str:
         note_lines=note_lines,
         note_number_w=number_w * g.pitch,
         note_label_w=text_width("附件：") * g.pitch,
-        signature_gap=SIGNATURE_GAP_LINES[doc.sealed] * g.line,
+        # no 落款: the 附注 alone, a line below the text
+        signature_gap=(SIGNATURE_GAP_LINES[doc.sealed] if doc.signature else 1) * g.line,
         star_points=_star_points(STAR_PT),
         star_size=STAR_PT,
         image_urls=image_urls(doc),
