@@ -66,6 +66,7 @@ UNIT_CLERK, DEPARTMENT_REVIEWER, FINANCE_BUREAU, ADMIN = "unit_clerk", "departme
 REVIEWERS = (DEPARTMENT_REVIEWER, FINANCE_BUREAU)
 SEE_ALL = (FINANCE_BUREAU, ADMIN)
 AUTHORS = (UNIT_CLERK, DEPARTMENT_REVIEWER, FINANCE_BUREAU)  # may store documents
+DELETED = "deleted"  # a draft its author deleted: kept for the audit log's sake, shown nowhere
 
 # Roles for routes in modules this layer does not own. A view's own @roles_required wins.
 BLUEPRINT_ROLES: dict[str, tuple[str, ...]] = {
@@ -379,6 +380,7 @@ def scope_submissions(stmt, user: User | None):
     """`stmt` (a select over Submission) restricted to what `user` may see."""
     if user is None:
         return stmt.where(False)
+    stmt = stmt.where(Submission.status != DELETED)  # a deleted draft is gone for everyone
     if user.role in REVIEWERS:
         # A unit's draft is its own until submitted: reviewers see their own drafts only.
         stmt = stmt.where(or_(Submission.status != "draft", Submission.created_by_id == user.id))

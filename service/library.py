@@ -172,13 +172,34 @@ def blank_form_web(kind_id: str):
 
 @bp.post("/forms/<kind_id>/import")
 def import_form_web(kind_id: str):
-    """Read the upload into a draft the clerk reviews and submits in the web form. Unreadable
-    files are refused; values the schema rejects are kept in the draft and shown on submit."""
+    """Read the upload into the draft being edited (or a new draft) and show it on the form.
+    A file that cannot be read leaves the draft as it was; its problems (sheet, row, column)
+    are listed at the top of the form. Values the schema rejects are kept in the draft and
+    listed the same way, with the field's Chinese name and the value read."""
     from service.api import store_submission
+    from service.web import render_form
 
     kind = _form_kind(kind_id)
-    payload, _located = _read(kind, _uploaded())
-    sub = store_submission(kind, payload, "save")
+    draft_id = request.form.get("draft", "")
+    sub = None
+    if draft_id:
+        with get_db().read() as session:
+            sub = auth.find_submission(session, draft_id, kind=kind.id)
+    settings = current_settings()
+    schema = kind.schema_instance(settings=settings)
+    try:
+        payload, located = _read(kind, _uploaded())
+    except ApiError as exc:
+        values = sub.data if sub is not None else {}
+        messages = [m for ms in (exc.errors or {}).values() for m in ms] or [exc.message]
+        return render_form(kind, schema, values, {}, draft_id=draft_id, status=exc.code, import_errors=messages)
+    sub = store_submission(kind, payload, "save", sub)
+    try:
+        pipeline.validate(kind, payload, settings)
+    except FieldErrors as exc:
+        messages = [m for ms in located(exc.errors).values() for m in ms]
+        return render_form(kind, schema, payload, exc.errors, draft_id=sub.public_id, status=422,
+                           import_errors=messages, saved="已导入并保存为草稿，请按提示修改。")
     return redirect(url_for("web.form", kind_id=kind.id, draft=sub.public_id, saved="save"))
 
 

@@ -13,9 +13,9 @@ from sqlalchemy.orm import joinedload
 import kinds
 from forms.base import CONFIRMATIONS, FieldErrors, UnconfirmedWarnings
 from kinds import pipeline
-from service import auth
+from service import auth, workflow
 from service.api import store_submission
-from service.auth import current_user, find_submission, scope_submissions
+from service.auth import DELETED, current_user, find_submission, scope_submissions
 from service.database import get_db
 from service.downloads import file_response
 from service.formview import Option, error_links, parse_confirmations, parse_form, path_label, placed, widgets
@@ -26,6 +26,20 @@ from storage.models import ApiToken, Submission
 from storage.records import COUNTED_STATUSES
 
 bp = Blueprint("web", __name__)
+
+
+@bp.app_template_filter("kind_name")
+def kind_name(kind_id: str) -> str:
+    """A kind's Chinese name (an unknown id is shown as it is)."""
+    try:
+        return kinds.get(kind_id).name
+    except kinds.UnknownKind:
+        return kind_id
+
+
+@bp.app_template_filter("status_label")
+def status_label(status: str | None) -> str:
+    return {**Submission.STATUSES, DELETED: "已删除"}.get(status or "", status or "（无）")
 
 
 @bp.app_context_processor
@@ -41,6 +55,7 @@ def _navigation():
 
     return {"holds_api_token": holds_api_token}
 
+
 def due_items(settings, today: _dt.date | None = None) -> list[dict]:
     """The monitoring returns of this budget year and when each is due (rules.periods), soonest
     first, with the days left (negative when late)."""
@@ -53,6 +68,7 @@ def due_items(settings, today: _dt.date | None = None) -> list[dict]:
         items.append({"period": label, "year": today.year, "due": due, "days": (due - today).days,
                       "due_text": f"{due.year}年{due.month}月{due.day}日"})
     return sorted(items, key=lambda i: (i["days"] < 0, abs(i["days"])))
+
 
 @bp.get("/")
 def index():
@@ -69,15 +85,18 @@ def index():
     return render_template("index.html", groups=groups, recent=recent, counts=counts,
                            due=due_items(current_settings(), local_today(current_app.config["TIMEZONE"])))
 
+
 def letterhead_values(schema, settings) -> dict:
     """A new form starts with the bureau's 红头 (admin settings) where the kind has those fields."""
     letterhead = settings.get("letterhead", {})
     return {key: letterhead[key] for key in ("issuer", "issuer_mark")
             if letterhead.get(key) and key in schema.fields}
 
+
 def _load_draft(public_id: str, kind: kinds.Kind) -> Submission:
     with get_db().read() as session:
         return find_submission(session, public_id, kind=kind.id)
+
 
 def attach_sources(schema) -> dict[str, list[Option]]:
     """The documents a form may attach (the 公开 form's 自评表s): the signed-in user's own unit's
@@ -98,6 +117,7 @@ def attach_sources(schema) -> dict[str, list[Option]]:
             sources[sub.kind].append(Option(sub.public_id, f"{sub.title}（{year}{sub.status_label}）", data))
     return sources
 
+
 def attach_defaults(schema, values: dict, sources: dict[str, list[Option]]) -> dict:
     """A form that has not chosen yet attaches the unit's documents: all of a list, the newest of one."""
     out = dict(values)
@@ -106,6 +126,7 @@ def attach_defaults(schema, values: dict, sources: dict[str, list[Option]]) -> d
         if options and key not in out:
             out[key] = [o.data for o in options] if isinstance(f, fields.List) else options[0].data
     return out
+
 
 @bp.route("/forms/<kind_id>", methods=["GET", "POST"])
 def form(kind_id: str):
@@ -161,14 +182,60 @@ def form(kind_id: str):
         except UnconfirmedWarnings as exc:
             warnings, status, message = exc.warnings, 422, exc.message
     saved = {"save": "草稿已保存。", "submit": "已提交。"}.get(request.args.get("saved", ""), "")
+    returned = _return_comment(draft_id) if draft_id else ""
+    return render_form(kind, schema, values, errors, sources=sources, draft_id=draft_id, status=status,
+                       message=message, saved=saved, preview=preview, warnings=warnings, returned=returned,
+                       unsaved=request.method == "POST")
+
+
+def render_form(kind: kinds.Kind, schema, values: dict, errors: dict[str, list[str]], *, sources=None,
+                draft_id: str = "", status: int = 200, message: str = "", saved: str = "", preview=None,
+                warnings=(), import_errors=(), returned: str = "", unsaved: bool = False):
+    """The form page of `kind` with `values`, each error beside its field and in the summary at
+    the top (import errors too, by sheet, row and column); the reviewer's comment of a returned
+    document above it all."""
     tree = widgets(schema, values, errors, sources=sources)
     shown = placed(tree)  # errors of paths without a widget go above the form, never lost
     return render_template(
         "form.html", kind=kind, widgets=tree, errors=errors, error_links=error_links(tree),
-        message=message, saved=saved, draft_id=draft_id, preview=preview, warnings=warnings,
-        unsaved=request.method == "POST",
+        message=message, saved=saved, draft_id=draft_id, preview=preview, warnings=list(warnings),
+        unsaved=unsaved, import_errors=list(import_errors), returned=returned,
+        can_delete=bool(draft_id) and _is_plain_draft(draft_id),
         other_errors={path_label(schema, k): v for k, v in errors.items() if k not in shown},
     ), status
+
+
+def _is_plain_draft(public_id: str) -> bool:
+    with get_db().read() as session:
+        sub = session.scalar(scope_submissions(select(Submission), current_user()).where(Submission.public_id == public_id))
+        return sub is not None and sub.status == "draft" and auth.can_edit(current_user(), sub)
+
+
+def _return_comment(public_id: str) -> str:
+    """The reviewer's latest comment when the document was returned for changes."""
+    with get_db().read() as session:
+        sub = session.scalar(scope_submissions(select(Submission), current_user()).where(Submission.public_id == public_id))
+        if sub is None or sub.status != "returned":
+            return ""
+        events = [e for e in workflow.history(session, sub) if e.action == "return" and e.comment]
+        return events[-1].comment if events else ""
+
+
+@bp.post("/forms/<kind_id>/drafts/<public_id>/delete")
+def delete_draft(kind_id: str, public_id: str):
+    """删除草稿: only a draft never submitted, only by its author. It leaves every list; its
+    history stays in the audit log."""
+    kind = kinds.get(kind_id)
+    user = current_user()
+    with get_db().write() as session:
+        sub = find_submission(session, public_id, user, kind=kind.id)
+        if sub.status != "draft" or not auth.can_edit(user, sub):
+            abort(409)
+        auth.audit(session, "delete", submission=sub, from_status=sub.status, to_status=DELETED)
+        sub.status = DELETED
+    flash(f"草稿“{sub.title}”已删除。")
+    return redirect(url_for("web.index"))
+
 
 def _preview(kind: kinds.Kind, values: dict, settings):
     """The document as it would be filed: page images of its PDF, or (a kind without a PDF)
@@ -177,6 +244,7 @@ def _preview(kind: kinds.Kind, values: dict, settings):
         pipeline.validate(kind, values, settings)
         return Preview([], 0)
     return page_images(pipeline.produce(kind, values, "pdf", settings).content)
+
 
 @bp.get("/samples/<kind_id>.<fmt>")
 def sample_document(kind_id: str, fmt: str):

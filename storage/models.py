@@ -196,7 +196,7 @@ class AuditEvent(Base):
     ip: Mapped[str] = mapped_column(String(64), default="")
 
     ACTIONS = {
-        "create": "新建", "save": "保存草稿", "submit": "提交", "return": "退回修改", "approve": "审核通过",
+        "create": "新建", "save": "保存草稿", "delete": "删除草稿", "submit": "提交", "return": "退回修改", "approve": "审核通过",
         "comment": "批注", "download": "下载", "login": "登录", "login_failed": "登录失败", "logout": "退出",
         "user_create": "创建账号", "user_update": "修改账号", "invite": "发出邀请", "invite_accept": "设置密码",
         "password_change": "修改密码", "token_create": "创建API令牌", "token_revoke": "吊销API令牌",

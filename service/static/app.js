@@ -59,6 +59,18 @@
       window.addEventListener("beforeunload", function (e) { if (dirty) { e.preventDefault(); e.returnValue = ""; } });
     }
   });
+  // A button that destroys something asks first.
+  document.addEventListener("click", function (e) {
+    var t = e.target.closest && e.target.closest("[data-confirm]");
+    if (t && !window.confirm(t.dataset.confirm)) e.preventDefault();
+  });
+  // A styled file input: the chosen file's name in Chinese-labelled text, not the browser's own.
+  document.addEventListener("change", function (e) {
+    var input = e.target;
+    if (!input.classList || !input.classList.contains("file-input")) return;
+    var label = input.parentElement.querySelector(".file-name");
+    if (label) label.textContent = input.files.length ? input.files[0].name : input.dataset.empty;
+  });
   document.addEventListener("click", function (e) {
     var link = e.target.closest && e.target.closest(".error-summary a[href^='#']");
     if (!link) return;

@@ -148,6 +148,8 @@ MATRIX: dict[str, Row] = {
     "GET web.form": Row("/forms/request", PAGE),
     "POST web.form": Row("/forms/request", PAGE, data={"title": "x", "action": "nonsense"}, extra={"expect_400": True}),
     "GET web.sample_document": Row("/samples/request.docx", PAGE),
+    "POST web.delete_draft": Row(lambda c: f"/forms/request/drafts/{c.submission('draft')}/delete",
+                                 (302, 404, 404, 404, 409, 302)),
     "GET api.list_kinds": Row("/api/v1/kinds", API),
     "GET api.show_kind": Row("/api/v1/kinds/request", API),
     "GET api.kind_sample": Row("/api/v1/kinds/request/sample", API),

@@ -285,3 +285,61 @@ def test_form_page_offers_blank_form_import_and_autocomplete(client):
     assert 'data-autocomplete="indicator"' in html
     assert 'src="/static/library.js"' in html and 'data-endpoint="/api/v1/library/indicators"' in html
     assert 'data-autocomplete="indicator"' not in client.get("/forms/request").get_data(as_text=True)
+
+
+def test_web_import_errors_shown_on_the_form_and_kept_in_the_draft(client):
+    """Issue 17: a workbook with a wrong figure comes back on the form, the problem named by
+    sheet, row, column and field; the data read is saved in the draft being edited."""
+    good = pipeline.validate("target_declaration", load_sample("target_declaration", "health_training_2025"))
+    book = openpyxl.load_workbook(io.BytesIO(pipeline.render("target_declaration", good, "xlsx")))
+    book.active["E12"].value = 9
+    out = io.BytesIO()
+    book.save(out)
+    draft = client.post("/api/v1/submissions", json={"kind": "target_declaration", "data": {"project_name": "旧"}}).get_json()
+    resp = client.post("/forms/target_declaration/import", content_type="multipart/form-data",
+                       data={"file": (io.BytesIO(out.getvalue()), "表.xlsx"), "draft": draft["id"]})
+    assert resp.status_code == 422
+    html = resp.get_data(as_text=True)
+    assert "导入的文件中有1处问题" in html
+    assert "工作表“项目支出绩效目标申报表”第10行E列（年度资金总额）" in html
+    assert f'name="draft" value="{draft["id"]}"' in html
+    stored = client.get(f"/api/v1/submissions/{draft['id']}").get_json()
+    assert stored["data"]["project_name"] == good["project_name"]  # imported into the same draft
+    assert len(client.get("/api/v1/submissions").get_json()) == 1  # no second draft
+
+    resp = client.post("/forms/target_declaration/import", content_type="multipart/form-data",
+                       data={"file": (io.BytesIO(b"not a workbook"), "表.xlsx"), "draft": draft["id"]})
+    assert resp.status_code == 400
+    html = resp.get_data(as_text=True)
+    assert "文件不是有效的 Excel（.xlsx）文件" in html and "<h1>项目支出绩效目标申报表</h1>" in html
+    assert "file：" not in html
+
+
+def test_a_draft_is_deleted_by_its_author(client, app, world):
+    from tests.conftest import login
+
+    draft = client.post("/api/v1/submissions", json={"kind": "request", "data": {"title": "草稿一"}}).get_json()
+    page = client.get(f"/forms/request?draft={draft['id']}").get_data(as_text=True)
+    assert "删除草稿" in page
+    other = login(app, world, "clerk_b")
+    assert other.post(f"/forms/request/drafts/{draft['id']}/delete").status_code == 404
+    resp = client.post(f"/forms/request/drafts/{draft['id']}/delete")
+    assert resp.status_code == 302
+    assert client.get(f"/api/v1/submissions/{draft['id']}").status_code == 404
+    assert all(s["id"] != draft["id"] for s in client.get("/api/v1/submissions").get_json())
+    submitted = client.post("/api/v1/submissions", json={"kind": "request", "data": load_sample("request"),
+                                                         "action": "submit"}).get_json()
+    assert client.post(f"/forms/request/drafts/{submitted['id']}/delete").status_code == 409
+
+
+def test_returned_form_shows_the_reviewers_comment_with_its_line_breaks(client, app, world):
+    from tests.conftest import login
+
+    sub = client.post("/api/v1/submissions", json={"kind": "request", "data": load_sample("request"),
+                                                   "action": "submit"}).get_json()
+    bureau = login(app, world, "bureau")
+    comment = "一、标题请改为请示。\n二、补充附件。"
+    assert bureau.post(f"/api/v1/submissions/{sub['id']}/review",
+                       json={"action": "return", "comment": comment}).status_code == 200
+    html = client.get(f"/forms/request?draft={sub['id']}").get_data(as_text=True)
+    assert "审核意见（退回修改）" in html and comment in html  # white-space: pre-wrap keeps the break
