@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import click
+from sqlalchemy.exc import SQLAlchemyError
 
 from forms.base import FieldErrors
 
@@ -116,8 +117,13 @@ def sign(input_file: Path, output: Path, organs: tuple[str, ...], p12: Path | No
         sys.exit(1)
     write_atomically(output, signed)
     digest = sha256(signed)
-    _record(digest, names, output.name)
     click.echo(f"已签章 {output}（签章机关：{'、'.join(names)}；SHA-256 {digest}）")
+    try:
+        _record(digest, names, output.name)
+    except SQLAlchemyError as exc:
+        click.echo(f"警告：签章文件未能记入审计日志（数据库不可用：{type(exc).__name__}），"
+                   f"请在数据库恢复后补记 SHA-256 {digest}。", err=True)
+        sys.exit(3)
 
 
 def _record(digest: str, organs: list[str], filename: str) -> None:
