@@ -66,6 +66,7 @@ class Messages:
     no_stored_units = "{year}年度没有已提交或已审核的自评材料"
     no_report = ("未找到本单位已提交（或已审核）的{year}年度部门整体支出绩效自评报告（“绩效自评结果公开文件”），"
                  "请单位填报并提交后重新生成。")
+    no_material = "未提交材料：本单位没有已提交（或已审核）的{year}年度自评报告和自评表，请单位填报并提交后重新生成。"
     unit_prefix = "单位“{code} {name}”"
     summary = "共{total}家单位：生成公开文件{published}家（共{pages}页），不予公开{excluded}家"
     problems = "；另有{count}家单位材料有误或生成失败，未生成公开文件，详见清单"
@@ -256,7 +257,19 @@ def from_stored(db, year: int, exclusions: Mapping[str, str] | None = None) -> I
                 entry["projects"].append(data)
         wanted = [c for c in (exclusions or {}) if c not in groups]
         known = dict(session.execute(select(Unit.code, Unit.name).where(Unit.code.in_(wanted))).all()) if wanted else {}
+        # Every registered unit is in scope: one that filed nothing is listed as 未提交材料,
+        # so the bureau sees who is missing (unless nobody filed anything: no batch at all).
+        silent = session.execute(select(Unit.code, Unit.name).where(Unit.code.not_in(list(groups)))
+                                 .order_by(Unit.code)).all() if groups else []
     units: list[DisclosureUnit] = []
+    for code, name in silent:
+        if code in (exclusions or {}):
+            continue
+        unit = DisclosureUnit(code[:40], name[:100], 0, {"year": year, "unit": name, "unit_code": code, "report": None,
+                                                         "department_evaluation": None, "project_evaluations": []})
+        unit.errors.append(Messages.no_material.format(year=year))
+        unit.missing_report = True
+        units.append(unit)
     for code in sorted(groups):
         entry = groups[code]
         own = entry["disclosure"] or {}
@@ -272,6 +285,7 @@ def from_stored(db, year: int, exclusions: Mapping[str, str] | None = None) -> I
             unit.errors.append(Messages.no_report.format(year=year))
             unit.missing_report = True
         units.append(unit)
+    units.sort(key=lambda u: u.code)
     errors: list[str] = []
     _finish_units(units, exclusions or {}, known, errors, year, f"{year}年度的单位")
     fatal = [] if units else [Messages.no_units.format(where=Messages.no_stored_units.format(year=year))]

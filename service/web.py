@@ -22,7 +22,7 @@ from service.formview import Option, error_links, parse_confirmations, parse_for
 from service.preview import Preview, page_images
 from service.settings_store import current_settings
 from service.timefmt import local_today
-from storage.models import ApiToken, Submission
+from storage.models import ApiToken, Submission, Unit
 from storage.records import COUNTED_STATUSES
 
 bp = Blueprint("web", __name__)
@@ -93,6 +93,43 @@ def letterhead_values(schema, settings) -> dict:
             if letterhead.get(key) and key in schema.fields}
 
 
+# The year a new form of these kinds is usually about: next year's budget is declared, last
+# year's spending evaluated and published; the rest (monitoring, 公文) are about this year.
+YEAR_OFFSET = {"target_declaration": 1, "department_target_declaration": 1, "self_evaluation": -1,
+               "department_self_evaluation": -1, "self_evaluation_report": -1, "disclosure": -1}
+
+
+def unit_values(kind: kinds.Kind, schema, user, today: _dt.date) -> dict:
+    """A new form starts with what the service knows: the year, and the clerk's unit and its
+    主管部门 in the fields named for them (by their labels: 主管部门, 实施单位, 单位名称 …)."""
+    values: dict = {}
+    if "year" in schema.fields:
+        values["year"] = today.year + YEAR_OFFSET.get(kind.id, 0)
+    if user is None or user.unit_id is None:
+        return values
+    with get_db().read() as session:
+        unit = session.scalar(select(Unit).options(joinedload(Unit.department)).where(Unit.id == user.unit_id))
+        department = unit.department.name if unit.department else ""
+    for key, f in schema.fields.items():
+        label = f.metadata.get("label", "")
+        if isinstance(f, fields.Nested) and set(_nested_keys(f)) >= {"code", "name"} and "单位" in label:
+            values[key] = {"code": unit.code, "name": unit.name}
+        elif key == "unit_code":
+            values[key] = unit.code
+        elif not isinstance(f, fields.String):
+            continue
+        elif label == "主管部门" and department:
+            values[key] = department
+        elif key in ("unit", "implementing_unit") or label in ("部门（单位）名称", "实施单位", "单位名称"):
+            values[key] = unit.name
+    return values
+
+
+def _nested_keys(f) -> list[str]:
+    nested = f.nested() if isinstance(f.nested, type) else f.nested
+    return list(nested.fields)
+
+
 def _load_draft(public_id: str, kind: kinds.Kind) -> Submission:
     with get_db().read() as session:
         return find_submission(session, public_id, kind=kind.id)
@@ -153,7 +190,8 @@ def form(kind_id: str):
 
             values = json.loads(kind.samples()[0].read_text(encoding="utf-8"))
         else:
-            values = letterhead_values(schema, settings)
+            today = local_today(current_app.config["TIMEZONE"])
+            values = {**unit_values(kind, schema, current_user(), today), **letterhead_values(schema, settings)}
         values = attach_defaults(schema, values, sources)
     else:
         values = parse_form(request.form, schema, sources)

@@ -250,6 +250,8 @@ def test_disclosure_batch_from_stored_data_finds_the_clerks_tables(actor, live_s
     with live_server.app.app_context():
         imported = disclosure_batch.from_stored(live_server.app.extensions["jxdoc.db"], 2023)
     unit = next(u for u in imported.units if u.code == "A001")
+    silent = next(u for u in imported.units if u.code == "B001")  # filed nothing: listed all the same
+    assert silent.errors and silent.errors[0].startswith("未提交材料")
     payload = unit.data
     assert payload["report"]["body"].startswith("一、部门基本情况")
     assert payload["department_evaluation"] and payload["project_evaluations"]

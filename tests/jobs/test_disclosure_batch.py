@@ -251,11 +251,13 @@ def test_http_start_progress_download(app, world, bureau):
                                                  "exclusions": [{"unit_code": unit_code(2), "reason": "涉密"}]})
     assert resp.status_code == 202, resp.get_json()
     body = resp.get_json()
-    assert body["kind"] == "disclosure" and body["total"] == 3 and body["year"] == YEAR and body["format"] == "pdf"
+    # the world's two units filed nothing: they are in scope, listed as 未提交材料
+    assert body["kind"] == "disclosure" and body["total"] == 5 and body["year"] == YEAR and body["format"] == "pdf"
     assert resp.headers["Location"].endswith(body["id"])
     done = wait_done(bureau, body["id"])
-    assert done["counts"]["done"] == 2 and done["counts"]["excluded"] == 1 and done["percent"] == 100
-    assert done["summary_text"].startswith("共3家单位：生成公开文件2家") and "目录" in done["contents"]
+    assert done["counts"]["done"] == 2 and done["counts"]["excluded"] == 1 and done["counts"]["invalid"] == 2
+    assert done["percent"] == 100
+    assert done["summary_text"].startswith("共5家单位：生成公开文件2家") and "目录" in done["contents"]
     download = bureau.get(done["download_url"])
     assert download.status_code == 200 and download.mimetype == "application/zip"
     assert int(download.headers["Content-Length"]) == len(download.data)
@@ -265,7 +267,8 @@ def test_http_start_progress_download(app, world, bureau):
         f"各单位/{unit_code(1)}_{unit_name(1)}.pdf", f"各单位/{unit_code(3)}_{unit_name(3)}.pdf"]
     assert [r[7] for r in index_rows(z)] == ["", "涉密", ""]
     items = bureau.get(f"/api/v1/batches/{body['id']}/items").get_json()["items"]
-    assert [i["status_label"] for i in items] == ["已生成", "不予公开", "已生成"]
+    assert [i["status_label"] for i in items] == ["填报有误", "填报有误", "已生成", "不予公开", "已生成"]
+    assert all(i["errors"][0].startswith("未提交材料：") for i in items[:2])
 
     # the same form post again (HTML, textarea) is the same batch
     again = bureau.post("/batches", data={"kind": "disclosure", "year": str(YEAR), "exclusions": f"{unit_code(2)} 涉密"})

@@ -121,3 +121,16 @@ def test_a_reopened_draft_submits_with_the_page_controls(csrf_client, app):
     with app.extensions["jxdoc.db"].read() as session:
         (sub,) = session.query(Submission).all()
         assert (sub.public_id, sub.status) == (draft, "submitted")
+
+
+def test_a_new_form_starts_with_the_clerks_unit_and_the_year(client):
+    import datetime as _dt
+
+    html = client.get("/forms/target_declaration").get_data(as_text=True)
+    year = _dt.date.today().year
+    assert f'name="year" value="{year + 1}"' in html  # next year's budget is declared
+    assert 'name="department" value="县教育局"' in html  # the unit's 主管部门
+    assert 'name="implementing_unit" value="青溪县第一中学"' in html
+    html = client.get("/forms/monitoring").get_data(as_text=True)
+    assert 'name="unit.code" value="A001"' in html and 'name="unit.name" value="青溪县第一中学"' in html
+    assert f'name="year" value="{year}"' in html
