@@ -15,6 +15,8 @@ run_pkgs=(fontconfig fonts-noto-cjk fonts-arphic-gkai00mp fonts-lxgw-wenkai texl
 test_pkgs=(libreoffice-writer-nogui libreoffice-calc-nogui python3-uno postgresql chromium softhsm2)
 pkgs=("${run_pkgs[@]}")
 [ "$purpose" = test ] && pkgs+=("${test_pkgs[@]}")
+# npm installs axe-core for the browser tests (package-lock.json); a Node.js that bundles npm will do.
+[ "$purpose" = test ] && ! command -v npm >/dev/null && pkgs+=(npm)
 
 missing=()
 for p in "${pkgs[@]}"; do
