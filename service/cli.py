@@ -199,11 +199,16 @@ def _sign_in_help(app) -> None:
     from service.auth import SIGN_IN_HELP, bootstrap_admin
 
     outcome = bootstrap_admin(app)
+    given = [name for name in ("JXDOC_ADMIN_USERNAME", "JXDOC_ADMIN_PASSWORD") if os.environ.get(name, "").strip()]
     if outcome == "created":
         click.echo("已按 JXDOC_ADMIN_USERNAME 创建第一个管理员账号，请用它登录。")
     elif outcome.startswith("invalid:"):
-        click.echo(f"JXDOC_ADMIN_USERNAME/JXDOC_ADMIN_PASSWORD 未能创建管理员：{outcome[8:]}", err=True)
-        click.echo(SIGN_IN_HELP)
+        # Asked for an administrator and none could be made: starting anyway would leave nobody
+        # able to sign in, so the service stops here with the reason.
+        _fail(f"未启动：JXDOC_ADMIN_USERNAME/JXDOC_ADMIN_PASSWORD 未能创建管理员：{outcome[8:]}\n{SIGN_IN_HELP}", 1)
+    elif outcome == "missing" and len(given) == 1:
+        missing = ({"JXDOC_ADMIN_USERNAME", "JXDOC_ADMIN_PASSWORD"} - set(given)).pop()
+        _fail(f"未启动：设置了 {given[0]}，但没有设置 {missing}。\n{SIGN_IN_HELP}", 1)
     elif outcome != "exists":
         click.echo(SIGN_IN_HELP)
 

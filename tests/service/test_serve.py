@@ -10,6 +10,8 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 from tests.servers import free_port
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -52,3 +54,21 @@ def test_serve_starts_on_a_fresh_data_directory(tmp_path):
     assert f"http://127.0.0.1:{port}/" in out
     # no administrator yet and no default password: the command says how to create one
     assert "尚无管理员账号" in out and "jxdoc create-admin" in out and "JXDOC_ADMIN_PASSWORD" in out
+
+
+@pytest.mark.parametrize("variables, reason", [
+    ({"JXDOC_ADMIN_USERNAME": "admin", "JXDOC_ADMIN_PASSWORD": "short"}, "密码"),
+    ({"JXDOC_ADMIN_USERNAME": "admin"}, "没有设置 JXDOC_ADMIN_PASSWORD"),
+])
+def test_serve_stops_on_a_bad_admin_password(tmp_path, variables, reason):
+    """A first administrator asked for and not made: `make run` stops with the reason instead of
+    serving a site nobody can sign in to."""
+    env = {**os.environ, "JXDOC_DATA_DIR": str(tmp_path / "data"), **variables}
+    env.pop("JXDOC_DATABASE_URL", None)
+    if "JXDOC_ADMIN_PASSWORD" not in variables:
+        env.pop("JXDOC_ADMIN_PASSWORD", None)
+    done = subprocess.run([sys.executable, "-m", "service.cli", "serve", "--port", str(free_port()), "--workers", "1"],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "未启动" in done.stderr and reason in done.stderr, done.stderr
+    assert "jxdoc 已启动" not in done.stdout
