@@ -2,6 +2,8 @@
 // suggests library entries; picking one fills the row's level1/level2/operator/target_value/
 // measure_unit (and an empty explanation). The server is the authority on everything filled.
 // No inline scripts (CSP); works for rows added later because events are delegated.
+// The input is a WAI-ARIA 1.2 combobox (role, aria-expanded, aria-controls, aria-activedescendant):
+// a screen reader announces the list, how many suggestions, and the one highlighted by the arrows.
 (function () {
   "use strict";
   var script = document.currentScript;
@@ -17,8 +19,24 @@
     var tree = input.form ? input.form.elements.namedItem("tree") : null;
     return tree && tree.value ? tree.value : "";
   }
+  var status = null;
+  function announce(text) {
+    if (!status) {
+      status = document.createElement("div");
+      status.className = "visually-hidden";
+      status.setAttribute("role", "status");
+      status.setAttribute("aria-live", "polite");
+      document.body.appendChild(status);
+    }
+    status.textContent = text;
+  }
   function close() {
     if (box) { box.remove(); }
+    if (owner) {
+      owner.setAttribute("aria-expanded", "false");
+      owner.removeAttribute("aria-controls");
+      owner.removeAttribute("aria-activedescendant");
+    }
     box = null; owner = null; items = []; active = -1;
   }
   function choose(i) {
@@ -39,6 +57,10 @@
     var options = box.querySelectorAll("li");
     options.forEach(function (li, k) { li.setAttribute("aria-selected", k === i ? "true" : "false"); });
     active = i;
+    if (owner && options[i]) {
+      owner.setAttribute("aria-activedescendant", options[i].id);
+      options[i].scrollIntoView({ block: "nearest" });
+    }
   }
   function show(input, results) {
     close();
@@ -46,10 +68,14 @@
     owner = input; items = results;
     box = document.createElement("ul");
     box.className = "suggestions";
+    box.id = (input.id || "indicator") + "-suggestions";
     box.setAttribute("role", "listbox");
+    box.setAttribute("aria-label", "指标库建议");
     results.forEach(function (entry, i) {
       var li = document.createElement("li");
+      li.id = box.id + "-" + i;
       li.setAttribute("role", "option");
+      li.setAttribute("aria-selected", "false");
       var name = document.createElement("strong");
       name.textContent = entry.name;  // textContent: library text is never parsed as HTML
       var meta = document.createElement("span");
@@ -59,6 +85,9 @@
       box.appendChild(li);
     });
     input.insertAdjacentElement("afterend", box);
+    input.setAttribute("aria-controls", box.id);
+    input.setAttribute("aria-expanded", "true");
+    announce("找到" + results.length + "条指标库建议，按上下键选择，回车填入。");
   }
   function search(input) {
     var q = input.value.trim();

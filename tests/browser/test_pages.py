@@ -139,3 +139,32 @@ def test_every_page_fits_a_phone_and_passes_axe(actor, live_server, axe_source, 
     for page in (clerk, bureau, admin):
         page.js_errors = [e for e in page.js_errors if "status of 422" not in e["text"]]
         assert page.js_errors == [], page.js_errors
+
+
+def test_indicator_autocomplete_is_an_aria_combobox(actor, axe_source):
+    """The 指标库 suggestions follow the WAI-ARIA combobox pattern: the input says it is a
+    combobox and whether its list is open, which list it controls and which option the arrows
+    highlight; Enter fills the row; axe finds nothing serious with the list open."""
+    clerk = actor("clerk_a")
+    clerk.goto("/forms/target_declaration")
+    annual = clerk.locator('fieldset[data-path="indicators.annual"]')
+    annual.locator(":scope > button.add-row").click()
+    name = annual.locator('input[data-autocomplete="indicator"]').last
+    assert name.get_attribute("role") == "combobox" and name.get_attribute("aria-expanded") == "false"
+    name.press_sequentially("培训班")
+    listbox = clerk.locator("ul.suggestions[role=listbox]")
+    listbox.wait_for()
+    assert name.get_attribute("aria-expanded") == "true"
+    assert name.get_attribute("aria-controls") == listbox.get_attribute("id")
+    assert "条指标库建议" in clerk.locator("[role=status]").inner_text()
+    name.press("ArrowDown")
+    first = listbox.locator("[role=option]").first
+    assert name.get_attribute("aria-activedescendant") == first.get_attribute("id")
+    assert first.get_attribute("aria-selected") == "true"
+    violations = axe_violations(clerk, axe_source)
+    assert not violations, violations
+    picked = first.locator("strong").inner_text()
+    name.press("Enter")
+    assert name.input_value() == picked
+    assert name.get_attribute("aria-expanded") == "false" and name.get_attribute("aria-activedescendant") is None
+    assert clerk.js_errors == [], clerk.js_errors
