@@ -100,16 +100,14 @@ def _text_object(ids: _Ids, text: Text, font_id: int) -> str:
     transforms: list[tuple[int, int, list[int]]] = []  # code position, code count, glyphs
     for gid, x, unicode in zip(text.glyphs, text.xs, text.chars, strict=True):
         unicode = unicode or "\ufffd"
-        unicode = _XML_ILLEGAL.sub("\ufffd", unicode)
         if len(unicode) == 1 and transforms and transforms[-1][1] == len(transforms[-1][2]) \
                 and transforms[-1][0] + transforms[-1][1] == len(chars):
             position, count, glyphs = transforms[-1]
             transforms[-1] = (position, count + 1, [*glyphs, gid])
         else:
             transforms.append((len(chars), len(unicode), [gid]))
-        for k, char in enumerate(unicode):
-            chars.append(char)
-            xs.append(x if k == 0 else x)
+        chars.extend(unicode)
+        xs.extend([x] * len(unicode))
     size = text.size
     left = min(text.xs[0], text.end) - size
     right = max(text.xs[-1], text.end) + size

@@ -162,8 +162,40 @@ def _tokens(data: bytes):
             raise Unsupported("PDF页面内容含有内联字典，不能转换为OFD。")
 
 
+_LINE_OP = re.compile(rb"^(.*?)\s*([A-Za-z'\"*]+)$")
+_SIMPLE = re.compile(rb"^[-+0-9. /A-Za-z_]*$")
+_TJ_ITEM = re.compile(rb"<([0-9A-Fa-f]*)>|([+-]?(?:\d+\.?\d*|\.\d+))")
+
+
 def _operations(data: bytes):
-    """(operator, operands) for each operator of a content stream."""
+    """(operator, operands) for each operator of a content stream. weasyprint writes one
+    operator a line: such lines are split directly (a text array with one pattern), anything
+    else goes through the tokenizer."""
+    for line in data.split(b"\n"):
+        line = line.strip()
+        if not line:
+            continue
+        m = _LINE_OP.match(line)
+        if m is not None:
+            body, op = m.groups()
+            if op == b"TJ" and body.startswith(b"[") and body.endswith(b"]") and b"(" not in body:
+                items: list[Any] = [bytes.fromhex(h.decode()) if n == b"" else float(n)
+                                    for h, n in _TJ_ITEM.findall(body[1:-1])]
+                yield op, [items]
+                continue
+            if _SIMPLE.match(body) and b"//" not in body:
+                try:
+                    operands = [("/", t[1:].decode("latin-1")) if t[:1] == b"/" else float(t) for t in body.split()]
+                except ValueError:  # more than one operator on the line
+                    pass
+                else:
+                    yield op, operands
+                    continue
+        yield from _tokenized(line)
+
+
+def _tokenized(data: bytes):
+    """(operator, operands) for each operator of a content stream, from its tokens."""
     operands: list[Any] = []
     stack: list[list] = []
     for kind, value in _tokens(data):
