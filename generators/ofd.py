@@ -15,7 +15,7 @@ import hashlib
 import re
 import zlib
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from xml.sax.saxutils import escape, quoteattr
 
 from generators import pdfpages
@@ -47,8 +47,10 @@ def from_pdf(pdf: bytes, info: DocInfo | None = None) -> bytes:
     """The OFD package of the document `pdf` shows (a PDF made by jxdoc's weasyprint path).
     Raises `Unsupported` (Chinese message) for anything the PDF uses that OFD cannot be given."""
     layout = pdfpages.read(pdf)
-    if info is None:
-        info = DocInfo(title=layout.info.get("title", ""), author=layout.info.get("author", ""))
+    info = info or DocInfo()
+    if not info.title or not info.author:  # the PDF's own metadata, where the caller has none
+        info = replace(info, title=info.title or layout.info.get("title", ""),
+                       author=info.author or layout.info.get("author", ""))
     return write(layout, info)
 
 

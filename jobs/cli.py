@@ -99,7 +99,8 @@ def run_batch_command(kind_id: str, input_file: Path | None, output: Path, *, ye
         _fail(Messages.not_batch.format(name=kind.name, known=names))
     if kind.id == disclosure_batch.KIND:
         run_disclosure_command(input_file, output, year=year, exclude=exclude, exclude_file=exclude_file,
-                               processes=processes, settings_override=settings_override)
+                               processes=processes, settings_override=settings_override,
+                               fmt=fmt if fmt in disclosure_batch.FORMATS else disclosure_batch.FMT)
         return
     if input_file is None:
         _fail(Messages.no_input)
@@ -147,7 +148,7 @@ def _exclusions(exclude: tuple[str, ...], exclude_file: Path | None) -> dict[str
 
 def run_disclosure_command(input_file: Path | None, output: Path, *, year: int | None, exclude: tuple[str, ...],
                            exclude_file: Path | None, processes: int | None,
-                           settings_override: dict | None = None) -> None:
+                           settings_override: dict | None = None, fmt: str = disclosure_batch.FMT) -> None:
     """The 绩效信息公开 batch: from a JSON file of `disclosure` payloads, or — without a file — from
     the stored submissions of `year`. Run again, it resumes: the batch is keyed by its items."""
     exclusions = _exclusions(exclude, exclude_file)
@@ -172,7 +173,7 @@ def run_disclosure_command(input_file: Path | None, output: Path, *, year: int |
         if cfg.runner != "celery":
             runner.warm_pool(cfg.pool_size)
         batch, created = disclosure_batch.start(db, imported, source=source, title=title, source_name=name,
-                                                settings_override=settings_override)
+                                                settings_override=settings_override, fmt=fmt)
         _announce(db, batch, created)
         _run_and_write(db, cfg, batch, output)
     finally:

@@ -38,6 +38,7 @@ from storage.batches import DONE, EXCLUDED, FAILED, INVALID, Batch
 
 KIND = "disclosure"
 FMT = "pdf"
+FORMATS = ("pdf", "ofd")  # a batch's unit files: PDF, or OFD written from the same PDF's pages
 INDEX_XLSX, INDEX_HTML = "目录.xlsx", "目录.html"
 MANIFEST_HEADER = ["序号", "单位编码", "单位名称", "状态", "文件", "页数", "公开文件", "说明"]
 STORED_KINDS = ("disclosure", "department_self_evaluation", "self_evaluation")
@@ -71,6 +72,7 @@ class Messages:
     summary = "共{total}家单位：生成公开文件{published}家（共{pages}页），不予公开{excluded}家"
     problems = "；另有{count}家单位材料有误或生成失败，未生成公开文件，详见清单"
     title = "{year}年度绩效信息公开"
+    ofd_signing = "OFD公开文件暂不支持电子签章：请关闭批量签章，或选择生成PDF。"
 
 
 # --------------------------------------------------------------------------- exclusions
@@ -293,17 +295,22 @@ def from_stored(db, year: int, exclusions: Mapping[str, str] | None = None) -> I
 
 
 def start(db, imported: ImportResult, *, source: str, title: str = "", source_name: str = "",
-          settings_override: Mapping[str, Any] | None = None):
+          settings_override: Mapping[str, Any] | None = None, fmt: str = FMT):
     """Create (or find) the batch of these items: keyed by the items themselves, so starting the
     same batch again — the same stored documents and exclusions, or the same file — is the same
     batch, never a duplicate. (batch, created)."""
     from jobs.runner import batch_key, create_batch
 
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown disclosure format {fmt!r}")
+    for unit in imported.units:  # the unit files take the batch's format: <code>_<name>.ofd
+        if unit.output_name and fmt != FMT:
+            unit.output_name = f"{unit.output_name.rsplit('.', 1)[0]}.{fmt}"
     content = json.dumps({"units": [u.payload() for u in imported.units], "errors": imported.errors},
                          sort_keys=True, ensure_ascii=False, default=str).encode()
     params = {"source": source, "settings_override": settings_override or None}
-    key = batch_key(KIND, FMT, {"year": imported.year, **params}, content)
-    return create_batch(db, KIND, FMT, imported, key=key,
+    key = batch_key(KIND, fmt, {"year": imported.year, **params}, content)
+    return create_batch(db, KIND, fmt, imported, key=key,
                         title=title or Messages.title.format(year=imported.year), source_name=source_name,
                         params=params)
 
@@ -394,9 +401,19 @@ def process_item(kind_id: str, item: Mapping[str, Any], fmt: str, out_dir: str,
     if validated.get("excluded"):
         return {"id": item["id"], "status": "excluded", "result": {"reason": validated["exclusion_reason"]}}
     options = settings["signing"]["batches"]
-    with archival(bool(options["pdfa"])):
+    if fmt == "ofd" and options["sign"]:
+        return {"id": item["id"], "status": "invalid", "errors": [Messages.ofd_signing]}
+    with archival(bool(options["pdfa"]) and fmt == FMT):
         pdf, pages = layout.render_unit(validated, settings)
-    if options["sign"]:
+    if fmt == "ofd":
+        from generators import ofd
+        from kinds import doc_info, get
+
+        try:
+            pdf = ofd.from_pdf(pdf, doc_info(get(KIND), validated))
+        except ofd.Unsupported as exc:
+            return {"id": item["id"], "status": "invalid", "errors": [f"未能生成OFD：{exc}"]}
+    elif options["sign"]:
         try:
             pdf = sign_unit_pdf(pdf, out_dir, settings)
         except SigningError as exc:

@@ -114,6 +114,10 @@ def render_workbook(workbook, fmt: str) -> bytes:
         return render_docx(workbook)
     from generators.tables.pdf import render_pdf
 
+    if fmt == "ofd":
+        from generators import ofd
+
+        return ofd.from_pdf(render_pdf(workbook), ofd.DocInfo(title=workbook.title))
     return render_pdf(workbook)
 
 

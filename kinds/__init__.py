@@ -8,11 +8,14 @@ Adding a kind means adding its schema module under forms/, its templates and sam
 from __future__ import annotations
 
 import importlib
+import re
 import pkgutil
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
+
+from generators import ofd
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES_DIR = ROOT / "samples"
@@ -23,6 +26,7 @@ MIME_TYPES = {
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "pdf": "application/pdf",
+    "ofd": ofd.MIME_TYPE,
     "html": "text/html; charset=utf-8",
     "zip": "application/zip",
 }
@@ -86,6 +90,34 @@ class Kind:
         return title or self.name
 
 
+_DATE = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日|(\d{4})-(\d{2})-(\d{2})")
+
+
+def doc_info(kind: Kind, data: Mapping[str, Any]) -> ofd.DocInfo:
+    """The facts an OFD's DocInfo carries: title, issuer (or unit), kind, date and 发文字号."""
+    title = kind.download_base(data)
+    issuer = next((str(data[k]) for k in ("issuer", "unit_name", "unit", "department", "evaluator")
+                   if isinstance(data.get(k), str) and data.get(k)), "")
+    date = str(data.get("date") or data.get("report_date") or "")
+    found = _DATE.search(date)
+    iso = ""
+    if found:
+        y, m, d = (g for g in found.groups() if g is not None)
+        iso = f"{int(y):04d}-{int(m):02d}-{int(d):02d}"
+    custom = (("发文字号", str(data.get("doc_number") or "")), ("成文日期", date), ("文种", kind.name))
+    return ofd.DocInfo(title=title, author=issuer, subject=kind.name, date=iso, custom=custom)
+
+
+def _ofd_renderer(kind: Kind) -> Renderer:
+    pdf = kind.renderers["pdf"]
+
+    def render(data: dict, settings: Mapping[str, Any]) -> bytes:
+        return ofd.from_pdf(pdf(data, settings), doc_info(kind, data))
+
+    render.__name__ = f"render_{kind.id}_ofd"
+    return render
+
+
 _registry: dict[str, Kind] = {}
 _discovered = False
 
@@ -93,6 +125,9 @@ _discovered = False
 def register(kind: Kind) -> Kind:
     if kind.id in _registry:
         raise ValueError(f"kind {kind.id!r} registered twice")
+    if "pdf" in kind.renderers and "ofd" not in kind.renderers:
+        # Every kind that lays out a PDF also gives OFD, written from that PDF's pages.
+        kind = replace(kind, renderers={**kind.renderers, "ofd": _ofd_renderer(kind)})
     _registry[kind.id] = kind
     return kind
 

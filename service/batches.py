@@ -61,7 +61,7 @@ from storage import seals
 from storage.batches import FINAL, Batch, BatchItem
 
 bp = Blueprint("batches", __name__)
-FORMATS = ("xlsx", "docx", "pdf")
+FORMATS = ("xlsx", "docx", "pdf", "ofd")
 ITEMS_PAGE = 200
 
 
@@ -74,6 +74,7 @@ class Messages:
     not_done = "批次尚未完成，请稍后再下载。"
     import_failed = "工作簿无法导入，请按提示修改后重新上传。"
     disclosure_failed = "无法开始绩效信息公开批次，请按提示修改后重试。"
+    disclosure_format = "公开文件格式只能是 pdf 或 ofd。"
     not_json = "只能上传 .json 文件（各单位公开材料的列表）；不上传文件则使用本系统中已提交的自评材料。"
     nothing_failed = "这个批次没有生成失败的单位。"
     retrying = "已重新开始生成{count}家失败的单位。"
@@ -174,6 +175,9 @@ def _create_disclosure(fields) -> Batch:
     year, year_errors = disclosure_batch.parse_year(fields.get("year"))
     if year_errors and (not from_file or fields.get("year") not in (None, "")):
         errors["year"] = year_errors
+    fmt = str(fields.get("format") or disclosure_batch.FMT).lower()
+    if fmt not in disclosure_batch.FORMATS:
+        errors["format"] = [Messages.disclosure_format]
     exclusions, exclusion_errors = disclosure_batch.parse_exclusions(fields.get("exclusions"))
     if exclusion_errors:
         errors["exclusions"] = exclusion_errors
@@ -193,6 +197,8 @@ def _create_disclosure(fields) -> Batch:
     if imported.fatal:
         raise ApiError(422, Messages.disclosure_failed, {"file" if from_file else "year": imported.fatal})
     settings = current_settings()
+    if fmt == "ofd" and settings["signing"]["batches"]["sign"]:
+        raise ApiError(422, Messages.disclosure_failed, {"format": [disclosure_batch.Messages.ofd_signing]})
     if settings["signing"]["batches"]["sign"]:  # refused now, not in every unit
         data_dir = current_app.config["DATA_DIR"]
         try:
@@ -202,7 +208,7 @@ def _create_disclosure(fields) -> Batch:
     # The workers read the bureau's signing and PDF/A choices from the batch, as it was started.
     batch, _ = disclosure_batch.start(db, imported, source=source, title=title[:200],
                                       source_name=upload.filename if upload is not None else "",
-                                      settings_override={"signing": thaw(settings["signing"])})
+                                      settings_override={"signing": thaw(settings["signing"])}, fmt=fmt)
     return batch
 
 

@@ -309,8 +309,8 @@ def draft_summary_report(year: int | None, input_file: Path, output: Path, reque
               help="输出的zip文件，例如 监控表.zip")
 @click.option("--year", type=int, default=None, help="年度（默认取工作簿“参数”表；disclosure 取库中数据时必填）。")
 @click.option("--period", default=None, help="监控期间，如 1-6月（默认取工作簿“参数”表）。")
-@click.option("--format", "fmt", default="xlsx", show_default=True, type=click.Choice(["xlsx", "docx", "pdf"]),
-              help="各单位监控表的格式。")
+@click.option("--format", "fmt", default="xlsx", show_default=True, type=click.Choice(["xlsx", "docx", "pdf", "ofd"]),
+              help="各单位监控表的格式；disclosure 为 pdf（默认）或 ofd。")
 @click.option("--area", default="", help="地区或财政部门名称，用于汇总表标题。")
 @click.option("--exclude", multiple=True, help="disclosure：不予公开的单位，“单位编码 原因”，如 \"399001 涉密\"；可重复。")
 @click.option("--exclude-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
