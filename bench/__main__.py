@@ -10,6 +10,8 @@ milliseconds depend on the machine, ratios measured in one run much less.
     pdf       the reference document beside stock weasyprint (target ≤ 35 ms per page), and per
               kind: ms per page, warm
     xlsx      per kind: median per document; the 1,000-unit sheet with 19,000 merges
+    ofd       per kind and on the reference document: the OFD beside the PDF of the same document
+              (target ≤ 1.5 ×)
     memory    peak RSS after 10,000 documents in a fresh process (target ≤ 150 MB)
     batches   monitoring batch of 100 / 1,000 / 10,000 units (targets 10 s and 100 s on 2 cores,
               memory flat); disclosure batch of 1,000 units (pages per second, warm ms per page)
@@ -38,6 +40,7 @@ from bench import documents, http_load, library_search, slow_clients, tables
 RESULTS = Path(__file__).resolve().parent / "results"
 DOCX_RATIO_TARGET = 8.0
 PDF_MS_PER_PAGE_TARGET = 35.0
+OFD_RATIO_TARGET = 1.5  # an OFD costs at most 1.5 × the PDF of the same document
 RSS_TARGET_MB = 150.0
 BATCH_TARGETS_S = {1000: 10.0, 10_000: 100.0}
 SEARCH_TARGET_MS = 50.0
@@ -107,6 +110,14 @@ def bench_documents(table: Table, quick: bool) -> None:
             table.add(path, f"{row['ms_per_page']:.1f} ms/页（{row['pages']} 页，{row['median_ms']:.0f} ms）")
         else:
             table.add(path, f"{row['median_ms']:.1f} ms")
+
+
+def bench_ofd(table: Table, quick: bool) -> None:
+    rows = documents.ofd_costs(quick)
+    table.raw["ofd"] = rows
+    for row in rows:
+        table.add(row["path"], f"{row['ofd_ms']:.0f} ms（同一文档 PDF {row['pdf_ms']:.0f} ms，{row['ratio']:.2f} ×）",
+                  f"≤ {OFD_RATIO_TARGET} × PDF", row["ratio"] <= OFD_RATIO_TARGET)
 
 
 def bench_memory(table: Table, quick: bool) -> None:
@@ -220,8 +231,9 @@ def bench_slow_clients(table: Table, quick: bool) -> None:
               result["errors"] == 0 and p95 < SLOW_CLIENTS_P95_TARGET_MS)
 
 
-SECTIONS = {"documents": bench_documents, "memory": bench_memory, "batches": bench_batches, "disclosure": bench_disclosure,
-            "signing": bench_signing, "tables": bench_tables, "library": bench_library, "http": bench_http,
+SECTIONS = {"documents": bench_documents, "ofd": bench_ofd, "memory": bench_memory, "batches": bench_batches,
+            "disclosure": bench_disclosure, "signing": bench_signing, "tables": bench_tables, "library": bench_library,
+            "http": bench_http,
             "slow_clients": bench_slow_clients}
 
 

@@ -106,6 +106,41 @@ def run(quick: bool = False) -> list[dict]:
     return rows
 
 
+def ofd_costs(quick: bool = False) -> list[dict]:
+    """OFD beside PDF of the same document: the reference document and each kind's sample. The
+    OFD is written from the PDF's pages, so its cost is the PDF's plus the writing; both are timed
+    alternately in one loop, so the machine's load weighs on both alike."""
+    from generators import ofd
+    from generators.gongwen.pdf import render_pdf
+    from jobs.work import init_worker
+
+    init_worker()
+    settings = defaults()
+    runs = 3 if quick else 10
+    doc = reference_document(settings)
+    jobs = [("基准文档", lambda: render_pdf(doc),
+             lambda: ofd.from_pdf(render_pdf(doc), ofd.DocInfo(title="".join(doc.title_lines))))]
+    for kind in kinds.all_kinds():
+        if "ofd" in kind.renderers and kind.samples():
+            data = sample_data(kind.id)
+            jobs.append((kind.id, lambda k=kind, d=data: k.renderers["pdf"](d, settings),
+                         lambda k=kind, d=data: k.renderers["ofd"](d, settings)))
+    rows = []
+    for name, pdf, package in jobs:
+        pdf(), package()  # warm
+        pdf_times, ofd_times = [], []
+        for _ in range(runs):
+            start = time.perf_counter()
+            pdf()
+            middle = time.perf_counter()
+            package()
+            ofd_times.append(time.perf_counter() - middle)
+            pdf_times.append(middle - start)
+        pdf_ms, ofd_ms = statistics.median(pdf_times) * 1000, statistics.median(ofd_times) * 1000
+        rows.append({"path": f"ofd {name}", "pdf_ms": pdf_ms, "ofd_ms": ofd_ms, "ratio": ofd_ms / pdf_ms})
+    return rows
+
+
 def stock_weasyprint_ms(doc, runs: int) -> float:
     """Median ms of the same document (HTML and stylesheet) through weasyprint as it comes: a fresh
     process that never imports jxdoc's PDF module (no kept font configuration, no subset cache, no

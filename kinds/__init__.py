@@ -8,8 +8,8 @@ Adding a kind means adding its schema module under forms/, its templates and sam
 from __future__ import annotations
 
 import importlib
-import re
 import pkgutil
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path

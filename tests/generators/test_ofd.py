@@ -17,10 +17,10 @@ import tempfile
 import zipfile
 from functools import cache
 from pathlib import Path
-from xml.etree import ElementTree as ET
 
 import ofdkit
 import pytest
+from defusedxml import ElementTree as ET
 from fontTools.ttLib import TTFont
 
 import kinds
