@@ -385,3 +385,26 @@ def test_summary_statistics_take_publication_from_the_stored_batches(job_db, job
     stats = compute(load_units(job_db, YEAR)).disclosure
     assert (stats.units, stats.required, stats.published, stats.unknown) == (3, 2, 2, 0)
     assert stats.excluded == ((unit_name(2), "涉密"),)
+
+
+def test_http_disclosure_batch_as_ofd(app, bureau):
+    """The disclosure batch's format option: one OFD per published unit, read by an independent
+    OFD reader, with the unit's name on its pages; an unknown format is refused by name."""
+    import ofdkit
+
+    data = json.dumps(payloads(2), ensure_ascii=False).encode()
+    resp = bureau.post("/api/v1/batches", data={"kind": "disclosure", "format": "ofd",
+                                                "file": (io.BytesIO(data), "公开材料.json")},
+                       content_type="multipart/form-data")
+    assert resp.status_code == 202, resp.get_json()
+    done = wait_done(bureau, resp.get_json()["id"])
+    assert done["counts"]["done"] == 2
+    z = zipfile.ZipFile(io.BytesIO(bureau.get(f"/api/v1/batches/{resp.get_json()['id']}/download").data))
+    units = sorted(n for n in z.namelist() if n.startswith("各单位/"))
+    assert units == [f"各单位/{unit_code(i)}_{unit_name(i)}.ofd" for i in (1, 2)]
+    with ofdkit.open(z.read(units[0])) as document:
+        assert len(document.pages) == 3
+        assert all(unit_name(1) in page.text() for page in document.pages)
+        assert unit_name(2) not in document.text()
+    wrong = bureau.post("/api/v1/batches", json={"kind": "disclosure", "year": YEAR, "format": "docx"})
+    assert wrong.status_code == 422 and wrong.get_json()["errors"]["format"] == ["公开文件格式只能是 pdf 或 ofd。"]

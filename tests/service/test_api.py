@@ -20,7 +20,7 @@ def test_kinds_lists_every_registered_kind(client):
     ids = [k["id"] for k in body]
     assert ids == [k.id for k in kinds.all_kinds()]
     request = next(k for k in body if k["id"] == "request")
-    assert request == {"id": "request", "name": "请示", "group": "公文", "formats": ["docx", "pdf"],
+    assert request == {"id": "request", "name": "请示", "group": "公文", "formats": ["docx", "pdf", "ofd"],
                        "description": kinds.get("request").description}
 
 
@@ -35,7 +35,7 @@ def test_unknown_kind_is_404_listing_known(client):
 def test_unknown_format_is_400(client):
     resp = client.post("/api/v1/documents/request?format=odt", json=load_sample("request"))
     assert resp.status_code == 400
-    assert resp.get_json()["errors"]["format"] == ["“请示”不能生成 odt 格式，可用的格式：docx、pdf"]
+    assert resp.get_json()["errors"]["format"] == ["“请示”不能生成 odt 格式，可用的格式：docx、pdf、ofd"]
 
 
 @pytest.mark.parametrize("kind_id", OFFICIAL)
@@ -53,6 +53,20 @@ def test_render_docx_with_chinese_file_name(client, kind_id):
         xml = zf.read("word/document.xml").decode("utf-8")
     assert payload["title"].replace("\n", "")[:8] in xml.replace("</w:t>", "").replace("<w:t>", "") or \
         payload["title"].splitlines()[0][:6] in xml
+
+
+def test_render_ofd_with_chinese_file_name(client):
+    import ofdkit
+
+    payload = load_sample("notice")
+    resp = client.post("/api/v1/documents/notice?format=ofd", json=payload)
+    assert resp.status_code == 200, resp.get_data(as_text=True)[:500]
+    assert resp.mimetype == "application/ofd"
+    title = payload["title"].replace("\n", "")
+    assert unquote(resp.headers["Content-Disposition"].split("filename*=UTF-8''", 1)[1]) == f"{title}.ofd"
+    with ofdkit.open(resp.data) as document:
+        assert document.info.title == title and document.info.author == payload["issuer"]
+        assert payload["doc_number"] in document.pages[0].text()
 
 
 def test_422_envelope_names_fields(client):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import zipfile
 
 import pytest
 
@@ -35,14 +36,17 @@ def test_unknown_kind_lists_known(runner):
 
 
 @pytest.mark.parametrize("kind_id", OFFICIAL)
-@pytest.mark.parametrize("ext", ["docx", "pdf"])
+@pytest.mark.parametrize("ext", ["docx", "pdf", "ofd"])
 def test_render_every_sample(runner, tmp_path, kind_id, ext):
     for sample in kinds.get(kind_id).samples():
         out = tmp_path / f"{sample.stem}.{ext}"
         result = runner.invoke(main, ["render", kind_id, str(sample), "-o", str(out)])
         assert result.exit_code == 0, result.output
         data = out.read_bytes()
-        assert data[:4] == (b"PK\x03\x04" if ext == "docx" else b"%PDF")
+        assert data[:4] == (b"%PDF" if ext == "pdf" else b"PK\x03\x04")
+        if ext == "ofd":
+            with zipfile.ZipFile(out) as package:
+                assert package.namelist()[0] == "OFD.xml" and "Doc_0/Document.xml" in package.namelist()
 
 
 @pytest.mark.parametrize("kind_id", OFFICIAL)
