@@ -9,14 +9,14 @@ purpose="${1:-run}"
 # Debian packages. run: what documents need, and nginx, which reads requests whole in front of gunicorn
 # (service/front.py). test: also the real servers and clients the tests start (LibreOffice to open
 # docx and xlsx, driven through its UNO bridge python3-uno, Redis for Celery, PostgreSQL, Chromium for
-# the browser tests, SoftHSM for a PKCS#11 signing token, Node and npm for the npm packages the browser
-# tests load: ofd.js, the independent OFD renderer).
+# the browser tests, SoftHSM for a PKCS#11 signing token, Node.js for the npm packages the browser tests
+# load: axe-core, and ofd.js, the independent OFD renderer).
 run_pkgs=(fontconfig fonts-noto-cjk fonts-arphic-gkai00mp fonts-lxgw-wenkai texlive-lang-chinese fonts-liberation2
           libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 poppler-utils redis-server nginx-light)
 test_pkgs=(libreoffice-writer-nogui libreoffice-calc-nogui python3-uno postgresql chromium softhsm2 nodejs)
 pkgs=("${run_pkgs[@]}")
 [ "$purpose" = test ] && pkgs+=("${test_pkgs[@]}")
-# npm installs axe-core for the browser tests (package-lock.json); a Node.js that bundles npm will do.
+# npm installs axe-core and ofd.js for the browser tests (package-lock.json); a Node.js that bundles npm will do.
 [ "$purpose" = test ] && ! command -v npm >/dev/null && pkgs+=(npm)
 
 missing=()
@@ -45,13 +45,6 @@ if [ ! -f "$stamp" ]; then
     .venv/bin/python -m pip install -q -e ".[dev]"
     rm -f .venv/.jxdoc-installed-*
     touch "$stamp"
-fi
-# npm: Debian's package, unless the Node installed already brings its own (NodeSource's does).
-if [ "$purpose" = test ] && ! command -v npm >/dev/null; then
-    echo "==> 安装系统软件包: npm"
-    sudo=""
-    [ "$(id -u)" -ne 0 ] && sudo="sudo"
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends npm >/dev/null
 fi
 if [ "$purpose" = test ] && [ -f package-lock.json ]; then
     npm_stamp="node_modules/.jxdoc-installed-$(sha256sum package-lock.json | cut -c1-16)"
