@@ -35,6 +35,8 @@ from typing import Any
 from markupsafe import Markup
 
 from generators.docx_package import DocxTemplate, Part
+from generators.gongwen import geometry as shared
+from generators.gongwen.geometry import Length
 from generators.gongwen.model import (
     FANGSONG,
     HEITI,
@@ -392,14 +394,6 @@ def _rule_shapes(doc: Document, g: Geometry, rule_y: float) -> list[dict]:
     ]
 
 
-def _snap_to_grid(g: Geometry, y: float, minimum: float) -> int:
-    """The grid line nearest to y, but not above `minimum`."""
-    snapped = round(y / g.line) * g.line
-    while snapped < minimum:
-        snapped += g.line
-    return snapped
-
-
 def _file_header(doc: Document, g: Geometry) -> tuple[list[dict], int]:
     """版头 of the 文件格式. Returns the blocks and the title's line top (twips below the type
     area's top, on a grid line)."""
@@ -417,16 +411,17 @@ def _file_header(doc: Document, g: Geometry) -> tuple[list[dict], int]:
     mark_blocks, mark_h = _mark_blocks(doc, g, size)
     blocks += mark_blocks
     cursor += mark_h
-    # 发文字号 two blank lines below the mark.
-    number_top = cursor + 2 * g.line
+    # 发文字号 two blank lines below the mark (gongwen/geometry.number_em_top, as in the PDF).
+    mark_em_bottom = cursor - mark_h // max(len(doc.mark_names or ("",)), 1) + size * 20
+    number_em = shared.number_em_top(g.layout, Length.twip(mark_em_bottom)).twips
+    number_top = number_em - g.em_top(g.body_sz * 10)
     number_blocks, last_top = _number_blocks(doc, g, number_top, cursor)
     blocks += number_blocks
     cursor = last_top + g.line
     rule_y = last_top + g.em_bottom(g.body_sz * 10) + mm(g.layout["rule"]["gap_mm"])
     number_blocks[-1]["shapes"] = _rule_shapes(doc, g, rule_y)
     thickness = float(g.layout["rule"]["thickness_pt"]) * 20
-    title_top = _snap_to_grid(g, rule_y + thickness + 2 * g.line, rule_y + thickness + 1.5 * g.line)
-    return blocks, title_top - cursor
+    return blocks, shared.title_top(g.layout, Length.twip(rule_y + thickness)).twips - cursor
 
 
 def _letter_header(doc: Document, g: Geometry) -> tuple[list[dict], int]:
@@ -473,8 +468,10 @@ def _letter_header(doc: Document, g: Geometry) -> tuple[list[dict], int]:
                             mark=_run(g, "")))
     blocks[0]["shapes"] = shapes
     cursor = first_top + len(lines) * g.line
-    title_top = _snap_to_grid(g, cursor + 2 * g.line, cursor + 1.5 * g.line)
-    return blocks, title_top - cursor
+    # The title's grid line is decided once for both formats (gongwen/geometry.title_top), from
+    # the nominal position of the lines above it, not from this engine's own line tops.
+    below = shared.nominal_line_top(g.layout, Length.twip(first_em_top - g.top)) + len(lines) * Length.twip(g.line)
+    return blocks, shared.title_top(g.layout, below).twips - cursor
 
 
 # --- 主体 ------------------------------------------------------------------------------------------

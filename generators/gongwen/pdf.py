@@ -35,6 +35,8 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from generators import pdf as pdfkit
+from generators.gongwen import geometry as shared
+from generators.gongwen.geometry import Length
 from generators.gongwen.model import (
     DATE_ANCHOR,
     FANGSONG,
@@ -169,12 +171,6 @@ class Geometry:
     def body_em_top(self) -> float:
         return self.em_offset(FANGSONG, self.body_pt, self.line)
 
-    def snap(self, y: float, minimum: float) -> float:
-        """The grid line nearest to y, but not above `minimum`."""
-        snapped = round(y / self.line) * self.line
-        while snapped < minimum - 1e-6:
-            snapped += self.line
-        return snapped
 
 
 # --- the 版头 ------------------------------------------------------------------------------------
@@ -302,15 +298,20 @@ def _file_banner(doc: Document, g: Geometry) -> tuple[list[Item], float]:
     items = _header_line_items(doc, g, 0.0)
     cursor = len(doc.header_lines) * g.line
     mark_top = max(float(g.layout["mark"]["top_offset_mm"]) * PT_PER_MM, cursor)
-    mark_items, mark_bottom = _mark_items(doc, g, mark_top)
+    mark_items, _ = _mark_items(doc, g, mark_top)
     items += mark_items
-    number_items, last_top = _number_items(doc, g, mark_bottom + 2 * g.line)
+    # 发文字号 two blank lines below the mark, and the title's grid line: decided once for both
+    # formats (gongwen/geometry.py).
+    size = mark_size(doc, g)
+    mark_em_bottom = mark_top + (len(doc.mark_names or ("",)) - 1) * MARK_ROW * size + size
+    number_em = shared.number_em_top(g.layout, Length(mark_em_bottom)).pt
+    number_items, last_top = _number_items(doc, g, number_em - g.body_em_top())
     items += number_items
     em_bottom = last_top + g.body_em_top() + g.body_pt
     rule_y = em_bottom + float(g.layout["rule"]["gap_mm"]) * PT_PER_MM
     items += _rule_items(doc, g, rule_y)
     below = rule_y + float(g.layout["rule"]["thickness_pt"])
-    return items, g.snap(below + 2 * g.line, below + 1.5 * g.line)
+    return items, shared.title_top(g.layout, Length(below)).pt
 
 
 def _letter_banner(doc: Document, g: Geometry) -> tuple[list[Item], float]:
@@ -340,8 +341,9 @@ def _letter_banner(doc: Document, g: Geometry) -> tuple[list[Item], float]:
     items += _header_line_items(doc, g, first_top)
     if doc.doc_number:
         items.append(Item("line right", _box(0, first_top, g.type_w, g.line), doc.doc_number))
-    cursor = first_top + max(len(doc.header_lines), 1) * g.line
-    return items, g.snap(cursor + 2 * g.line, cursor + 1.5 * g.line)
+    # The title's grid line is decided once for both formats (gongwen/geometry.title_top).
+    below = shared.nominal_line_top(g.layout, Length(first_em_top)) + max(len(doc.header_lines), 1) * Length(g.line)
+    return items, shared.title_top(g.layout, below).pt
 
 
 # --- 主体 and 版记 ---------------------------------------------------------------------------------
