@@ -61,6 +61,14 @@ class SubmissionOut(Schema):
     updated_at = fields.DateTime()
 
 
+PDF_OPTIONS = [
+    {"name": "pdfa", "in": "query", "required": False, "description": "1：生成PDF/A-2b（仅PDF）",
+     "schema": {"type": "string", "enum": ["0", "1"]}},
+    {"name": "sign", "in": "query", "required": False,
+     "description": "1：用已登记的印章和证书签章（仅PDF；财政局和管理员）", "schema": {"type": "string", "enum": ["0", "1"]}},
+]
+
+
 def _responses(ok: dict) -> dict:
     err = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorEnvelope"}}}}
     out = dict(ok)
@@ -96,7 +104,8 @@ def build_spec() -> dict:
                 "summary": f"生成{kind.name}",
                 "description": kind.description,
                 "parameters": [{"name": "format", "in": "query", "required": False,
-                                "schema": {"type": "string", "enum": list(kind.formats), "default": kind.formats[0]}}],
+                                "schema": {"type": "string", "enum": list(kind.formats), "default": kind.formats[0]}},
+                               *(PDF_OPTIONS if "pdf" in kind.formats else [])],
                 "requestBody": {"required": True, "content": {"application/json": {"schema": ref}}},
                 "responses": _responses({"200": {"description": "文档文件（Content-Disposition 带中文文件名）", "content": mimes}}),
             }},
@@ -134,5 +143,17 @@ def build_spec() -> dict:
                 "responses": {"200": {"description": "列表", "content": {"application/json": {
                     "schema": {"type": "array", "items": {"$ref": "#/components/schemas/Submission"}}}}}}},
         },
+    )
+    spec.path(
+        path="/api/v1/verify",
+        operations={"post": {
+            "summary": "验证PDF的电子签名（无需登录）",
+            "requestBody": {"required": True, "content": {
+                "application/pdf": {"schema": {"type": "string", "format": "binary"}},
+                "multipart/form-data": {"schema": {"type": "object", "required": ["file"],
+                                                   "properties": {"file": {"type": "string", "format": "binary"}}}}}},
+            "responses": _responses({"200": {"description": "验证结果：valid 仅当由已登记的发文机关签署、签名有效且签署后未改动",
+                                             "content": {"application/json": {"schema": {"type": "object"}}}}}),
+        }},
     )
     return spec.to_dict()

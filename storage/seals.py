@@ -58,6 +58,10 @@ class Organ:
     certificate_der: bytes
 
     @property
+    def registered(self) -> _dt.datetime:
+        return _dt.datetime.fromisoformat(self.registered_at)
+
+    @property
     def key_label(self) -> str:
         return {"pkcs12": "证书文件（PKCS#12）", "pkcs11": "签名设备（PKCS#11）"}[self.key_kind]
 
