@@ -51,12 +51,13 @@ from jobs.runner import (
     retry_failed,
 )
 from rules.settings import thaw
-from service import csrf
+from service import auth, csrf
 from service.auth import ADMIN, FINANCE_BUREAU, roles_required
 from service.database import get_db
 from service.downloads import content_disposition
 from service.errors import ApiError
 from service.settings_store import current_settings
+from service.signing import BATCH_SIGN_ACTION
 from storage import seals
 from storage.batches import FINAL, Batch, BatchItem
 
@@ -209,6 +210,11 @@ def _create_disclosure(fields) -> Batch:
     batch, _ = disclosure_batch.start(db, imported, source=source, title=title[:200],
                                       source_name=upload.filename if upload is not None else "",
                                       settings_override={"signing": thaw(settings["signing"])}, fmt=fmt)
+    if settings["signing"]["batches"]["sign"]:
+        # Who started the signing and when: the verification of any of its files finds it here.
+        with db.write() as session:
+            auth.audit(session, BATCH_SIGN_ACTION, target=f"batch:{batch.public_id}",
+                       comment=f"签章机关：{seals.default_organ(current_app.config['DATA_DIR'], settings)}；批次：{batch.title}")
     return batch
 
 

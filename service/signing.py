@@ -20,9 +20,11 @@ from service.database import get_db
 from service.errors import ApiError
 from service.timefmt import local_time
 from storage import seals
+from storage.batches import Batch, BatchItem
 from storage.models import AuditEvent, Submission
 
 SIGN_ACTION = "sign"
+BATCH_SIGN_ACTION = "batch_sign"  # a disclosure batch that signs every unit's file (target batch:<id>)
 SIGNER_ROLES = (auth.FINANCE_BUREAU, auth.ADMIN)
 HASH_PREFIX = "sha256:"
 
@@ -66,17 +68,28 @@ def record_signature(digest: str, organs: list[str], filename: str, submission: 
 
 
 def signing_records(digest: str) -> list[dict]:
-    """The audit records of a signed file: when, by whom, which document."""
+    """The records of a signed file: when, by whom, which document — a file signed on its own
+    (its SHA-256 in the audit log) or a unit's file of a signing batch (its SHA-256 with the
+    batch's item, the batch's start in the audit log)."""
+    zone = current_app.config["TIMEZONE"]
+    out = []
     with get_db().read() as session:
         events = session.scalars(select(AuditEvent).where(AuditEvent.action == SIGN_ACTION,
                                                           AuditEvent.target == HASH_PREFIX + digest)
                                  .order_by(AuditEvent.at)).all()
-        out = []
         for e in events:
             sub = session.get(Submission, e.submission_id) if e.submission_id else None
-            out.append({"at": local_time(e.at, current_app.config["TIMEZONE"], seconds=True), "by": e.username,
-                        "comment": e.comment, "document": sub.title if sub is not None else ""})
-        return out
+            out.append({"at": local_time(e.at, zone, seconds=True), "by": e.username, "comment": e.comment,
+                        "document": sub.title if sub is not None else ""})
+        for item, batch in session.execute(select(BatchItem, Batch).join(Batch, BatchItem.batch_id == Batch.id)
+                                           .where(BatchItem.sha256 == digest)).all():
+            started = session.scalar(select(AuditEvent).where(AuditEvent.action == BATCH_SIGN_ACTION,
+                                                              AuditEvent.target == f"batch:{batch.public_id}"))
+            out.append({"at": local_time(item.updated_at, zone, seconds=True),
+                        "by": started.username if started is not None else "",
+                        "comment": started.comment if started is not None else f"批次：{batch.title}",
+                        "document": f"{batch.title}：{item.unit_code} {item.unit_name}"})
+    return out
 
 
 def verify(pdf: bytes) -> tuple[Verification, list[dict]]:

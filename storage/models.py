@@ -202,7 +202,7 @@ class AuditEvent(Base):
         "password_change": "修改密码", "token_create": "创建API令牌", "token_revoke": "吊销API令牌",
         "unit_create": "新建单位", "department_create": "新建主管部门", "settings_save": "保存设置",
         "settings_reset": "恢复默认设置", "template_upload": "上传模板", "template_delete": "删除模板",
-        "admin_create": "创建管理员", "sign": "签章", "seal_register": "登记印章", "seal_remove": "删除印章",
+        "admin_create": "创建管理员", "sign": "签章", "batch_sign": "批量签章", "seal_register": "登记印章", "seal_remove": "删除印章",
     }
 
     @property

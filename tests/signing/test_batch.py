@@ -59,3 +59,32 @@ def test_web_batch_refuses_to_start_signing_without_a_seal(app, world):
     answer = bureau.post("/api/v1/batches", json={"kind": "disclosure", "units": payloads(1)})
     assert answer.status_code == 422
     assert "没有登记任何发文机关" in answer.get_json()["errors"]["sign"][0]
+
+
+def test_web_signing_batch_files_verify_with_who_started_it(app, world, bureau_cert, seal_image, settings):
+    import io
+
+    from service.database import get_db
+    from storage import seals
+    from storage.models import SavedSettings
+    from tests.conftest import login
+    from tests.jobs.helpers import wait_done
+    from tests.signing.conftest import PASSWORD
+
+    seals.register(app.config["DATA_DIR"], "青溪县财政局", seal_image, settings, p12=bureau_cert.p12(PASSWORD),
+                   password=PASSWORD)
+    with app.app_context(), get_db(app).write() as session:
+        session.add(SavedSettings(section="signing", values_json=json.dumps({"batches": {"sign": True}})))
+    app.config["JOB_PROCESSES"] = 1  # render in the runner's thread: no process pool in tests
+    bureau = login(app, world, "bureau")
+    started = bureau.post("/api/v1/batches", json={"kind": "disclosure", "units": payloads(2)})
+    assert started.status_code == 202, started.get_json()
+    done = wait_done(bureau, started.get_json()["id"])
+    assert done["counts"]["done"] == 2
+    z = zipfile.ZipFile(io.BytesIO(bureau.get(done["download_url"]).data))
+    pdf = z.read(next(n for n in z.namelist() if n.endswith(".pdf")))
+    answer = app.test_client().post("/api/v1/verify", data=pdf, content_type="application/pdf").get_json()
+    assert answer["valid"] is True
+    (record,) = answer["records"]
+    assert record["by"] == "bureau" and "青溪县财政局" in record["comment"]
+    assert payloads(2)[0]["unit"] in record["document"]
