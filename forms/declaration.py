@@ -61,12 +61,14 @@ def _optional(max_length: int, label: str, **metadata) -> Text:
 class DeclarationIndicatorSchema(BaseSchema):
     """One 三级指标 row (glossary identifiers). Emptiness and meaning are checked by the rules."""
 
-    level1 = _optional(20, "一级指标")
-    level2 = _optional(30, "二级指标")
+    # "suggest": the web form offers the blank workbook's drop-down list of that name
+    # (generators.declaration.validation_lists) and still takes what the clerk types.
+    level1 = _optional(20, "一级指标", suggest="level1")
+    level2 = _optional(30, "二级指标", suggest="level2")
     name = _optional(100, "三级指标", autocomplete="indicator")
-    operator = _optional(10, "指标性质（≥ ≤ = 定性）")
+    operator = _optional(10, "指标性质", suggest="operator")
     target_value = IndicatorValue(load_default="", metadata={"label": "指标值"})
-    measure_unit = _optional(20, "度量单位")
+    measure_unit = _optional(20, "度量单位", suggest="measure_unit")
     explanation = _optional(300, "指标解释")
 
 
@@ -206,7 +208,8 @@ class ProjectDeclarationSchema(DeclarationBase):
     department_code = _optional(20, "主管部门代码", group="基本信息")
     implementing_unit = Text(required=True, max_length=60, metadata={"label": "实施单位", "group": "基本信息"})
     project_attribute = Text(required=True, max_length=20,
-                             metadata={"label": "项目属性", "group": "基本信息", "help": "如新增项目、延续项目、经常性项目、一次性项目"})
+                             metadata={"label": "项目属性", "group": "基本信息", "suggest": "project_attribute",
+                                       "help": "如新增项目、延续项目、经常性项目、一次性项目"})
     project_period = Text(required=True, max_length=40,
                           metadata={"label": "项目期", "group": "基本信息", "help": "如“2025年—2027年”或“1年”"})
     project_type = _optional(40, "项目类型", group="基本信息",

@@ -55,8 +55,10 @@ def _tree(data: Mapping[str, Any], settings: Mapping[str, Any]) -> str:
     return tree if tree in TREES else "2020"
 
 
-def _validations(tree: str, settings: Mapping[str, Any]) -> dict[str, list[str]]:
-    captions = TREES[tree]
+def validation_lists(tree: str, settings: Mapping[str, Any]) -> dict[str, list[str]]:
+    """The blank workbook's drop-down lists (the web form offers the same ones); an unknown or
+    empty `tree` is the settings' default."""
+    captions = TREES[_tree({"tree": tree}, settings)]
     choices = settings["target_declaration"]["choices"]
     return {
         "level1": list(captions),
@@ -154,7 +156,7 @@ def project_sheet(data: Mapping[str, Any] | None, settings: Mapping[str, Any], b
     data = data or {}
     tree = _tree(data, settings)
     sheet = Sheet(PROJECT_SHEET, [Column(w) for w in COLUMNS], title_rows=2, header_rows=1,
-                  validations=_validations(tree, settings), protect=True)
+                  validations=validation_lists(tree, settings), protect=True)
     b = _Builder(sheet, blank)
     sheet.add(Cell(PROJECT_TITLE, "title", colspan=8))
     year = Cell(_year_text(None if blank else data.get("year")), "subtitle", colspan=8, editable=True, key="year")
@@ -210,7 +212,7 @@ def department_sheet(data: Mapping[str, Any] | None, settings: Mapping[str, Any]
     data = data or {}
     tree = _tree(data, settings)
     sheet = Sheet(DEPARTMENT_SHEET, [Column(w) for w in COLUMNS], title_rows=2, header_rows=1,
-                  validations=_validations(tree, settings), protect=True)
+                  validations=validation_lists(tree, settings), protect=True)
     b = _Builder(sheet, blank)
     sheet.add(Cell(DEPARTMENT_TITLE, "title", colspan=8))
     sheet.add(Cell(_year_text(None if blank else data.get("year")), "subtitle", colspan=8, editable=True, key="year"))

@@ -52,6 +52,7 @@ class Widget:
     placeholder: str = ""
     autocomplete: str = ""  # schema metadata "autocomplete" (e.g. "indicator": the 指标库 search)
     multiple: bool = False  # attach: several documents (check boxes) or one (a select)
+    suggest: str = ""  # schema metadata "suggest": the name of a list offered while typing (a datalist)
 
     @property
     def id(self) -> str:
@@ -98,6 +99,8 @@ def _scalar(f: fields.Field, common: dict, value: Any) -> Widget:
         choices = _choices(f)
         if (not f.required or value in (None, "")) and "" not in dict(choices):
             choices = [("", "（未选择）")] + choices
+        if value not in (None, "") and _choice_value(f, value) not in dict(choices):
+            choices = choices + [(str(value), str(value))]  # as stored (an import's “>=”): never lost
         return Widget(type="select", value=_choice_value(f, value), choices=choices, **common)
     if isinstance(f, jf.ChineseDate):
         return Widget(type="date", value=_text(value), placeholder="2024年7月1日", **common)
@@ -144,7 +147,7 @@ def widgets(schema: Schema, values: dict | None, errors: dict[str, list[str]], p
         value = values.get(key)
         common = dict(name=name, label=f.metadata.get("label", key), errors=errors.get(name, []),
                       required=f.required, help=f.metadata.get("help", ""), group=f.metadata.get("group", ""),
-                      autocomplete=f.metadata.get("autocomplete", ""))
+                      autocomplete=f.metadata.get("autocomplete", ""), suggest=f.metadata.get("suggest", ""))
         attach = f.metadata.get("attach")
         if attach:
             options = sources.get(attach, [])

@@ -12,6 +12,7 @@ from sqlalchemy.orm import joinedload
 
 import kinds
 from forms.base import CONFIRMATIONS, FieldErrors, UnconfirmedWarnings
+from generators.declaration import validation_lists
 from kinds import pipeline
 from service import auth, workflow
 from service.api import store_submission
@@ -239,6 +240,7 @@ def render_form(kind: kinds.Kind, schema, values: dict, errors: dict[str, list[s
         message=message, saved=saved, draft_id=draft_id, preview=preview, warnings=list(warnings),
         unsaved=unsaved, import_errors=list(import_errors), returned=returned,
         can_delete=bool(draft_id) and _is_plain_draft(draft_id),
+        suggestions=validation_lists(str(values.get("tree") or ""), current_settings()) if kind.extra.get("blank_form") else {},
         other_errors={path_label(schema, k): v for k, v in errors.items() if k not in shown},
     ), status
 

@@ -134,3 +134,18 @@ def test_a_new_form_starts_with_the_clerks_unit_and_the_year(client):
     html = client.get("/forms/monitoring").get_data(as_text=True)
     assert 'name="unit.code" value="A001"' in html and 'name="unit.name" value="青溪县第一中学"' in html
     assert f'name="year" value="{year}"' in html
+
+
+def test_declaration_form_offers_the_blank_workbooks_lists(client):
+    """The same drop-down lists as the blank xlsx, offered while typing (datalists)."""
+    from generators.declaration import validation_lists
+    from rules.settings import defaults
+
+    html = client.get("/forms/target_declaration").get_data(as_text=True)
+    lists = validation_lists("", defaults())
+    for name in ("level1", "level2", "operator", "measure_unit", "project_attribute"):
+        assert f'<datalist id="suggest-{name}">' in html, name
+        for item in lists[name][:3]:
+            assert f'<option value="{item}"></option>' in html, (name, item)
+    assert 'name="indicators.annual.__index__.level1" value="" list="suggest-level1"' in html
+    assert 'list="suggest-project_attribute"' in html
