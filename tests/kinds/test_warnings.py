@@ -63,6 +63,11 @@ CASES = [
      [(f"funds.{line}.{field}", "magnitude", None)
       for line in ("annual_total", "fiscal_appropriation", "other_funds")
       for field in ("initial_budget", "executed", "projected_executed")]),
+    ("self_evaluation_report", "the report's own 自评表 over budget",
+     setter(**{"form.budget.carryover.executed": "113.60", "form.budget.annual_total.executed": "913.60"}),
+     [("form.budget.carryover.executed", "over_budget", "上年结转资金的" + OVER.format(e="113.60", b="60.00", r="189.33%"))]),
+    ("evaluation_report", "执行数 over 预算数", setter(**{"budget.executed": "1300"}),
+     [("budget.executed", "over_budget", OVER.format(e="1,300.00", b="1,268.40", r="102.49%"))]),
     ("monitoring_summary", "sample", setter(), []),
     ("monitoring_summary", "a row over its budget, another in 元",
      setter(**{"rows.1.executed": "8500", "rows.0.budget": "126504000", "rows.0.executed": "91206600"}),
