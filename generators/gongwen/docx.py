@@ -67,6 +67,8 @@ EM_DESCENT = 0.12
 TIGHT_LINE = EM_ASCENT / BASELINE_RATIO
 # Gap between the two strokes of a 信函 double line, in points (the standard leaves it open).
 LETTER_DOUBLE_GAP_PT = 1.5
+# Twips added to each column of a joint mark so that its text never wraps.
+MARK_SLACK = 20
 # Space between the stacked names of a joint mark and “文件”, in characters of the mark.
 JOINT_SUFFIX_GAP_CHARS = 0.5
 # The Party star: diameter in points (about one 三号 character) and the break in the rule around it.
@@ -312,8 +314,13 @@ def _mark_blocks(doc: Document, g: Geometry, size_pt: float) -> tuple[list[dict]
     if len(names) == 1:
         return [_para(g, _mark_runs(g, names[0] + doc.mark_suffix, size_pt), jc="center", line=h)], h
     char = size_pt * 20 * float(g.layout["mark"].get("char_scale", 1.0))
-    name_w = math.ceil(max(text_width(n) for n in names) * char + char * 0.25)
-    suffix_w = math.ceil((text_width(doc.mark_suffix) + JOINT_SUFFIX_GAP_CHARS) * char + char * 0.25) if doc.mark_suffix else 0
+    # The columns are as wide as their text (and a twip of slack each, so the distributed names do
+    # not wrap), as the PDF's, and the group never wider than the type area: a quarter character of
+    # padding per column put the centred mark 3 mm outside it.
+    name_w = math.ceil(max(text_width(n) for n in names) * char) + MARK_SLACK
+    suffix_w = math.ceil((text_width(doc.mark_suffix) + JOINT_SUFFIX_GAP_CHARS) * char) + MARK_SLACK if doc.mark_suffix else 0
+    if name_w + suffix_w > g.type_w:
+        suffix_w = max(g.type_w - name_w, 0)
     rows = []
     for i, name in enumerate(names):
         cells = [{"width": name_w, "vmerge": None, "valign": "top",
