@@ -7,7 +7,6 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-
 LEVELS = ("B-B", "B-T")
 
 
