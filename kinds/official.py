@@ -1,6 +1,5 @@
 """The 公文 kinds, all laid out by the GB/T 9704-2012 engine."""
 
-import rules.signing  # noqa: F401  (registers the validator of the "signing" settings: seals, levels)
 from forms import official
 from generators.gongwen import renderer
 from kinds import Kind, register
