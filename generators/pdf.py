@@ -606,6 +606,63 @@ class _HTML(HTML):
         return self._user_agent_sheets
 
 
+# --- page limit ----------------------------------------------------------------------------------
+
+class TooManyPages(Exception):
+    """The document being laid out passed the page limit in force (`page_limit`)."""
+
+    def __init__(self, limit: int):
+        super().__init__(f"more than {limit} pages")
+        self.limit = limit
+
+
+class PageMeter:
+    """Pages of the PDFs rendered inside one `page_limit` block."""
+
+    def __init__(self, limit: int | None):
+        self.limit, self.pages = limit, 0
+
+
+_page_meter: contextvars.ContextVar[PageMeter | None] = contextvars.ContextVar("jxdoc_pdf_page_meter", default=None)
+
+
+@contextlib.contextmanager
+def page_limit(limit: int | None) -> Iterator[PageMeter]:
+    """Within the block, a PDF whose layout reaches page `limit + 1` stops there with
+    TooManyPages — the layout of the pages beyond is never done, so a request that asks for
+    thousands of pages costs the time of `limit` — and the pages rendered are counted."""
+    meter = PageMeter(limit)
+    token = _page_meter.set(meter)
+    try:
+        yield meter
+    finally:
+        _page_meter.reset(token)
+
+
+def _install_page_limit() -> None:
+    """weasyprint lays pages out one at a time in `make_all_pages` (a generator that
+    `layout_document` exhausts, again for each repagination): the limit is checked as each page
+    is made."""
+    from weasyprint import layout
+
+    make_all_pages = getattr(layout, "make_all_pages", None)
+    if make_all_pages is None or getattr(make_all_pages, "_jxdoc_limited", False):
+        return
+
+    def limited(context, root_box, html, pages):
+        meter = _page_meter.get()
+        for number, page in enumerate(make_all_pages(context, root_box, html, pages), 1):
+            if meter is not None and meter.limit is not None and number > meter.limit:
+                raise TooManyPages(meter.limit)
+            yield page
+
+    limited._jxdoc_limited = True
+    layout.make_all_pages = limited
+
+
+_install_page_limit()
+
+
 # --- rendering -----------------------------------------------------------------------------------
 
 # Pango font maps are not thread-safe; a threaded server renders one PDF at a time per process
@@ -666,6 +723,9 @@ def render_pdf(
             _apply_metadata(document.metadata, metadata)
         if variant:
             options = {"pdf_variant": variant, "output_intent": OUTPUT_INTENT}
+        meter = _page_meter.get()
+        if meter is not None:
+            meter.pages += len(document.pages)
         return RenderedPdf(document.write_pdf(attachments=None, **options), len(document.pages))
 
 

@@ -44,6 +44,12 @@ def _monitoring() -> list[BatchKind]:
             for kind_id in ("monitoring", "department_monitoring")]
 
 
+def _document() -> BatchKind:
+    from jobs import documents
+
+    return BatchKind(documents.KEY, documents.process_item, documents.finish, (), "文档")
+
+
 def _disclosure() -> list[BatchKind]:
     from jobs import archive, disclosure
 
@@ -64,4 +70,7 @@ def registry() -> Mapping[str, BatchKind]:
 
 
 def get(kind_id: str) -> BatchKind:
-    return registry()[kind_id]
+    """The batch kind of `kind_id`; any other document kind is one document rendered in the
+    background (jobs/documents.py)."""
+    found = registry().get(kind_id)
+    return found if found is not None else _document()

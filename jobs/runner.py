@@ -157,7 +157,8 @@ _INSERT_CHUNK = 100  # items per insert: bounded memory, still few statements
 
 
 def create_batch(db: Database, kind: str, fmt: str, imported: ImportResult, *, key: str, title: str = "",
-                 source_name: str = "", params: Mapping[str, Any] | None = None) -> tuple[Batch, bool]:
+                 source_name: str = "", params: Mapping[str, Any] | None = None,
+                 owner_id: int | None = None) -> tuple[Batch, bool]:
     """The batch of `key`, inserted with its items if new. (batch, created).
 
     `imported.units` are the item inputs of any kind: code, name, seq, output_name, payload()
@@ -167,7 +168,8 @@ def create_batch(db: Database, kind: str, fmt: str, imported: ImportResult, *, k
         return existing, False
     params = {**(params or {}), "year": imported.year, "period": imported.period}
     batch = Batch(key=key, kind=kind, fmt=fmt, title=title[:200], source_name=source_name[:200], status="running",
-                  total=len(imported.units), params_json=dumps(params), errors_json=dumps(imported.errors))
+                  total=len(imported.units), params_json=dumps(params), errors_json=dumps(imported.errors),
+                  owner_id=owner_id)
     try:
         with db.write() as session:
             session.add(batch)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, current_app, jsonify, request, url_for
 from sqlalchemy import select
 
 import kinds
 from forms.base import CONFIRMATIONS, FieldErrors, illegal_characters, read_confirmations
 from kinds import pipeline
-from service import auth, signing, workflow
+from service import auth, document_jobs, render_limits, signing, workflow
 from service.auth import current_user, find_submission, public, scope_submissions
 from service.database import get_db
 from service.downloads import file_response
@@ -95,7 +95,8 @@ def render_document(kind_id: str):
         signing.require_signer()
     settings = current_settings()
     data = pipeline.accepted(kind, _json_body(), settings)
-    output = pipeline.output(kind, data, fmt, settings, archival)
+    with render_limits.limited(kind, fmt):
+        output = pipeline.output(kind, data, fmt, settings, archival)
     if sign:
         output = signing.sign_output(output, kind.id, data, settings)
     return file_response(output)
@@ -112,6 +113,30 @@ def verify_document():
         raise ApiError(422, problem, {"file": [problem]})
     result, records = signing.verify(data)
     return jsonify(signing.verification_json(result, records))
+
+
+@bp.post("/v1/documents/<kind_id>/jobs")
+def document_job(kind_id: str):
+    """The document rendered by the batch runner, without the page limit of a request → 202."""
+    kind = kinds.get(kind_id)
+    fmt = _format(kind)
+    payload = _json_body()
+    data = pipeline.check(kind, payload, current_settings()).require_confirmed()  # 422 now, not later
+    job = document_jobs.start(kind, fmt, payload, data, current_user())
+    response = jsonify(document_jobs.status(job))
+    response.status_code = 202
+    response.headers["Location"] = url_for("api.show_document_job", public_id=job.public_id)
+    return response
+
+
+@bp.get("/v1/document-jobs/<public_id>")
+def show_document_job(public_id: str):
+    return jsonify(document_jobs.status(document_jobs.find(public_id, current_user())))
+
+
+@bp.get("/v1/document-jobs/<public_id>/download")
+def document_job_download(public_id: str):
+    return document_jobs.download(document_jobs.find(public_id, current_user()))
 
 
 @bp.post("/v1/documents/<kind_id>/validate")
@@ -273,7 +298,8 @@ def submission_document(public_id: str):
     archival, sign = _pdf_options(fmt)
     if sign:
         raise ApiError(405, "签章请用 POST /api/v1/submissions/<id>/signed。")
-    output = pipeline.produce(kind, sub.data, fmt, current_settings(), archival, confirmed=sub.status != "draft")
+    output = render_limits.produce(kind, sub.data, fmt, current_settings(), archival,
+                                   confirmed=sub.status != "draft")
     workflow.record_download(sub, fmt)
     return file_response(output)
 
@@ -288,7 +314,8 @@ def sign_submission(public_id: str):
         raise kinds.UnknownFormat(kind, "pdf")
     settings = current_settings()
     data = pipeline.accepted(kind, sub.data, settings, confirmed=sub.status != "draft")
-    output = pipeline.output(kind, data, "pdf", settings, _flag("pdfa"))
+    with render_limits.limited(kind, "pdf"):
+        output = pipeline.output(kind, data, "pdf", settings, _flag("pdfa"))
     return file_response(signing.sign_output(output, kind.id, data, settings, sub))
 
 

@@ -106,7 +106,8 @@ def _batch_or_404(public_id: str) -> Batch:
     return batch
 
 
-def _start(batch: Batch) -> None:
+def start_batch(batch: Batch) -> None:
+    """Start or resume work on the batch with the configured runner."""
     dispatch(_config(), get_db(), batch, _runner())
 
 
@@ -251,7 +252,7 @@ def progress(batch: Batch) -> dict:
     if not done and _config().runner != "celery":
         # Resume after a restart; a no-op while this process drives it already. (Celery workers
         # resume unfinished batches themselves when they start.)
-        _start(batch)
+        start_batch(batch)
     return body
 
 
@@ -263,7 +264,7 @@ def _zip_response(batch: Batch) -> Response:
         stream = archive.zip_stream(db, batch, cfg.data_dir, repair_inline=cfg.repair_inline)
     except archive.BrokenUnits as exc:  # too many to render here: the runner renders them again
         reopen(db, batch.id, BatchItem.id.in_(exc.ids))
-        _start(get_batch(db, batch.public_id))
+        start_batch(get_batch(db, batch.public_id))
         raise ApiError(409, Messages.rerendering.format(count=len(exc.ids))) from None
     response = Response(stream, mimetype="application/zip")
     response.headers["Content-Length"] = str(len(stream))
@@ -279,7 +280,8 @@ def _zip_response(batch: Batch) -> Response:
 @roles_required(FINANCE_BUREAU, ADMIN)
 def index():
     with get_db().read() as session:
-        recent = list(session.scalars(select(Batch).order_by(Batch.id.desc()).limit(20)))
+        recent = list(session.scalars(select(Batch).where(Batch.owner_id.is_(None))
+                                          .order_by(Batch.id.desc()).limit(20)))
     return render_template("batches/index.html", recent=recent, kinds=[kinds.get(k) for k in WORKBOOK_KINDS],
                            kind_names=_kind_names(), errors={}, form={})
 
@@ -291,10 +293,11 @@ def upload():
         batch = _create_from_request()
     except ApiError as exc:
         with get_db().read() as session:
-            recent = list(session.scalars(select(Batch).order_by(Batch.id.desc()).limit(20)))
+            recent = list(session.scalars(select(Batch).where(Batch.owner_id.is_(None))
+                                          .order_by(Batch.id.desc()).limit(20)))
         return render_template("batches/index.html", recent=recent, kinds=[kinds.get(k) for k in WORKBOOK_KINDS],
                                kind_names=_kind_names(), errors=exc.errors, message=exc.message, form=request.form), exc.code
-    _start(batch)
+    start_batch(batch)
     return redirect(url_for("batches.show", public_id=batch.public_id), 303)
 
 
@@ -323,7 +326,7 @@ def retry(public_id: str):
     count = retry_failed(get_db(), batch.id)
     flash(Messages.retrying.format(count=count) if count else Messages.nothing_failed)
     if count:
-        _start(get_batch(get_db(), public_id))
+        start_batch(get_batch(get_db(), public_id))
     return redirect(url_for("batches.show", public_id=public_id), 303)
 
 
@@ -333,7 +336,7 @@ def retry(public_id: str):
 @roles_required(FINANCE_BUREAU, ADMIN)
 def api_create():
     batch = _create_from_request()
-    _start(batch)
+    start_batch(batch)
     body = {**progress(batch), "retried": batch.retried}
     response = jsonify(body)
     response.status_code = 202
@@ -382,7 +385,7 @@ def api_retry(public_id: str):
     if not count:
         raise ApiError(409, Messages.nothing_failed)
     batch = get_batch(get_db(), public_id)
-    _start(batch)
+    start_batch(batch)
     response = jsonify({**progress(batch), "retried": count})
     response.status_code = 202
     response.headers["Location"] = url_for("batches.api_show", public_id=public_id)

@@ -107,7 +107,25 @@ def build_spec() -> dict:
                                 "schema": {"type": "string", "enum": list(kind.formats), "default": kind.formats[0]}},
                                *(PDF_OPTIONS if "pdf" in kind.formats else [])],
                 "requestBody": {"required": True, "content": {"application/json": {"schema": ref}}},
-                "responses": _responses({"200": {"description": "文档文件（Content-Disposition 带中文文件名）", "content": mimes}}),
+                "responses": _responses({
+                    "200": {"description": "文档文件（Content-Disposition 带中文文件名）", "content": mimes},
+                    "413": {"description": "PDF超过单次请求的页数上限（RENDER_MAX_PAGES）：改用 …/jobs 后台生成",
+                            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorEnvelope"}}}},
+                    "429": {"description": "本人同时生成的文档或1小时内在线生成的页数已达上限",
+                            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorEnvelope"}}}},
+                }),
+            }},
+        )
+        spec.path(
+            path=f"/api/v1/documents/{kind.id}/jobs",
+            operations={"post": {
+                "summary": f"后台生成{kind.name}（不受单次请求页数上限限制）",
+                "parameters": [{"name": "format", "in": "query", "required": False,
+                                "schema": {"type": "string", "enum": list(kind.formats), "default": kind.formats[0]}}],
+                "requestBody": {"required": True, "content": {"application/json": {"schema": ref}}},
+                "responses": _responses({"202": {
+                    "description": "任务已开始；Location 为任务地址（GET /api/v1/document-jobs/{id}），"
+                                   "完成后 download_url 下载文档文件"}}),
             }},
         )
         spec.path(

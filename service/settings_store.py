@@ -108,6 +108,23 @@ def _saved_rows(app) -> tuple[tuple, dict]:
     return version, rows
 
 
+def current_override() -> dict:
+    """The settings in force as one override of the defaults, JSON-safe: for work done outside
+    the request (a document the batch runner renders, jobs.work.settings_for), so that it looks
+    exactly as the request would have made it."""
+    from sqlalchemy import select
+
+    from service.database import get_db
+    from storage.models import SavedSettings
+
+    base, override = current_app.extensions["jxdoc.settings_base"]
+    merged = deep_merge(base, override or {})
+    with get_db().read() as session:
+        for row in session.scalars(select(SavedSettings)):
+            merged = deep_merge(merged, {row.section: json.loads(row.values_json)})
+    return json.loads(json.dumps(merged, ensure_ascii=False, default=str))
+
+
 def current_settings() -> Mapping[str, Any]:
     app = current_app
     if has_request_context() and "jxdoc_settings" in g:

@@ -14,7 +14,7 @@ from sqlalchemy.orm import joinedload
 import kinds
 from forms.base import FieldErrors
 from kinds import pipeline
-from service import auth, signing, workflow
+from service import auth, render_limits, signing, workflow
 from service.api import submission_warnings
 from service.auth import current_user, find_submission, scope_submissions
 from service.database import get_db
@@ -89,8 +89,8 @@ def _render(sub: Submission, fmt: str, archival: bool = False):
     if fmt not in kind.formats:
         raise kinds.UnknownFormat(kind, fmt)
     try:
-        return pipeline.produce(kind, sub.data, fmt, current_settings(), archival and fmt == "pdf",
-                                confirmed=sub.status != "draft")
+        return render_limits.produce(kind, sub.data, fmt, current_settings(), archival and fmt == "pdf",
+                                     confirmed=sub.status != "draft")
     except FieldErrors as exc:
         # A draft may be half filled: say what is missing instead of failing.
         raise ApiError(422, "文档尚未填写完整，不能生成文件；请打开表单按提示修改。", exc.errors) from None
@@ -125,7 +125,8 @@ def sign(public_id: str):
     settings = current_settings()
     try:
         data = pipeline.accepted(kind, sub.data, settings, confirmed=sub.status != "draft")
-        output = pipeline.output(kind, data, "pdf", settings, request.form.get("pdfa") == "1")
+        with render_limits.limited(kind, "pdf"):
+            output = pipeline.output(kind, data, "pdf", settings, request.form.get("pdfa") == "1")
         return file_response(signing.sign_output(output, kind.id, data, settings, sub))
     except (FieldErrors, ApiError) as exc:
         if isinstance(exc, ApiError) and exc.code != 422:

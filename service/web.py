@@ -14,7 +14,7 @@ import kinds
 from forms.base import CONFIRMATIONS, FieldErrors, UnconfirmedWarnings
 from generators.declaration import validation_lists
 from kinds import pipeline
-from service import auth, workflow
+from service import auth, render_limits, workflow
 from service.api import store_submission
 from service.auth import DELETED, current_user, find_submission, scope_submissions
 from service.database import get_db
@@ -213,7 +213,7 @@ def form(kind_id: str):
             elif action not in kind.formats:
                 abort(400)
             else:
-                return file_response(pipeline.produce(kind, values, action, settings))
+                return file_response(render_limits.produce(kind, values, action, settings))
         except FieldErrors as exc:
             errors, status = exc.errors, 422
             message = ("内容有误，不能预览和下载，请按红色提示修改后再试。" if action == "preview"
@@ -283,7 +283,7 @@ def _preview(kind: kinds.Kind, values: dict, settings):
     if "pdf" not in kind.formats:
         pipeline.validate(kind, values, settings)
         return Preview([], 0)
-    return page_images(pipeline.produce(kind, values, "pdf", settings).content)
+    return page_images(render_limits.produce(kind, values, "pdf", settings).content)
 
 
 @bp.get("/samples/<kind_id>.<fmt>")

@@ -24,6 +24,10 @@ def defaults() -> dict:
         "REDIS_URL": "redis://127.0.0.1:6379/0",
         "SETTINGS_FILE": "",  # TOML/JSON overriding rules/defaults/*.toml
         "MAX_CONTENT_LENGTH": 20 * 1024 * 1024,  # uploads and JSON bodies
+        # Documents rendered inside a request (service.render_limits): longer ones go to the runner.
+        "RENDER_MAX_PAGES": 200,
+        "RENDER_PAGES_PER_HOUR": 2000,  # per user
+        "RENDER_CONCURRENT": 2,  # per user
         "MAX_UPLOAD_MB": 20,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

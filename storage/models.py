@@ -235,3 +235,15 @@ class DocTemplate(Base):
     variables_json: Mapped[str] = mapped_column(Text, default="[]")
     uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     uploaded_at: Mapped[_dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class RenderQuota(Base):
+    """Documents a user renders inside requests (service.render_limits): renders in flight (their
+    slots come back by `busy_until` should a worker die) and PDF pages in the current hour."""
+
+    __tablename__ = "render_quotas"
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    window_start: Mapped[_dt.datetime] = mapped_column(DateTime)
+    pages: Mapped[int] = mapped_column(Integer, default=0)
+    in_flight: Mapped[int] = mapped_column(Integer, default=0)
+    busy_until: Mapped[_dt.datetime | None] = mapped_column(DateTime, nullable=True)

@@ -86,6 +86,22 @@ class Ctx:
             session.add(batch)
         return batch.public_id
 
+    def document_job(self) -> str:
+        """A document job of unit A's clerk that failed: its status and its (refused) download."""
+        import secrets
+
+        from storage.batches import Batch, BatchItem
+        from storage.models import utcnow
+
+        with self._db().write() as session:
+            batch = Batch(key=secrets.token_hex(32), kind="request", fmt="docx", title="矩阵文档", status="done",
+                          total=1, finished_at=utcnow(), owner_id=self.world.users["clerk_a"])
+            session.add(batch)
+            session.flush()
+            session.add(BatchItem(batch_id=batch.id, key="document", seq=0, unit_code="document", unit_name="矩阵文档",
+                                  output_name="矩阵文档.docx", status="failed"))
+        return batch.public_id
+
     def template(self, kind: str = "request") -> str:
         from docx import Document
 
@@ -154,6 +170,11 @@ MATRIX: dict[str, Row] = {
     "GET api.show_kind": Row("/api/v1/kinds/request", API),
     "GET api.kind_sample": Row("/api/v1/kinds/request/sample", API),
     "POST api.render_document": Row("/api/v1/documents/request?format=docx", API, json=lambda c: load_sample("request")),
+    "POST api.document_job": Row("/api/v1/documents/request/jobs?format=docx", (422, 422, 422, 422, 422, 401), json={}),
+    "GET api.show_document_job": Row(lambda c: f"/api/v1/document-jobs/{c.document_job()}",
+                                     (200, 404, 404, 404, 404, 401)),
+    "GET api.document_job_download": Row(lambda c: f"/api/v1/document-jobs/{c.document_job()}/download",
+                                         (409, 404, 404, 404, 404, 401)),
     "POST api.validate_document": Row("/api/v1/documents/request/validate", API, json=lambda c: load_sample("request")),
     # ---- statistics over every unit: the bureau's
     "POST drafts.summary": Row("/api/v1/drafts/summary", (403, 403, 403, 422, 422, 401), json={}),
