@@ -32,17 +32,40 @@ def _items(db, batch) -> list[BatchItem]:
         return list(session.scalars(select(BatchItem).where(BatchItem.batch_id == batch.id).order_by(BatchItem.seq)))
 
 
-def _full_disk_until(monkeypatch, deadline: float, calls: list[float]) -> None:
-    """The write layer's open() fails with ENOSPC, as on a full disk, until `deadline`."""
-    real_open = open
+class FullDisk:
+    """The write layer's open() fails with ENOSPC, as on a full disk, while `full` — for the
+    first `writes` writes, or until `free()`."""
 
-    def open_on_full_disk(path, mode="r", *args, **kwargs):
-        if "w" in mode and time.monotonic() < deadline:
-            calls.append(time.monotonic())
-            raise OSError(errno.ENOSPC, "No space left on device", str(path))
-        return real_open(path, mode, *args, **kwargs)
+    def __init__(self, monkeypatch, writes: int | None = None):
+        self.writes, self.calls, self.full = writes, [], True
+        real_open = open
 
-    monkeypatch.setattr(work, "open", open_on_full_disk, raising=False)
+        def open_on_full_disk(path, mode="r", *args, **kwargs):
+            if "w" in mode and self.full:
+                self.calls.append(time.monotonic())
+                if self.writes is not None and len(self.calls) >= self.writes:
+                    self.full = False
+                raise OSError(errno.ENOSPC, "No space left on device", str(path))
+            return real_open(path, mode, *args, **kwargs)
+
+        monkeypatch.setattr(work, "open", open_on_full_disk, raising=False)
+
+    def free(self) -> None:
+        self.full = False
+
+
+def _claims(monkeypatch) -> list[float]:
+    """When the runner took items."""
+    real, times = runner.claim, []
+
+    def claim(*args, **kwargs):
+        taken = real(*args, **kwargs)
+        if taken:
+            times.append(time.monotonic())
+        return taken
+
+    monkeypatch.setattr(runner, "claim", claim)
+    return times
 
 
 # --------------------------------------------------------------------------- finding 5
@@ -50,17 +73,17 @@ def _full_disk_until(monkeypatch, deadline: float, calls: list[float]) -> None:
 def test_a_full_disk_backs_off_and_uses_no_attempts(job_db, job_config, monkeypatch):
     batch = _create(job_db, batch_workbook(6, seed=31).data)
     cfg = runner.JobConfig(**{**job_config.__dict__, "backoff_seconds": 0.05, "max_backoff_seconds": 0.4})
-    calls: list[float] = []
-    _full_disk_until(monkeypatch, time.monotonic() + 1.5, calls)
+    disk = FullDisk(monkeypatch, writes=16)  # four chunks of four units meet the full disk
+    claims = _claims(monkeypatch)
     assert runner.drive(job_db, cfg, batch)
     items = _items(job_db, batch)
     assert [i.status for i in items] == ["done"] * 6, [i.errors for i in items]
     assert [i.attempts for i in items] == [1] * 6  # the full disk used up no unit's attempts
-    assert calls, "the disk was never full while the batch ran"
-    # Backed off: a few tries while the disk stayed full, not a busy loop, and growing gaps.
-    assert len(calls) < 40, len(calls)
-    gaps = [b - a for a, b in zip(calls[::4], calls[4::4], strict=False)]
-    assert gaps and max(gaps) >= 0.2
+    assert len(disk.calls) == 16
+    # Backed off, doubling: after each chunk that met the full disk the next claim waited
+    # 0.05, 0.1, 0.2, then 0.4 s (the maximum) — not a loop burning through the units.
+    gaps = [b - a for a, b in zip(claims, claims[1:], strict=False)]
+    assert len(claims) == 6 and all(g >= want for g, want in zip(gaps, (0.05, 0.1, 0.2, 0.4), strict=False)), gaps
 
 
 def test_a_disk_full_for_too_long_fails_the_units_with_the_cause_and_retry_takes_them_up(job_db, job_config,
@@ -70,11 +93,18 @@ def test_a_disk_full_for_too_long_fails_the_units_with_the_cause_and_retry_takes
     batch = _create(job_db, batch_workbook(8, seed=30).data)
     cfg = runner.JobConfig(**{**job_config.__dict__, "backoff_seconds": 0.05, "max_backoff_seconds": 0.2,
                               "fault_patience_seconds": 0.3})
-    calls: list[float] = []
-    _full_disk_until(monkeypatch, time.monotonic() + 1.5, calls)
-    started = time.monotonic()
+    disk = FullDisk(monkeypatch)
+    real, finishing = runner.finalise, []
+
+    def finalise(db, data_dir, batch_id):
+        finishing.append(1)
+        if len(finishing) == 3:
+            disk.free()  # freed while the runner waits to write the manifest
+        return real(db, data_dir, batch_id)
+
+    monkeypatch.setattr(runner, "finalise", finalise)
     assert runner.drive(job_db, cfg, batch)  # finishing waited for the disk (the manifest)
-    assert time.monotonic() - started >= 1.4
+    assert len(finishing) == 3
     items = _items(job_db, batch)
     assert {i.status for i in items} == {"failed"} and {i.attempts for i in items} == {0}
     assert items[0].errors == ["生成时遇到服务器故障（磁盘空间已满），等待0秒后仍未恢复，已停止重试。"
