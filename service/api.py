@@ -143,7 +143,8 @@ def document_job_download(public_id: str):
 def validate_document(kind_id: str):
     kind = kinds.get(kind_id)
     settings = current_settings()
-    checked = pipeline.check(kind, _json_body(), settings)
+    payload = _json_body()
+    checked = pipeline.check(kind, payload, settings, context=submission_context(kind, payload, current_user()))
     return jsonify({"data": json.loads(_dump(kind, checked.data, settings)),
                     "computed": pipeline.computed(kind, checked.data), "warnings": checked.warnings})
 

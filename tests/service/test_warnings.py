@@ -103,3 +103,20 @@ def test_cli_prints_warnings_like_errors(tmp_path):
                       encoding="utf-8")
     result = CliRunner().invoke(main, ["render", "self_evaluation", str(source), "-o", str(out)])
     assert result.exit_code == 0 and out.read_bytes()[:2] == b"PK"
+
+
+def test_validate_and_submit_compare_with_the_units_previous_period(client):
+    """The rate check reads the unit's stored earlier period of the same project."""
+    earlier = load_sample("monitoring")  # 1-6月, 执行率 55.74 %
+    earlier["period"] = "1-3月"
+    earlier["funds"]["annual_total"]["executed"] = "1200.00"  # 95.24 % by March
+    earlier["funds"]["fiscal_appropriation"]["executed"] = "1100.00"
+    earlier["funds"]["other_funds"]["executed"] = "100.00"
+    resp = client.post("/api/v1/submissions", json={"kind": "monitoring", "data": earlier, "action": "submit"})
+    assert resp.status_code == 201, resp.get_json()
+    body = client.post("/api/v1/documents/monitoring/validate", json=load_sample("monitoring")).get_json()
+    assert [(w["path"], w["code"]) for w in body["warnings"]] == [("funds.annual_total.executed", "rate_fell")]
+    assert "低于上期（1-3月）的95.24%" in body["warnings"][0]["message"]
+    resp = client.post("/api/v1/submissions", json={"kind": "monitoring", "data": load_sample("monitoring"),
+                                                    "action": "submit"})
+    assert resp.status_code == 422 and resp.get_json()["warnings"][0]["code"] == "rate_fell"
