@@ -29,7 +29,6 @@ from rules.indicators import (
     validate_indicator_set,
 )
 from rules.rounding import total
-from rules.settings import register_validator
 
 TREE_CHOICES = dict(TREE_LABELS)
 BLOCK_LABELS = {"midterm": "中期绩效指标", "annual": "年度绩效指标"}
@@ -313,5 +312,3 @@ def validate_settings(section: Any) -> list[str]:
             problems.append(f"blank_form.{key}：应为1至100之间的整数。")
     return problems
 
-
-register_validator("target_declaration", validate_settings)

@@ -18,7 +18,6 @@ from marshmallow import ValidationError, fields, pre_load, validate, validates_s
 from forms.base import BaseSchema, SettingsSchema
 from forms.fields import ChineseDate, Money, Score, Text
 from rules.rounding import to_decimal, total
-from rules.settings import register_validator
 
 REVIEWER_TYPES = {"finance_bureau": "财政部门", "department": "主管部门", "third_party": "第三方专家"}
 OUTCOMES = {"approved": "通过", "conditionally_approved": "修改后通过", "returned": "退回修改"}
@@ -167,5 +166,3 @@ def validate_settings(section: Any) -> list[str]:
         problems.append("rules.require_changes_unless_approved：应为 true 或 false。")
     return problems
 
-
-register_validator("target_review", validate_settings)

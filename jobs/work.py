@@ -93,7 +93,8 @@ def sweep_temp_files(directory: Path) -> int:
 @functools.lru_cache(maxsize=8)
 def _settings(override_json: str) -> Mapping[str, Any]:
     """Settings of a batch, loaded once per process (the override travels as JSON text)."""
-    from rules.settings import defaults, load_settings
+    from forms.settings import load_settings
+    from rules.settings import defaults
 
     override = json.loads(override_json) if override_json else None
     return load_settings(override) if override else defaults()

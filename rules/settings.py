@@ -6,11 +6,12 @@ with the values the administrator saved in the browser; overrides are deep-merge
 defaults and then checked by the section's validator, so a bad setting is refused with a Chinese
 message before any document uses it.
 
-The validators of the rule sections are listed here, explicitly (RULE_VALIDATORS): a section is
-checked whatever modules happen to be imported. Sections owned by higher layers (the forms'
-target_declaration and target_review, the service's letterhead and layout) add theirs with
-register_validator when their module is imported — which every entry point does through the
-kinds registry.
+The validators are listed explicitly, one list per layer that owns sections, and nothing
+registers itself on import: the rule sections here (RULE_VALIDATORS); the forms' sections
+(target_declaration, target_review) in forms.settings.FORM_VALIDATORS, which extends this list;
+the service's (letterhead, layout) in service.settings_store.SERVICE_VALIDATORS, which extends
+the forms'. Each layer's loader passes its list to `load_settings`, so a section is checked
+whatever modules a process happens to have imported, and no layer imports upward.
 """
 
 from __future__ import annotations
@@ -40,29 +41,22 @@ RULE_VALIDATORS: Mapping[str, Validator] = {
     "prose": prose.validate_settings,
     "signing": signing.validate_settings,
 }
-_validators: dict[str, Validator] = {}
 
-__all__ = ["DEFAULTS_DIR", "RULE_VALIDATORS", "SettingsError", "deep_merge", "default_values", "defaults",
-           "load_settings", "read_override_file", "register_validator", "thaw"]
-
-
-def register_validator(section: str, func: Validator) -> Validator:
-    """Register `func(section_values) -> [messages]` for a section owned above rules/ (forms,
-    service); the rule sections are in RULE_VALIDATORS."""
-    if section in RULE_VALIDATORS:
-        raise ValueError(f"settings section {section!r} is checked by RULE_VALIDATORS")
-    _validators[section] = func
-    return func
+__all__ = ["DEFAULTS_DIR", "RULE_VALIDATORS", "SettingsError", "Validator", "deep_merge", "default_values",
+           "defaults", "load_settings", "read_override_file", "thaw"]
 
 
-def load_settings(*overrides: Mapping | None) -> Mapping[str, Any]:
-    """Defaults deep-merged with each override in turn, validated, and frozen (read-only)."""
+def load_settings(*overrides: Mapping | None,
+                  validators: Mapping[str, Validator] = RULE_VALIDATORS) -> Mapping[str, Any]:
+    """Defaults deep-merged with each override in turn, checked by `validators` (section ->
+    `func(section_values) -> [messages]`; a higher layer passes its own list, which extends
+    RULE_VALIDATORS), and frozen (read-only)."""
     values = default_values()
     for override in overrides:
         if override:
             values = deep_merge(values, override)
     errors: dict[str, list[str]] = {}
-    for section, validator in {**RULE_VALIDATORS, **_validators}.items():
+    for section, validator in validators.items():
         problems = validator(values.get(section, {}))
         if problems:
             errors[section] = problems

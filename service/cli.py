@@ -59,9 +59,9 @@ def print_warnings(warnings: list[dict]) -> None:
 
 
 def _settings(settings_file: str | None):
-    from rules.settings import load_settings, read_override_file
+    from rules.settings import read_override_file
+    from service.settings_store import load_settings
 
-    kinds.all_kinds()
     path = settings_file or os.environ.get("JXDOC_SETTINGS_FILE")
     return load_settings(read_override_file(path) if path else None)
 

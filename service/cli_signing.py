@@ -26,10 +26,9 @@ def _data_dir() -> str:
 def _settings(settings_file: str | None):
     import os
 
-    import kinds
-    from rules.settings import load_settings, read_override_file
+    from rules.settings import read_override_file
+    from service.settings_store import load_settings
 
-    kinds.all_kinds()  # every section's validator registered
     path = settings_file or os.environ.get("JXDOC_SETTINGS_FILE")
     return load_settings(read_override_file(path) if path else None)
 

@@ -22,15 +22,16 @@ from typing import Any
 
 from flask import current_app, g, has_request_context
 
+from forms.settings import FORM_VALIDATORS
 from rules.settings import (
     SettingsError,
+    Validator,
     deep_merge,
     default_values,
-    load_settings,
     read_override_file,
-    register_validator,
     thaw,
 )
+from rules.settings import load_settings as load_rule_settings
 
 # The 红头 a bureau prints on its documents: offered as the defaults of new 公文 forms.
 LETTERHEAD_DEFAULTS = {"issuer": "", "issuer_code": "", "issuer_mark": ""}
@@ -49,8 +50,6 @@ def validate_letterhead(section: Mapping[str, Any]) -> list[str]:
         problems.append("issuer_mark：发文机关标志不能超过80个字。")
     return problems
 
-
-register_validator("letterhead", validate_letterhead)
 
 
 def validate_layout_choices(section: Mapping[str, Any]) -> list[str]:
@@ -74,7 +73,17 @@ def validate_layout_choices(section: Mapping[str, Any]) -> list[str]:
     return problems
 
 
-register_validator("layout", validate_layout_choices)
+# Every section the service's settings hold, checked explicitly (nothing registers on import).
+SERVICE_VALIDATORS: Mapping[str, Validator] = {
+    **FORM_VALIDATORS,
+    "letterhead": validate_letterhead,
+    "layout": validate_layout_choices,
+}
+
+
+def load_settings(*overrides: Mapping | None) -> Mapping[str, Any]:
+    """The settings loader of the service, the CLI and anything above them: every section checked."""
+    return load_rule_settings(*overrides, validators=SERVICE_VALIDATORS)
 
 
 def _file_override(app) -> dict | None:

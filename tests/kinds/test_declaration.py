@@ -17,9 +17,10 @@ from lxml import etree
 
 import kinds
 from forms.base import FieldErrors
+from forms.settings import load_settings
 from generators import declaration as layout
 from kinds import pipeline
-from rules.settings import defaults, load_settings
+from rules.settings import defaults
 from tests.conftest import load_sample
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"

@@ -13,8 +13,9 @@ from lxml import etree
 
 import kinds
 from forms.base import FieldErrors
+from forms.settings import load_settings
 from kinds import pipeline
-from rules.settings import SettingsError, load_settings
+from rules.settings import SettingsError
 from storage.models import dumps
 from tests.conftest import load_sample
 

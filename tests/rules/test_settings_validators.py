@@ -43,3 +43,43 @@ def test_each_rule_section_is_checked(section, override):
 def test_the_default_files_pass_every_check():
     assert set(RULE_VALIDATORS) <= set(default_values())
     assert load_settings()["plausibility"]["wan_yuan_ceiling"]["default"] == "1000000"
+
+
+# One bogus value per section owned above rules/, with the loader of the layer that owns it.
+HIGHER_SECTIONS = [
+    ("forms.settings", "target_declaration", {"blank_form": {"midterm_rows": 0}}),
+    ("forms.settings", "target_review", {"rules": {"approve_min_score": "150"}}),
+    ("service.settings_store", "target_declaration", {"funds": {"check_totals": "yes"}}),
+    ("service.settings_store", "target_review", {"rules": {"require_changes_unless_approved": "no"}}),
+    ("service.settings_store", "letterhead", {"issuer_code": "青财绩〔2026〕"}),
+    ("service.settings_store", "layout", {"colors": {"red": "red"}}),
+]
+
+
+@pytest.mark.parametrize("also_import", ["", "import kinds", "import forms.declaration, forms.review"])
+@pytest.mark.parametrize("loader, section, override", HIGHER_SECTIONS)
+def test_a_fresh_process_checks_every_section_of_its_layer(loader, section, override, also_import):
+    # Nothing registers on import any more: the loader's explicit list is what checks, so the
+    # result is the same whether the forms (or the whole kinds registry) were imported or not.
+    code = (f"{also_import}\n"
+            f"from rules.settings import SettingsError\n"
+            f"from {loader} import load_settings\n"
+            "try:\n"
+            f"    load_settings({{{section!r}: {override!r}}})\n"
+            "except SettingsError as exc:\n"
+            "    print('refused', list(exc.messages))\n"
+            "else:\n"
+            "    print('accepted')\n")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True,
+                         env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
+    assert out.stdout.strip() == f"refused [{section!r}]", out.stderr
+
+
+def test_the_rule_loader_leaves_the_higher_sections_to_their_layers():
+    # rules/ cannot know the forms' or the service's checks (no upward import); their loaders do.
+    from forms.settings import FORM_VALIDATORS
+    from service.settings_store import SERVICE_VALIDATORS
+
+    assert set(RULE_VALIDATORS) < set(FORM_VALIDATORS) < set(SERVICE_VALIDATORS)
+    assert set(SERVICE_VALIDATORS) <= set(default_values()) | {"letterhead"}
+    load_settings({"target_review": {"rules": {"approve_min_score": "150"}}})
