@@ -3,7 +3,7 @@ the password, API tokens for scripts."""
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from service import auth
@@ -20,21 +20,22 @@ def login():
     next_url = auth.safe_next(request.values.get("next"))
     if current_user() is not None and request.method == "GET":
         return redirect(next_url)
-    error, status, username = "", 200, ""
+    error, status, username, retry_after = "", 200, "", 0
     if request.method == "POST":
         username = request.form.get("username", "")
         password = request.form.get("password", "")
         try:
             user = auth.authenticate(username, password)
         except auth.RateLimited as exc:
-            error, status = exc.message, 429
+            error, status, retry_after = exc.message, 429, exc.seconds
         except ValueError as exc:
             error, status = str(exc), 401
         else:
             auth.login_user(user)
             return redirect(next_url)
+    headers = {"Retry-After": str(retry_after)} if retry_after else {}
     return render_template("account/login.html", error=error, username=username,
-                           next=request.values.get("next", "")), status
+                           next=request.values.get("next", "")), status, headers
 
 
 @bp.post("/logout")
@@ -63,8 +64,7 @@ def accept_invitation(token: str):
             errors["password"] = problems
         if not errors:
             with get_db().write() as session:
-                inv = auth.open_invitation(session, token)  # again inside the transaction: one use only
-                inv.used_at = utcnow()
+                inv = auth.use_invitation(session, token)  # again inside the transaction: one use only
                 row = session.get(User, inv.user_id)
                 auth.set_password(session, row, password)
                 auth.audit(session, "invite_accept", user=row, target=f"user:{row.username}")
@@ -110,7 +110,7 @@ def create_token():
     user = current_user()
     name = request.form.get("name", "").strip()[:100] or "脚本"
     with get_db().write() as session:
-        token = auth.create_api_token(session, user, name)
+        token = auth.create_api_token(session, user, name, current_app.config["API_TOKEN_DAYS"])
         auth.audit(session, "token_create", target=f"token:{name}")
     with get_db().read() as session:
         tokens = session.scalars(select(ApiToken).where(ApiToken.user_id == user.id)

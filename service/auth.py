@@ -59,6 +59,7 @@ from storage.models import (
     Submission,
     Unit,
     User,
+    UserSession,
     utcnow,
 )
 
@@ -77,10 +78,19 @@ ENDPOINT_ROLES: dict[str, tuple[str, ...]] = {}
 
 TOKEN_PREFIX = "jxd_"  # noqa: S105 - a marker, not a secret
 INVITATION_DAYS = 7
-LOGIN_WINDOW = _dt.timedelta(minutes=15)
-MAX_FAILURES_PER_USER = 5
-MAX_FAILURES_PER_IP = 30
+TOKEN_DAYS = 90  # the lifetime of API tokens made before they had one (JXDOC_API_TOKEN_DAYS for new ones)
 MIN_PASSWORD_LENGTH = 10
+
+# Sign-in failures slow down the next try instead of locking the account: a lock is a weapon
+# anyone can aim at any account (or, by address, at a whole office behind one NAT). Failures are
+# counted over LOGIN_WINDOW; past `free` failures each try waits 2^(n - free) seconds after the
+# last failure, up to `cap`. One address guessing one account is slowed hardest; guesses spread
+# over many addresses, or over many accounts from one address, cost their owners at most a
+# short wait.
+LOGIN_WINDOW = _dt.timedelta(minutes=15)
+DELAY_PAIR = (3, 300)  # (free, cap seconds): one address, one account
+DELAY_ACCOUNT = (10, 30)  # one account, any address
+DELAY_ADDRESS = (30, 30)  # one address, any account
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
@@ -89,7 +99,7 @@ class Messages:
     """Every message this module shows, in one place."""
 
     bad_credentials = "用户名或密码不正确。"
-    rate_limited = "登录失败次数过多，请{minutes}分钟后再试。"
+    rate_limited = "登录失败次数过多，请{seconds}秒后再试。"
     inactive = "该账号已停用，请联系管理员。"
     password_short = f"密码至少需要{MIN_PASSWORD_LENGTH}个字符。"
     password_long = "密码不能超过128个字符。"  # noqa: S105
@@ -98,7 +108,9 @@ class Messages:
     password_mismatch = "两次输入的密码不一致。"  # noqa: S105
     wrong_role = "您的角色（{role}）不能进行此操作。"
     invitation_invalid = "邀请链接无效或已过期，请联系管理员重新发送。"
-    token_invalid = "API令牌无效或已吊销。"  # noqa: S105
+    token_invalid = "API令牌无效、已过期或已吊销。"  # noqa: S105
+    token_pages = "API令牌只能用于 /api/ 接口；网页请登录后使用。"  # noqa: S105
+    admin_session = "管理员操作需要登录会话，不能使用API令牌。"
 
 
 # ---------------------------------------------------------------------------------- passwords
@@ -182,23 +194,52 @@ def current_user() -> User | None:
     return g.get("jxdoc_user")
 
 
+def session_lifetime() -> _dt.timedelta:
+    return _dt.timedelta(hours=current_app.config["SESSION_HOURS"])
+
+
+def open_session(db_session: Session, user: User) -> str:
+    """A server-side session row for `user`; returns the id the cookie carries (only its hash is
+    stored). The user's expired rows go at the same time."""
+    now = utcnow()
+    db_session.execute(delete(UserSession).where(UserSession.user_id == user.id, UserSession.expires_at < now))
+    sid = secrets.token_urlsafe(32)
+    db_session.add(UserSession(sid_hash=token_hash(sid), user_id=user.id, created_at=now,
+                               expires_at=now + session_lifetime()))
+    return sid
+
+
 def login_user(user: User) -> None:
     # A fresh session on sign-in: nothing an attacker planted before survives (fixation).
+    old_sid = session.get("sid")
     session.clear()
+    with get_db().write() as db_session:
+        if isinstance(old_sid, str):
+            db_session.execute(delete(UserSession).where(UserSession.sid_hash == token_hash(old_sid)))
+        sid = open_session(db_session, user)
     session["uid"] = user.id
     session["nonce"] = user.session_nonce
+    session["sid"] = sid
     session.permanent = True
     g.jxdoc_user = user
 
 
 def logout_user() -> None:
+    """End this session on the server too: a copy of the cookie is worth nothing afterwards."""
+    sid = session.get("sid")
+    if isinstance(sid, str):
+        with get_db().write() as db_session:
+            db_session.execute(delete(UserSession).where(UserSession.sid_hash == token_hash(sid)))
     session.clear()
     g.pop("jxdoc_user", None)
 
 
 def _user_from_session(db_session: Session) -> User | None:
-    uid, nonce = session.get("uid"), session.get("nonce")
-    if not isinstance(uid, int) or not isinstance(nonce, str):
+    uid, nonce, sid = session.get("uid"), session.get("nonce"), session.get("sid")
+    if not isinstance(uid, int) or not isinstance(nonce, str) or not isinstance(sid, str):
+        return None
+    row = db_session.scalar(select(UserSession).where(UserSession.sid_hash == token_hash(sid)))
+    if row is None or row.user_id != uid or row.expires_at <= utcnow():
         return None
     user = db_session.get(User, uid)
     if user is None or not user.active or not secrets.compare_digest(user.session_nonce, nonce):
@@ -213,12 +254,20 @@ def token_hash(token: str) -> str:
 TOKEN_TOUCH_INTERVAL = _dt.timedelta(minutes=1)
 
 
+def token_expiry(row: ApiToken) -> _dt.datetime:
+    return row.expires_at or row.created_at + _dt.timedelta(days=TOKEN_DAYS)
+
+
 def _user_from_token(db_session: Session, header: str) -> User:
+    """The token's user, for /api/ only: a token is a script's key to the API, never a way into
+    the pages (where it could mint more tokens or act as an administrator)."""
+    if not _is_api():
+        raise ApiError(401, Messages.token_pages)
     token = header[7:].strip()
     row = db_session.scalar(select(ApiToken).where(ApiToken.token_hash == token_hash(token),
                                                    ApiToken.revoked_at.is_(None)))
     user = db_session.get(User, row.user_id) if row is not None else None
-    if user is None or not user.active:
+    if user is None or not user.active or token_expiry(row) <= utcnow():
         raise ApiError(401, Messages.token_invalid)
     # Only a token last used over a minute ago is touched (a write): see _touch_token.
     stale = row.last_used_at is None or utcnow() - row.last_used_at > TOKEN_TOUCH_INTERVAL
@@ -226,10 +275,12 @@ def _user_from_token(db_session: Session, header: str) -> User:
     return user
 
 
-def create_api_token(db_session: Session, user: User, name: str) -> str:
-    """A new token for `user`; only its hash is kept, so the caller shows it once."""
+def create_api_token(db_session: Session, user: User, name: str, days: int = TOKEN_DAYS) -> str:
+    """A new token for `user`, valid `days`; only its hash is kept, so the caller shows it once."""
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    db_session.add(ApiToken(user_id=user.id, name=name[:100], token_hash=token_hash(token), prefix=token[:10]))
+    now = utcnow()
+    db_session.add(ApiToken(user_id=user.id, name=name[:100], token_hash=token_hash(token), prefix=token[:10],
+                            created_at=now, expires_at=now + _dt.timedelta(days=days)))
     return token
 
 
@@ -269,12 +320,20 @@ def roles_required(*roles: str) -> Callable[[Callable], Callable]:
                 return _unauthenticated()
             if user.role not in roles:
                 raise ApiError(403, Messages.wrong_role.format(role=user.role_label))
+            _refuse_token_for_admin(roles)
             return view(*args, **kwargs)
 
         wrapper._jxdoc_roles = tuple(roles)  # type: ignore[attr-defined]
         return wrapper
 
     return decorate
+
+
+def _refuse_token_for_admin(roles: Iterable[str]) -> None:
+    """An administrator's actions (accounts, settings, templates) need a signed-in session: a
+    leaked token must not be able to create administrators."""
+    if set(roles) == {ADMIN} and g.get("jxdoc_auth") == "token":
+        raise ApiError(403, Messages.admin_session)
 
 
 def _is_api() -> bool:
@@ -328,6 +387,8 @@ def _gate():
     roles = _route_roles(endpoint, view)
     if roles is not None and user.role not in roles:
         raise ApiError(403, Messages.wrong_role.format(role=user.role_label))
+    if roles is not None:
+        _refuse_token_for_admin(roles)
     _check_submission_in_scope(user)
     if g.get("jxdoc_token_id"):
         _touch_token(g.jxdoc_token_id)
@@ -454,29 +515,46 @@ def audit(db_session: Session, action: str, *, user: User | None = None, submiss
 
 
 class RateLimited(Exception):
-    def __init__(self, minutes: int):
-        super().__init__(Messages.rate_limited.format(minutes=minutes))
+    def __init__(self, seconds: int):
+        super().__init__(Messages.rate_limited.format(seconds=seconds))
         self.message = str(self)
+        self.seconds = seconds
+
+
+def _delay(failures: int, rule: tuple[int, int]) -> int:
+    free, cap = rule
+    return 0 if failures < free else min(cap, 2 ** (failures - free))
+
+
+def login_wait(db_session: Session, key: str, ip: str) -> int:
+    """Seconds before (`key`, `ip`) may try to sign in again (0: now); see DELAY_PAIR."""
+    now = utcnow()
+    since = now - LOGIN_WINDOW
+    wait = 0.0
+    for where, rule in (((LoginAttempt.username == key, LoginAttempt.ip == ip), DELAY_PAIR),
+                        ((LoginAttempt.username == key,), DELAY_ACCOUNT),
+                        ((LoginAttempt.ip == ip,), DELAY_ADDRESS)):
+        count, last = db_session.execute(select(func.count(), func.max(LoginAttempt.at))
+                                         .where(LoginAttempt.at >= since, *where)).one()
+        delay = _delay(count, rule)
+        if delay and last is not None:
+            wait = max(wait, (last + _dt.timedelta(seconds=delay) - now).total_seconds())
+    return int(wait) + (1 if wait % 1 else 0)
 
 
 def authenticate(username: str, password: str) -> User:
-    """The user these credentials belong to, or an error: RateLimited after too many failures
-    for this name or this address in the window, ValueError(bad credentials) otherwise.
+    """The user these credentials belong to, or an error: RateLimited while an earlier failure's
+    delay runs (the password is not even tried), ValueError(bad credentials) otherwise.
 
     The failures are rows in the database: every gunicorn worker counts the same ones."""
     username = username.strip()[:60]
     key = username.lower()
     ip = client_ip()
-    since = utcnow() - LOGIN_WINDOW
-    minutes = int(LOGIN_WINDOW.total_seconds() // 60)
     db = get_db()
     with db.read() as db_session:
-        per_user = db_session.scalar(select(func.count()).select_from(LoginAttempt)
-                                     .where(LoginAttempt.username == key, LoginAttempt.at >= since))
-        per_ip = db_session.scalar(select(func.count()).select_from(LoginAttempt)
-                                   .where(LoginAttempt.ip == ip, LoginAttempt.at >= since))
-        if per_user >= MAX_FAILURES_PER_USER or per_ip >= MAX_FAILURES_PER_IP:
-            raise RateLimited(minutes)
+        wait = login_wait(db_session, key, ip)
+        if wait > 0:
+            raise RateLimited(wait)
         user = db_session.scalar(select(User).where(func.lower(User.username) == key))
     ok = verify_password(user, password)
     if not ok or user is None or not user.active:
@@ -495,8 +573,16 @@ def authenticate(username: str, password: str) -> User:
         return row
 
 
+def _void_invitations(db_session: Session, user_id: int, now: _dt.datetime) -> None:
+    for inv in db_session.scalars(select(Invitation).where(Invitation.user_id == user_id,
+                                                           Invitation.used_at.is_(None))):
+        inv.used_at = now
+
+
 def new_invitation(db_session: Session, user: User, created_by: User | None) -> str:
-    """A one-time link token for `user` (a new account, or a reset of a forgotten password)."""
+    """A one-time link token for `user` (a new account, or a reset of a forgotten password). Only
+    the newest link works: the ones sent before it are void."""
+    _void_invitations(db_session, user.id, utcnow())
     token = secrets.token_urlsafe(32)
     db_session.add(Invitation(token_hash=token_hash(token), user_id=user.id,
                               created_by_id=created_by.id if created_by else None, created_at=utcnow(),
@@ -511,9 +597,23 @@ def open_invitation(db_session: Session, token: str) -> Invitation:
     return inv
 
 
+def use_invitation(db_session: Session, token: str) -> Invitation:
+    """Open the link for its one use, inside the caller's write transaction; every other link of
+    its user dies with it (an older reset link must not set the password again later)."""
+    inv = open_invitation(db_session, token)
+    _void_invitations(db_session, inv.user_id, utcnow())
+    return inv
+
+
 def set_password(db_session: Session, user: User, password: str) -> None:
+    """A new password signs out every session of this user and revokes her API tokens (whoever
+    had the old password could have made one)."""
     user.password_hash = hash_password(password)
-    user.session_nonce = secrets.token_hex(16)  # signs out every other session of this user
+    user.session_nonce = secrets.token_hex(16)
+    now = utcnow()
+    db_session.execute(delete(UserSession).where(UserSession.user_id == user.id))
+    for row in db_session.scalars(select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))):
+        row.revoked_at = now
 
 
 # ---------------------------------------------------------------------------------- first admin
@@ -587,7 +687,8 @@ SIGN_IN_HELP = (
 
 def init_app(app) -> None:
     app.session_interface = SessionInterface()
-    app.config.setdefault("PERMANENT_SESSION_LIFETIME", _dt.timedelta(hours=12))
+    # Set, not setdefault: Flask's own default (31 days) is always there.
+    app.config["PERMANENT_SESSION_LIFETIME"] = _dt.timedelta(hours=app.config["SESSION_HOURS"])
     app.before_request(_gate)
 
     @app.after_request
@@ -602,7 +703,7 @@ def init_app(app) -> None:
 
     @app.context_processor
     def _inject_user():
-        return {"current_user": current_user(), "ROLES": ROLES}
+        return {"current_user": current_user(), "ROLES": ROLES, "token_expiry": token_expiry, "utcnow": utcnow}
 
 
 def iter_roles() -> Iterable[tuple[str, str]]:

@@ -33,6 +33,8 @@ def defaults() -> dict:
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": False,  # set JXDOC_SESSION_COOKIE_SECURE=1 behind HTTPS
         "WTF_CSRF_TIME_LIMIT": None,
+        "SESSION_HOURS": 12,  # a sign-in lasts this long (cookie and server-side session row)
+        "API_TOKEN_DAYS": 90,  # an API token works this long; a password change revokes it sooner
         "JSON_SORT_KEYS": False,
         "TIMEZONE": "Asia/Shanghai",  # how the pages show times; the database keeps UTC
         # `jxdoc serve`: nginx reads requests whole in front of gunicorn (service/front.py), or

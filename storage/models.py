@@ -77,6 +77,9 @@ class Submission(Base):
     updated_at: Mapped[_dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
     # Who created it: documents without a unit (a reviewer's own) stay visible to their author.
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    # Raised by every save; a save names the version it started from, so two editors of one draft
+    # cannot overwrite each other unnoticed (409 naming both versions).
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     unit: Mapped[Unit | None] = relationship()
 
     STATUSES = {"draft": "草稿", "submitted": "已提交", "returned": "退回修改", "approved": "已审核"}
@@ -164,6 +167,19 @@ class ApiToken(Base):
     created_at: Mapped[_dt.datetime] = mapped_column(DateTime, default=utcnow)
     last_used_at: Mapped[_dt.datetime | None] = mapped_column(DateTime)
     revoked_at: Mapped[_dt.datetime | None] = mapped_column(DateTime)
+    expires_at: Mapped[_dt.datetime | None] = mapped_column(DateTime)  # NULL: made before tokens expired
+
+
+class UserSession(Base):
+    """A signed-in browser. The cookie carries a random id whose hash is this row: signing out
+    deletes it, so a copied cookie dies with the session; it expires after SESSION_HOURS."""
+
+    __tablename__ = "user_sessions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sid_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[_dt.datetime] = mapped_column(DateTime, default=utcnow)
+    expires_at: Mapped[_dt.datetime] = mapped_column(DateTime)
 
 
 class LoginAttempt(Base):

@@ -87,10 +87,14 @@ def world(app):
 def login(app, world: World, who: str):
     """A test client whose session belongs to `who` (set directly: the sign-in form itself is
     tested in tests/service/test_auth.py)."""
+    from service.auth import open_session
+
     client = app.test_client()
     user = world.user(who)
+    with app.app_context(), app.extensions["jxdoc.db"].write() as db_session:
+        sid = open_session(db_session, user)
     with client.session_transaction() as session:
-        session["uid"], session["nonce"] = user.id, user.session_nonce
+        session["uid"], session["nonce"], session["sid"] = user.id, user.session_nonce, sid
     return client
 
 
