@@ -234,7 +234,8 @@ def load_json(data: bytes) -> tuple[Any, list[str]]:
 
 def from_stored(db, year: int, exclusions: Mapping[str, str] | None = None) -> ImportResult:
     """Items from the service's stored submissions of `year` (submitted or approved), one per
-    unit, in unit-code order. A unit's newest `disclosure` document gives the report; its
+    unit, in unit-code order; a submission counts for the unit it is stored under (its clerk's, or
+    one in its author's scope: service.api.document_unit), never for a unit its data names. A unit's newest `disclosure` document gives the report; its
     `department_self_evaluation` and `self_evaluation` documents give the tables (a unit that
     filed no separate table keeps the tables of its `disclosure` document)."""
     from sqlalchemy import select
@@ -244,7 +245,7 @@ def from_stored(db, year: int, exclusions: Mapping[str, str] | None = None) -> I
 
     groups: dict[str, dict[str, Any]] = {}
     with db.read() as session:
-        for sub in counted_submissions(session, STORED_KINDS):
+        for sub in counted_submissions(session, STORED_KINDS, stored_unit=True):
             data = sub.data
             if str(data.get("year", "")) != str(year):
                 continue

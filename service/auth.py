@@ -473,10 +473,25 @@ def find_submission(db_session: Session, public_id: str, user: User | None = Non
     return sub
 
 
+def unit_in_scope(user: User, unit: Unit) -> bool:
+    """Whether `user` may act for `unit`: her own unit (a clerk), a unit of her department (a
+    department reviewer), any unit (the finance bureau, administrators)."""
+    if user.role in SEE_ALL:
+        return True
+    if user.role == UNIT_CLERK:
+        return user.unit_id == unit.id
+    if user.role == DEPARTMENT_REVIEWER:
+        return user.department_id is not None and unit.department_id == user.department_id
+    return False
+
+
 def is_author(user: User, sub: Submission) -> bool:
-    """The author side: the unit's clerk, or the author of a document without a unit."""
+    """The author side: the unit's clerk; another author of a unit's document while the unit is
+    in her scope; the author of a document without a unit."""
     if sub.unit_id is not None:
-        return user.role == UNIT_CLERK and user.unit_id == sub.unit_id
+        if user.role == UNIT_CLERK:
+            return user.unit_id == sub.unit_id
+        return sub.created_by_id == user.id and sub.unit is not None and unit_in_scope(user, sub.unit)
     return sub.created_by_id == user.id
 
 

@@ -193,7 +193,9 @@ def import_form_web(kind_id: str):
         values = sub.data if sub is not None else {}
         messages = [m for ms in (exc.errors or {}).values() for m in ms] or [exc.message]
         return render_form(kind, schema, values, {}, draft_id=draft_id, status=exc.code, import_errors=messages)
-    sub = store_submission(kind, payload, "save", sub)
+    posted = request.form.get("version", "")  # the draft's version as the page showed it
+    sub = store_submission(kind, payload, "save", sub,
+                           int(posted) if posted.isdigit() else (sub.version if sub is not None else None))
     try:
         pipeline.validate(kind, payload, settings)
     except FieldErrors as exc:

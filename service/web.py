@@ -19,6 +19,7 @@ from service.api import store_submission
 from service.auth import DELETED, current_user, find_submission, scope_submissions
 from service.database import get_db
 from service.downloads import file_response
+from service.errors import ApiError
 from service.formview import Option, error_links, parse_confirmations, parse_form, path_label, placed, widgets
 from service.preview import Preview, page_images
 from service.settings_store import current_settings
@@ -173,6 +174,7 @@ def form(kind_id: str):
     schema = kind.schema_instance(settings=settings)
     draft_id = request.values.get("draft", "")
     sources = attach_sources(schema)
+    version = request.values.get("version", "")  # of the draft as this page read it
     values: dict = {}
     errors: dict[str, list[str]] = {}
     warnings: list[dict] = []
@@ -185,7 +187,7 @@ def form(kind_id: str):
             if not auth.can_edit(current_user(), sub):
                 # Submitted or approved, or someone else's: read it on its own page.
                 return redirect(url_for("submissions.show", public_id=sub.public_id))
-            values = sub.data
+            values, version = sub.data, str(sub.version)
         elif request.args.get("sample") and kind.samples():
             import json
 
@@ -203,7 +205,7 @@ def form(kind_id: str):
         try:
             if action in ("save", "submit"):
                 sub = _load_draft(draft_id, kind) if draft_id else None
-                sub = store_submission(kind, values, action, sub)
+                sub = store_submission(kind, values, action, sub, int(version) if version.isdigit() else None)
                 if action == "submit":
                     flash("已提交，等待审核。")
                     return redirect(url_for("submissions.show", public_id=sub.public_id))
@@ -220,15 +222,20 @@ def form(kind_id: str):
                        else "提交的内容有误，请按红色提示修改后再试。")
         except UnconfirmedWarnings as exc:
             warnings, status, message = exc.warnings, 422, exc.message
+        except ApiError as exc:
+            if exc.code not in (409, 413, 422):
+                raise
+            # A newer version saved elsewhere, too large, no version: the page keeps what was typed.
+            status, message = exc.code, exc.message
     saved = {"save": "草稿已保存。", "submit": "已提交。"}.get(request.args.get("saved", ""), "")
     returned = _return_comment(draft_id) if draft_id else ""
-    return render_form(kind, schema, values, errors, sources=sources, draft_id=draft_id, status=status,
-                       message=message, saved=saved, preview=preview, warnings=warnings, returned=returned,
+    return render_form(kind, schema, values, errors, sources=sources, draft_id=draft_id, version=version,
+                       status=status, message=message, saved=saved, preview=preview, warnings=warnings, returned=returned,
                        unsaved=request.method == "POST")
 
 
 def render_form(kind: kinds.Kind, schema, values: dict, errors: dict[str, list[str]], *, sources=None,
-                draft_id: str = "", status: int = 200, message: str = "", saved: str = "", preview=None,
+                draft_id: str = "", version: str = "", status: int = 200, message: str = "", saved: str = "", preview=None,
                 warnings=(), import_errors=(), returned: str = "", unsaved: bool = False):
     """The form page of `kind` with `values`, each error beside its field and in the summary at
     the top (import errors too, by sheet, row and column); the reviewer's comment of a returned
@@ -237,12 +244,21 @@ def render_form(kind: kinds.Kind, schema, values: dict, errors: dict[str, list[s
     shown = placed(tree)  # errors of paths without a widget go above the form, never lost
     return render_template(
         "form.html", kind=kind, widgets=tree, errors=errors, error_links=error_links(tree),
-        message=message, saved=saved, draft_id=draft_id, preview=preview, warnings=list(warnings),
+        message=message, saved=saved, draft_id=draft_id,
+        version=version or (_draft_version(draft_id) if draft_id else ""), preview=preview, warnings=list(warnings),
         unsaved=unsaved, import_errors=list(import_errors), returned=returned,
         can_delete=bool(draft_id) and _is_plain_draft(draft_id),
         suggestions=validation_lists(str(values.get("tree") or ""), current_settings()) if kind.extra.get("blank_form") else {},
         other_errors={path_label(schema, k): v for k, v in errors.items() if k not in shown},
     ), status
+
+
+def _draft_version(public_id: str) -> str:
+    """The version a page showing this draft saves from (the `version` of a save, issue 16) when
+    the caller did not read one: the draft's current version."""
+    with get_db().read() as session:
+        sub = session.scalar(scope_submissions(select(Submission), current_user()).where(Submission.public_id == public_id))
+        return str(sub.version) if sub is not None else ""
 
 
 def _is_plain_draft(public_id: str) -> bool:

@@ -34,6 +34,8 @@ def defaults() -> dict:
         "SESSION_COOKIE_SECURE": False,  # set JXDOC_SESSION_COOKIE_SECURE=1 behind HTTPS
         "WTF_CSRF_TIME_LIMIT": None,
         "SESSION_HOURS": 12,  # a sign-in lasts this long (cookie and server-side session row)
+        "SUBMISSION_MAX_KB": 1024,  # one document's data as stored (the largest sample is ~30 KB)
+        "DRAFT_QUOTA_KB": 20 * 1024,  # a user's drafts (and returned documents) together
         "API_TOKEN_DAYS": 90,  # an API token works this long; a password change revokes it sooner
         "JSON_SORT_KEYS": False,
         "TIMEZONE": "Asia/Shanghai",  # how the pages show times; the database keeps UTC

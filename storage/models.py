@@ -80,7 +80,11 @@ class Submission(Base):
     # Raised by every save; a save names the version it started from, so two editors of one draft
     # cannot overwrite each other unnoticed (409 naming both versions).
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    size: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # bytes of data_json (UTF-8)
     unit: Mapped[Unit | None] = relationship()
+    # SQLAlchemy raises the version with every UPDATE and adds `WHERE version = <read>`: a write
+    # racing another (PostgreSQL, READ COMMITTED) fails with StaleDataError instead of winning.
+    __mapper_args__ = {"version_id_col": version}
 
     STATUSES = {"draft": "草稿", "submitted": "已提交", "returned": "退回修改", "approved": "已审核"}
 
@@ -91,6 +95,7 @@ class Submission(Base):
     @data.setter
     def data(self, value: dict) -> None:
         self.data_json = dumps(value)
+        self.size = len(self.data_json.encode("utf-8"))
 
     @property
     def status_label(self) -> str:

@@ -29,16 +29,26 @@ REVIEW_KINDS = ("target_review",)
 ALL_KINDS = (*DECLARATION_KINDS, *MONITORING_KINDS, *SELF_EVALUATION_KINDS, *REVIEW_KINDS)
 
 
+def claimed_unit(data: Mapping[str, Any]) -> dict[str, str] | None:
+    """The unit a document's data names ({code, name}; code "" when it names none), or None. Only
+    a claim: the unit a document belongs to is its stored unit (service.api.document_unit decides it)."""
+    unit = data.get("unit")
+    if isinstance(unit, Mapping) and (unit.get("code") or unit.get("name")):  # monitoring forms: {code, name}
+        return {"code": str(unit.get("code") or "").strip(), "name": str(unit.get("name") or "").strip()}
+    name = unit or data.get("implementing_unit") or data.get("department")
+    code = data.get("unit_code")
+    if not (name or code):
+        return None
+    return {"code": str(code or "").strip(), "name": str(name or "").strip()}
+
+
 def unit_of(sub: Submission, data: Mapping[str, Any]) -> dict[str, str]:
     """The unit a stored document belongs to: its unit row, else the unit its data names."""
     if sub.unit is not None:
         return {"code": sub.unit.code, "name": sub.unit.name}
-    unit = data.get("unit")
-    if isinstance(unit, Mapping) and (unit.get("code") or unit.get("name")):  # monitoring forms: {code, name}
-        name = str(unit.get("name") or unit.get("code"))
-        return {"code": str(unit.get("code") or name), "name": name}
-    name = unit or data.get("implementing_unit") or data.get("department") or "未注明单位"
-    return {"code": str(data.get("unit_code") or name), "name": str(name)}
+    claim = claimed_unit(data) or {"code": "", "name": "未注明单位"}
+    name = claim["name"] or claim["code"]
+    return {"code": claim["code"] or name, "name": name}
 
 
 def _score(sub: Submission, data: dict, settings) -> Any:
@@ -99,14 +109,16 @@ def group_records(subs: Iterable[Submission], year: int, settings=None) -> list[
     return list(units.values())
 
 
-def counted_submissions(session: Session, kinds: Iterable[str]) -> list[Submission]:
-    """The submitted or approved documents of `kinds`, with their units, oldest first."""
-    return list(session.scalars(
-        select(Submission)
-        .options(selectinload(Submission.unit))
-        .where(Submission.kind.in_(tuple(kinds)), Submission.status.in_(COUNTED_STATUSES))
-        .order_by(Submission.id)
-    ).all())
+def counted_submissions(session: Session, kinds: Iterable[str], stored_unit: bool = False) -> list[Submission]:
+    """The submitted or approved documents of `kinds`, with their units, oldest first; with
+    `stored_unit`, only those stored under a unit (the unit they belong to, never one their data
+    merely names: what a public disclosure is built from)."""
+    stmt = (select(Submission).options(selectinload(Submission.unit))
+            .where(Submission.kind.in_(tuple(kinds)), Submission.status.in_(COUNTED_STATUSES))
+            .order_by(Submission.id))
+    if stored_unit:
+        stmt = stmt.where(Submission.unit_id.is_not(None))
+    return list(session.scalars(stmt).all())
 
 
 def load_units(db: Database, year: int, settings=None, disclosure: Mapping[str, Mapping] | None = None) -> list[dict]:

@@ -66,7 +66,7 @@ def test_an_update_with_an_illegal_character_keeps_the_stored_draft(client, app)
                                                        "data": load_sample("notice")})
     assert created.status_code == 201, created.get_json()
     public_id = created.get_json()["id"]
-    raw = _with_escape({"action": "save", "data": load_sample("notice")}, "title", ILLEGAL["000B"])
+    raw = _with_escape({"action": "save", "version": 1, "data": load_sample("notice")}, "title", ILLEGAL["000B"])
     resp = client.put(f"/api/v1/submissions/{public_id}", data=raw, content_type="application/json")
     assert resp.status_code == 422 and resp.get_json()["errors"] == {"title": [MESSAGE.format(code="000B")]}
     again = client.get(f"/api/v1/submissions/{public_id}").get_json()

@@ -156,7 +156,7 @@ def test_submission_draft_then_submit(client):
     got = client.get(f"/api/v1/submissions/{sub['id']}").get_json()
     assert got["data"] == draft
     full = load_sample("request")
-    resp = client.put(f"/api/v1/submissions/{sub['id']}", json={"data": full, "action": "submit"})
+    resp = client.put(f"/api/v1/submissions/{sub['id']}", json={"data": full, "action": "submit", "version": 1})
     assert resp.status_code == 200 and resp.get_json()["status"] == "submitted"
     resp = client.get(f"/api/v1/submissions/{sub['id']}/document?format=docx")
     assert resp.status_code == 200 and resp.data[:2] == b"PK"

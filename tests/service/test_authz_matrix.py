@@ -194,7 +194,7 @@ MATRIX: dict[str, Row] = {
                                       json={"kind": "request", "data": {"title": "草稿"}}),
     "GET api.show_submission": Row(lambda c: f"/api/v1/submissions/{c.submission()}", OWN_API),
     "PUT api.update_submission": Row(lambda c: f"/api/v1/submissions/{c.submission('draft')}",
-                                     (200, 404, 404, 404, 403, 401), json={"data": {"title": "改"}}),
+                                     (200, 404, 404, 404, 403, 401), json={"data": {"title": "改"}, "version": 1}),
     "GET api.submission_document": Row(lambda c: f"/api/v1/submissions/{c.submission()}/document?format=docx", OWN_API),
     "GET api.submission_history": Row(lambda c: f"/api/v1/submissions/{c.submission()}/history", OWN_API),
     "POST api.review_submission": Row(lambda c: f"/api/v1/submissions/{c.submission()}/review",

@@ -117,7 +117,7 @@ def test_an_administrators_token_cannot_create_administrators(app, world):
     resp = app.test_client().post("/admin/users", data={"username": "evil.admin", "role": "admin"},
                                   headers=_bearer(token))
     assert resp.status_code == 401
-    from service.models import User
+    from storage.models import User
 
     with app.extensions["jxdoc.db"].read() as session:
         assert session.query(User).filter_by(username="evil.admin").count() == 0

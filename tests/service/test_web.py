@@ -102,7 +102,7 @@ def test_unknown_kind_page_is_404_in_chinese(client):
 
 
 def test_a_reopened_draft_submits_with_the_page_controls(csrf_client, app):
-    """The page's own inputs (csrf_token, action, draft) are never read as fields of the
+    """The page's own inputs (csrf_token, action, draft, version) are never read as fields of the
     document: a draft reopened from its page submits like a new form."""
     from storage.models import Submission
 
@@ -114,8 +114,9 @@ def test_a_reopened_draft_submits_with_the_page_controls(csrf_client, app):
     page = csrf_client.get(f"/forms/request?draft={draft}").get_data(as_text=True)
     assert f'name="draft" value="{draft}"' in page
     token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    version = re.search(r'name="version" value="([^"]+)"', page).group(1)
     resp = csrf_client.post("/forms/request", data=MultiDict(
-        pairs + [("csrf_token", token), ("draft", draft), ("action", "submit")]))
+        pairs + [("csrf_token", token), ("draft", draft), ("version", version), ("action", "submit")]))
     assert resp.status_code == 302, resp.get_data(as_text=True)[-1500:]
     assert resp.headers["Location"].endswith(f"/submissions/{draft}")
     with app.extensions["jxdoc.db"].read() as session:

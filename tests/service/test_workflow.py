@@ -27,7 +27,8 @@ def test_full_cycle_through_the_api(app, world):
     # a draft is not in the reviewer's hands yet: not even visible to them
     resp = bureau.post(f"/api/v1/submissions/{pid}/review", json={"action": "approve"})
     assert resp.status_code == 404
-    assert clerk.put(f"/api/v1/submissions/{pid}", json={"data": load_sample("request"), "action": "submit"}).status_code == 200
+    assert clerk.put(f"/api/v1/submissions/{pid}", json={"data": load_sample("request"), "action": "submit",
+                                                          "version": 1}).status_code == 200
     # submitted: the clerk can no longer change it
     resp = clerk.put(f"/api/v1/submissions/{pid}", json={"data": {"title": "改"}})
     assert resp.status_code == 409 and "不能修改" in resp.get_json()["message"]
@@ -39,8 +40,10 @@ def test_full_cycle_through_the_api(app, world):
     assert resp.status_code == 200 and resp.get_json()["status"] == "returned"
     # the clerk saves (still 退回修改), then resubmits
     fixed = load_sample("request")
-    assert clerk.put(f"/api/v1/submissions/{pid}", json={"data": fixed}).get_json()["status"] == "returned"
-    assert clerk.put(f"/api/v1/submissions/{pid}", json={"data": fixed, "action": "submit"}).get_json()["status"] == "submitted"
+    # (versions: 1 created, 2 submitted, 3 returned by the reviewer)
+    assert clerk.put(f"/api/v1/submissions/{pid}", json={"data": fixed, "version": 3}).get_json()["status"] == "returned"
+    assert clerk.put(f"/api/v1/submissions/{pid}", json={"data": fixed, "action": "submit",
+                                                          "version": 4}).get_json()["status"] == "submitted"
     assert bureau.post(f"/api/v1/submissions/{pid}/review", json={"action": "approve", "comment": "同意。"}).get_json()["status"] == "approved"
     resp = bureau.post(f"/api/v1/submissions/{pid}/review", json={"action": "return", "comment": "再改"})
     assert resp.status_code == 409

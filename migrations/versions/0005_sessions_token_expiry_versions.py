@@ -1,15 +1,16 @@
 """Sessions kept on the server (ended by logout, expired after their lifetime), API tokens with an
-expiry, and a version on each submission that a save must name (optimistic concurrency).
+expiry, and on each submission a version that a save must name (optimistic concurrency) and the
+size of its data (the per-user draft quota).
 
-Revision ID: 0004
-Revises: 0003
+Revision ID: 0005
+Revises: 0004
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0004"
-down_revision = "0003"
+revision = "0005"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
@@ -32,10 +33,13 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("expires_at", sa.DateTime(), nullable=True))
     with op.batch_alter_table("submissions") as batch_op:
         batch_op.add_column(sa.Column("version", sa.Integer(), nullable=False, server_default="1"))
+        batch_op.add_column(sa.Column("size", sa.Integer(), nullable=False, server_default="0"))
+    op.execute("UPDATE submissions SET size = length(data_json)")  # characters: near enough for old rows
 
 
 def downgrade() -> None:
     with op.batch_alter_table("submissions") as batch_op:
+        batch_op.drop_column("size")
         batch_op.drop_column("version")
     with op.batch_alter_table("api_tokens") as batch_op:
         batch_op.drop_column("expires_at")
