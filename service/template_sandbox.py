@@ -24,6 +24,11 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment, safe_range
 
 ALLOWED_GLOBALS = {"range"}
 FORBIDDEN_NODES = (nodes.Extends, nodes.Include, nodes.Import, nodes.FromImport)
+# docxtpl renders these core properties as templates too; a template may not use them (they are
+# refused at upload and, should one get through, never rendered: see render).
+PROPERTIES = ("author", "comments", "identifier", "language", "subject", "title")
+JINJA_MARKS = ("{{", "{%", "{#")
+FOOTNOTES = "application/vnd.openxmlformats-officedocument.wordprocessingml.footnotes+xml"
 
 
 def make_env() -> ImmutableSandboxedEnvironment:
@@ -34,7 +39,8 @@ def make_env() -> ImmutableSandboxedEnvironment:
 
 
 def _source(content: bytes) -> str:
-    """The Jinja source docxtpl renders: the body and the headers and footers, patched."""
+    """The Jinja source docxtpl renders: the body, the headers and footers and the footnotes,
+    patched."""
     from docx import Document
     from docx.oxml import parse_xml
     from docxtpl import DocxTemplate
@@ -46,7 +52,17 @@ def _source(content: bytes) -> str:
         for rel in doc._part.rels.values():
             if rel.reltype == uri and rel.target_part.blob:
                 xml += tpl.patch_xml(tpl.xml_to_string(parse_xml(rel.target_part.blob)))
+    for part in doc.part.package.parts:
+        if part.content_type == FOOTNOTES:
+            xml += tpl.patch_xml(part.blob.decode("utf-8"))
     return xml
+
+
+def _templated_properties(content: bytes) -> list[str]:
+    from docx import Document
+
+    props = Document(io.BytesIO(content)).core_properties
+    return [name for name in PROPERTIES if any(mark in (getattr(props, name) or "") for mark in JINJA_MARKS)]
 
 
 def check(content: bytes) -> dict:
@@ -58,6 +74,9 @@ def check(content: bytes) -> dict:
     except TemplateSyntaxError as exc:
         return {"problems": [f"模板语法有误（第{exc.lineno}行附近）：{exc.message}"], "variables": []}
     problems = []
+    if _templated_properties(content):
+        problems.append("模板的文档属性（标题、主题、作者、备注等）中不能含有模板语法（{{ }}、{% %}、{# #}），"
+                        "请在Word的“文件→信息→属性”中删除后重新上传。")
     if next(ast.find_all(FORBIDDEN_NODES), None) is not None:
         problems.append("模板不能引用其他模板（extends、include、import）。")
     for node in ast.find_all((nodes.Getattr, nodes.Getitem)):
@@ -70,7 +89,11 @@ def check(content: bytes) -> dict:
 def render(content: bytes, context: dict) -> bytes:
     from docxtpl import DocxTemplate
 
-    tpl = DocxTemplate(io.BytesIO(content))
+    class Template(DocxTemplate):
+        def render_properties(self, context, jinja_env=None) -> None:
+            pass  # kept as written: properties are no template (refused at upload)
+
+    tpl = Template(io.BytesIO(content))
     tpl.render(context, jinja_env=make_env(), autoescape=True)
     out = io.BytesIO()
     tpl.save(out)

@@ -143,3 +143,42 @@ def test_entities_and_includes_are_refused(app, world):
     assert resp.status_code == 422 and "DTD或实体声明" in resp.get_data(as_text=True)
     resp = _upload(admin, _docx("{% include 'x' %}"))
     assert resp.status_code == 422 and "模板不能引用其他模板" in resp.get_data(as_text=True)
+
+
+def _docx_with_properties(**properties: str) -> bytes:
+    from docx import Document
+
+    doc = Document()
+    doc.add_paragraph("标题：{{ title }}")
+    for name, value in properties.items():
+        setattr(doc.core_properties, name, value)
+    buf = io.BytesIO()
+    doc.save(buf)
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("prop", ["title", "subject", "author", "comments", "identifier", "language"])
+def test_jinja_in_core_properties_is_refused_at_upload(app, world, prop):
+    """Issue 16, finding 14: docxtpl renders these properties too; the upload check read only the
+    body, headers and footers."""
+    admin = login(app, world, "admin")
+    resp = _upload(admin, _docx_with_properties(**{prop: SSTI}))
+    assert resp.status_code == 422
+    assert "文档属性" in resp.get_data(as_text=True)
+    resp = _upload(admin, _docx_with_properties(**{prop: "{% for i in range(9) %}x{% endfor %}"}))
+    assert resp.status_code == 422
+
+
+def test_plain_core_properties_pass_and_are_kept_as_written(app, world):
+    from service import doctemplates
+
+    content = _docx_with_properties(title="关于{经费}的请示", author="县财政局")
+    with app.app_context():
+        problems, _ = doctemplates.check_upload(__import__("kinds").get("request"), content)
+        assert problems == {}
+        rendered = doctemplates.render(content, {"title": "关于经费的请示"})
+    from docx import Document
+
+    props = Document(io.BytesIO(rendered)).core_properties
+    assert (props.title, props.author) == ("关于{经费}的请示", "县财政局")
+
