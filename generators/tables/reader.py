@@ -13,7 +13,10 @@ An upload is untrusted bytes. Before openpyxl sees them, `inspect_package` check
    encoding trick (UTF-16, a declared UTF-7) hides one;
 4. in the same pass, each worksheet's claimed <dimension> and the row and column of every
    <row>/<c>: the scan stops at the first one beyond `max_rows`/`max_cols`, so a sheet claiming
-   A1:XFD1048576 or holding a cell at row 1,000,000 is refused without ever being laid out.
+   A1:XFD1048576 or holding a cell at row 1,000,000 is refused without ever being laid out;
+5. and the shared strings: their number (each <si>, and the count the part claims) and the
+   part's inflated size, which openpyxl would otherwise hold in memory whole before the first
+   cell (a few MB of upload can hold millions of strings).
 
 Then openpyxl reads in read-only mode, and only the rectangle the scan saw (openpyxl pads every
 row to the claimed dimension, and yields every missing row up to a claimed one, if asked to read
@@ -67,6 +70,11 @@ class Limits:
     max_rows: int = 10_000
     max_cols: int = 200
     max_errors: int = 100  # cell errors reported before the reader stops collecting
+    # openpyxl reads every shared string into a list before the first cell (about 150 bytes of
+    # Python objects each): 7.5 million short ones in a 2.5 MB upload took 1.2 GB. A form has a
+    # few hundred; 10,000 rows × 200 columns of distinct text would still be far below this.
+    max_shared_strings: int = 100_000
+    max_shared_strings_bytes: int = 16 * MiB  # the sharedStrings part inflated
 
 
 class Messages:
@@ -84,6 +92,8 @@ class Messages:
     dimension = "工作表“{sheet}”声明的区域为{ref}，超过导入上限（{rows}行×{cols}列）。请删除多余的行列后再导入。"
     too_many_rows = "工作表“{sheet}”超过{rows}行的导入上限。请删除多余的行或拆分后再导入。"
     too_many_cols = "工作表“{sheet}”超过{cols}列的导入上限。请删除多余的列后再导入。"
+    shared_strings = ("文件中的共享字符串（不同的文字）过多（超过{count}个或{size}），已拒绝导入。"
+                      "请删除无关内容，用 Excel 或 WPS 重新保存后再导入。")
     missing_sheet = "找不到工作表“{sheet}”。请使用系统下载的空白表填写，不要修改工作表名称。"
     too_many_errors = "错误较多，仅列出前{count}处。"
     cell_errors = "文件中有{count}处错误。"
@@ -224,13 +234,28 @@ def _scan_part(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limits: Limits) 
     parser.UnparsedEntityDeclHandler = refuse
     parser.ExternalEntityRefHandler = refuse
 
-    state = {"root": None, "row": 0, "col": 0}
+    state = {"root": None, "row": 0, "col": 0, "strings": 0}
     stats = PartStats()
+
+    def too_many_strings() -> XlsxImportError:
+        return XlsxImportError(Messages.shared_strings.format(count=limits.max_shared_strings,
+                                                              size=_size_text(limits.max_shared_strings_bytes)))
 
     def start(name: str, attrs: dict[str, str]) -> None:
         local = name.rsplit(" ", 1)[-1]
         if state["root"] is None:
             state["root"] = local
+            if local == "sst":
+                claimed = max((int(v) for k, v in attrs.items() if k in ("count", "uniqueCount") and v.isdigit()),
+                              default=0)
+                if claimed > limits.max_shared_strings:
+                    raise too_many_strings()
+            return
+        if state["root"] == "sst":
+            if local == "si":
+                state["strings"] += 1
+                if state["strings"] > limits.max_shared_strings:
+                    raise too_many_strings()
             return
         if state["root"] != "worksheet":
             return
@@ -264,8 +289,11 @@ def _scan_part(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limits: Limits) 
             head = member.read(CHUNK)
             if not _looks_like_xml(head):
                 return None
-            chunk = head
+            chunk, read = head, 0
             while chunk:
+                read += len(chunk)
+                if state["root"] == "sst" and read > limits.max_shared_strings_bytes:
+                    raise too_many_strings()
                 parser.Parse(chunk, False)
                 chunk = member.read(CHUNK)
             parser.Parse(b"", True)
@@ -273,6 +301,8 @@ def _scan_part(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limits: Limits) 
         pass
     except _Refused as exc:
         raise XlsxImportError(Messages.dtd.format(part=exc.args[0])) from None
+    except XlsxImportError:
+        raise  # a bound met (shared strings): a ValueError, but not a damaged file
     except (expat.ExpatError, zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError) as exc:
         # broken deflate streams, CRC mismatches and declared sizes that lie all end here
         raise XlsxImportError(Messages.damaged.format(part=info.filename)) from exc
