@@ -2,15 +2,15 @@
 expiry, and on each submission a version that a save must name (optimistic concurrency) and the
 size of its data (the per-user draft quota).
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0006
+Revises: 0005
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0005"
-down_revision = "0004"
+revision = "0006"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
