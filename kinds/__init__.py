@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from forms.base import FieldErrors
 from generators import ofd
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -112,7 +113,10 @@ def _ofd_renderer(kind: Kind) -> Renderer:
     pdf = kind.renderers["pdf"]
 
     def render(data: dict, settings: Mapping[str, Any]) -> bytes:
-        return ofd.from_pdf(pdf(data, settings), doc_info(kind, data))
+        try:
+            return ofd.from_pdf(pdf(data, settings), doc_info(kind, data))
+        except ofd.Unsupported as exc:  # the clerk's answer: which part OFD cannot carry
+            raise FieldErrors({"format": [f"未能生成OFD：{exc}"]}) from None
 
     render.__name__ = f"render_{kind.id}_ofd"
     return render
