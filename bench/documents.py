@@ -108,8 +108,9 @@ def run(quick: bool = False) -> list[dict]:
 
 def ofd_costs(quick: bool = False) -> list[dict]:
     """OFD beside PDF of the same document: the reference document and each kind's sample. The
-    OFD is written from the PDF's pages, so its cost is the PDF's plus the writing; both are timed
-    alternately in one loop, so the machine's load weighs on both alike."""
+    OFD is written from the PDF's pages, so its cost is the PDF's plus the writing. Both are timed
+    alternately in one loop, in CPU time of this process: rendering is single-threaded, and on a
+    shared machine wall-clock medians of two paths swing by more than their difference."""
     from generators import ofd
     from generators.gongwen.pdf import render_pdf
     from jobs.work import init_worker
@@ -130,11 +131,11 @@ def ofd_costs(quick: bool = False) -> list[dict]:
         pdf(), package()  # warm
         pdf_times, ofd_times = [], []
         for _ in range(runs):
-            start = time.perf_counter()
+            start = time.process_time()
             pdf()
-            middle = time.perf_counter()
+            middle = time.process_time()
             package()
-            ofd_times.append(time.perf_counter() - middle)
+            ofd_times.append(time.process_time() - middle)
             pdf_times.append(middle - start)
         pdf_ms, ofd_ms = statistics.median(pdf_times) * 1000, statistics.median(ofd_times) * 1000
         rows.append({"path": f"ofd {name}", "pdf_ms": pdf_ms, "ofd_ms": ofd_ms, "ratio": ofd_ms / pdf_ms})

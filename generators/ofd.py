@@ -56,8 +56,9 @@ def from_pdf(pdf: bytes, info: DocInfo | None = None) -> bytes:
 
 def _n(value: float) -> str:
     """A coordinate in millimetres: at most 3 decimals (a micrometre), no trailing zeros."""
-    text = f"{value:.3f}".rstrip("0").rstrip(".")
-    return "0" if text in ("-0", "") else text
+    value = round(value, 3)
+    whole = int(value)
+    return str(whole) if value == whole else repr(value)  # repr: the shortest form, no trailing zeros
 
 
 def _deltas(values: list[float]) -> str:
