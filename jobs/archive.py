@@ -193,8 +193,11 @@ def zip_stream(db: Database, batch: Batch, data_dir: str, *, repair_inline: int 
 
     directory = batch_dir(data_dir, batch.public_id)
     repair_units(db, batch, directory / UNITS_DIR, repair_inline)
+    kind = batchkinds.get(batch.kind)
+    if not (directory / MANIFEST).exists() and MANIFEST in kind.files:
+        kind.finish(db, batch, directory)  # the batch's own files lost: written again (repeatable)
     stream = ZipStream(compress_type=ZIP_STORED, sized=True)
-    for name in batchkinds.get(batch.kind).files:
+    for name in kind.files:
         path = directory / name
         if path.exists():
             stream.add_path(str(path), name)
