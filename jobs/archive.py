@@ -43,6 +43,14 @@ class BrokenUnits(Exception):
         self.ids = ids
 
 
+def batch_dir(data_dir: str | Path, public_id: str) -> Path:
+    return Path(data_dir) / "batches" / public_id
+
+
+def units_dir(data_dir: str | Path, public_id: str) -> Path:
+    return batch_dir(data_dir, public_id) / UNITS_DIR
+
+
 def csv_cell(value: Any) -> str:
     """A manifest cell that no spreadsheet runs as a formula (OWASP CSV injection): text from users
     starting with = + - @ TAB or CR (or their full-width forms) gets a leading apostrophe."""
@@ -189,7 +197,6 @@ def zip_stream(db: Database, batch: Batch, data_dir: str, *, repair_inline: int 
     each checked first (`repair_units`). Stored, not deflated: the xlsx/docx/pdf members are
     compressed already, and a stored stream is sized, so the download announces its length."""
     from jobs import batchkinds
-    from jobs.runner import batch_dir
 
     directory = batch_dir(data_dir, batch.public_id)
     repair_units(db, batch, directory / UNITS_DIR, repair_inline)

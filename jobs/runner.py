@@ -42,13 +42,12 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 
-from jobs.archive import UNITS_DIR
+from jobs.archive import UNITS_DIR, batch_dir, units_dir
 from jobs.importer import ImportResult
 from jobs.work import infrastructure_fault, init_worker, process_chunk, sweep_temp_files
 from storage.batches import DONE, EXCLUDED, FAILED, INVALID, PENDING, RUNNING, Batch, BatchItem, dumps
@@ -129,14 +128,6 @@ class JobConfig:
     @property
     def pool_size(self) -> int:
         return self.processes if self.processes > 0 else (os.cpu_count() or 1)
-
-
-def batch_dir(data_dir: str | Path, public_id: str) -> Path:
-    return Path(data_dir) / "batches" / public_id
-
-
-def units_dir(data_dir: str | Path, public_id: str) -> Path:
-    return batch_dir(data_dir, public_id) / UNITS_DIR
 
 
 def owner_id() -> str:

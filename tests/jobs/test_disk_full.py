@@ -28,8 +28,8 @@ import pytest
 from sqlalchemy import func, select
 
 from jobs import runner
-from storage.batches import Batch, BatchItem
 from jobs.samples import batch_workbook
+from storage.batches import Batch, BatchItem
 from storage.db import Database
 from tests.conftest import World, login
 from tests.jobs.helpers import wait_done

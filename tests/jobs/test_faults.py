@@ -15,8 +15,8 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from jobs import archive, importer, runner, work
-from storage.batches import Batch, BatchItem
 from jobs.samples import batch_workbook
+from storage.batches import Batch, BatchItem
 from storage.db import Database
 from tests.conftest import login
 from tests.jobs.helpers import wait_done
