@@ -20,6 +20,7 @@ from service.auth import current_user, find_submission, scope_submissions
 from service.database import get_db
 from service.downloads import file_response
 from service.errors import ApiError
+from service.formview import path_label
 from service.settings_store import current_settings
 from storage.models import DocTemplate, Submission
 
@@ -56,13 +57,29 @@ def _page(public_id: str, errors: dict | None = None, status: int = 200, **extra
         templates = session.scalars(select(DocTemplate).where(DocTemplate.kind == sub.kind)
                                     .order_by(DocTemplate.name)).all()
     kind = kinds.get(sub.kind)
+    unfinished = _unfinished(kind, sub)
     return render_template(
-        "submissions/show.html", sub=sub, kind=kind, events=events, templates=templates,
+        "submissions/show.html", sub=sub, kind=kind, events=events, templates=templates, unfinished=unfinished,
         can_edit=auth.can_edit(user, sub), can_review=auth.can_review(user, sub) and sub.status == "submitted",
-        comments=[e for e in events if e.comment], preview="pdf" in kind.formats, errors=errors or {},
+        comments=[e for e in events if e.comment], preview="pdf" in kind.formats and not unfinished,
+        errors=errors or {},
         can_sign=signing.may_sign(user) and "pdf" in kind.formats, warnings=submission_warnings(sub),
         **extra,
     ), status
+
+
+def _unfinished(kind: kinds.Kind, sub: Submission) -> list[tuple[str, str]]:
+    """What a draft still lacks, in Chinese (field label, message): shown instead of a preview
+    that cannot be made yet. Submitted documents were complete when they were submitted."""
+    if sub.status not in ("draft", "returned"):
+        return []
+    settings = current_settings()
+    try:
+        pipeline.validate(kind, sub.data, settings)
+    except FieldErrors as exc:
+        schema = kind.schema_instance(settings=settings)
+        return [(path_label(schema, path), m) for path, msgs in exc.errors.items() for m in msgs]
+    return []
 
 
 @bp.get("/<public_id>")

@@ -150,3 +150,12 @@ def test_declaration_form_offers_the_blank_workbooks_lists(client):
             assert f'<option value="{item}"></option>' in html, (name, item)
     assert 'name="indicators.annual.__index__.level1" value="" list="suggest-level1"' in html
     assert 'list="suggest-project_attribute"' in html
+
+
+def test_an_unfinished_draft_lists_what_it_lacks_instead_of_a_preview(client):
+    draft = client.post("/api/v1/submissions", json={"kind": "target_declaration",
+                                                    "data": {"project_name": "未完成的项目"}}).get_json()
+    html = client.get(f"/submissions/{draft['id']}").get_data(as_text=True)
+    assert "尚未填写完整" in html and "<iframe" not in html
+    assert "项目属性：" in html and "年度：" in html
+    assert "midterm_funds.total" not in html and "annual_funds" not in html
