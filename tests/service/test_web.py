@@ -79,6 +79,21 @@ def test_post_valid_form_downloads_docx(client):
     assert "filename*=UTF-8''" in resp.headers["Content-Disposition"]
 
 
+def test_form_offers_and_downloads_ofd(client):
+    """The 下载 OFD button of a kind that renders a PDF gives the OFD package of the form's data."""
+    import ofdkit
+
+    html = client.get("/forms/request").get_data(as_text=True)
+    assert re.search(r'<button type="submit" name="action" value="ofd"[^>]*>下载 OFD</button>', html)
+    payload = load_sample("request")
+    resp = client.post("/forms/request", data=MultiDict(_form_pairs(payload) + [("action", "ofd")]))
+    assert resp.status_code == 200, resp.get_data(as_text=True)[:300]
+    assert resp.mimetype == "application/ofd" and "filename*=UTF-8''" in resp.headers["Content-Disposition"]
+    with ofdkit.open(resp.data) as document:
+        assert document.info.custom_data["发文字号"] == payload["doc_number"]
+        assert payload["doc_number"] in document.pages[0].text()
+
+
 def test_form_without_csrf_token_is_refused(csrf_client):
     resp = csrf_client.post("/forms/request", data={"title": "x", "action": "save"})
     assert resp.status_code == 400
