@@ -50,6 +50,24 @@ def test_api_upload_progress_download(bureau):
     assert [i["status"] for i in items] == ["done"] * 6 and items[0]["file"].startswith("各单位/")
 
 
+def test_monitoring_batch_as_ofd(bureau):
+    """format=ofd: each unit's monitoring table as an OFD package an independent reader opens,
+    naming its own unit."""
+    import ofdkit
+
+    resp = _upload(bureau, batch_workbook(2, seed=3).data, format="ofd")
+    assert resp.status_code == 202, resp.get_json()
+    done = wait_done(bureau, resp.get_json()["id"])
+    assert done["counts"]["done"] == 2
+    z = zipfile.ZipFile(io.BytesIO(bureau.get(done["download_url"]).data))
+    units = [n for n in z.namelist() if n.startswith("各单位/")]
+    assert len(units) == 2 and all(n.endswith(".ofd") for n in units)
+    items = bureau.get(f"/api/v1/batches/{resp.get_json()['id']}/items").get_json()["items"]
+    for item in items:
+        with ofdkit.open(z.read(item["file"])) as document:
+            assert document.pages and "项目支出绩效目标执行监控表" in document.text()
+
+
 def test_upload_errors_are_422_in_chinese(bureau):
     resp = _upload(bureau, b"not a workbook")
     assert resp.status_code == 422
