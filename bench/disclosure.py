@@ -6,7 +6,7 @@ per page, peak memory.
 Units are `disclosure` payloads made from samples/disclosure: each with its 部门整体支出绩效自评报告
 and 1 to 3 项目支出绩效自评表s; every 50th unit is excluded (涉密) as the finance bureau excludes
 units when it starts a batch. The batch runs the production path: items in a SQLite database in
-a temp directory (jobs.disclosure.from_payloads + start), the embedded runner (jobs.runner.drive)
+a temp directory (jobs.batchkinds.disclosure.from_payloads + start), the embedded runner (jobs.runner.drive)
 rendering in a process pool of `processes` (default: one per core) with validation in the
 workers, the finishing step (目录.xlsx, 目录.html, 清单.csv), then the zip streamed to disk
 (jobs.archive.write_zip). Reported:
@@ -118,7 +118,7 @@ class Descendants:
 
 def run(count: int, processes: int, keep: Path | None, verify: bool, sign: bool = False) -> dict:
     from jobs import archive, runner
-    from jobs import disclosure as batch
+    from jobs.batchkinds import disclosure as batch
     from storage.db import Database
     from storage.migrate import upgrade
 

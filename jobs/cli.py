@@ -21,16 +21,15 @@ from pathlib import Path
 import click
 
 import kinds
-from jobs import archive, batchkinds, importer, runner
-from jobs import disclosure as disclosure_batch
+from jobs import archive, batchkinds, files, importer, runner
+from jobs.batchkinds import disclosure as disclosure_batch
+from jobs.dispatch import dispatch
 from jobs.runner import (
-    BATCH_KINDS,
     JobConfig,
     all_final,
     batch_key,
     counts,
     create_batch,
-    dispatch,
     drive,
     get_batch,
 )
@@ -94,8 +93,8 @@ def run_batch_command(kind_id: str, input_file: Path | None, output: Path, *, ye
         kind = kinds.get(kind_id)
     except kinds.UnknownKind as exc:
         _fail(str(exc))
-    if kind.id not in BATCH_KINDS:
-        names = "、".join(f"{kinds.get(k).name}（{k}）" for k in BATCH_KINDS)
+    if kind.id not in batchkinds.kind_ids():
+        names = "、".join(f"{kinds.get(k).name}（{k}）" for k in batchkinds.kind_ids())
         _fail(Messages.not_batch.format(name=kind.name, known=names))
     if kind.id == disclosure_batch.KIND:
         run_disclosure_command(input_file, output, year=year, exclude=exclude, exclude_file=exclude_file,
@@ -222,7 +221,7 @@ def _run_and_write(db: Database, cfg: JobConfig, batch: Batch, output: Path) -> 
         click.echo(batch.summary["text"])
     bad = state["invalid"] + state["failed"]
     if bad:
-        click.echo(Messages.invalid.format(count=bad, manifest=archive.MANIFEST), err=True)
+        click.echo(Messages.invalid.format(count=bad, manifest=files.MANIFEST), err=True)
         shown = 0
         for item in archive.items(db, batch.id):
             for line in item.errors if item.status in ("invalid", "failed") else []:

@@ -18,8 +18,9 @@ Every step is safe to repeat and to run in several processes at once:
   workers that answer progress polls, one renders; a killed one is replaced when its lease ends.
 
 What differs between kinds of batch (monitoring tables from a workbook, disclosure PDFs from stored
-submissions) is the kind's seam in jobs/batchkinds.py: how an item is processed, what the
-finishing step writes, which files the zip holds. Everything here is shared.
+submissions) is the kind's module in jobs/batchkinds/: how an item is processed, what the
+finishing step writes, which files the zip holds. Everything here is shared, and nothing here
+names a batch kind.
 
 The embedded runner (the default, no server) claims chunks of items and renders them in a process
 pool — one process per core — while its own thread records results. Celery workers
@@ -47,18 +48,16 @@ from typing import Any
 from sqlalchemy import and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 
-from jobs.archive import UNITS_DIR, batch_dir, units_dir
+from jobs import batchkinds
+from jobs.files import UNITS_DIR, batch_dir, sweep_temp_files, units_dir
 from jobs.importer import ImportResult
-from jobs.work import infrastructure_fault, init_worker, process_chunk, sweep_temp_files
+from jobs.work import infrastructure_fault, init_worker, process_chunk
 from storage.batches import DONE, EXCLUDED, FAILED, INVALID, PENDING, RUNNING, Batch, BatchItem, dumps
 from storage.db import Database
 from storage.models import utcnow
 
 log = logging.getLogger("jxdoc.jobs")
 
-# Kinds of batch (jobs/batchkinds.py); the first two read a workbook upload.
-WORKBOOK_KINDS = ("monitoring", "department_monitoring")
-BATCH_KINDS = (*WORKBOOK_KINDS, "disclosure")
 
 
 class Messages:
@@ -71,9 +70,6 @@ class Messages:
     def gave_up_on(cls, fault: str | None, seconds: float) -> str:
         minutes = f"{seconds / 60:.0f}分钟" if seconds >= 60 else f"{seconds:.0f}秒"
         return cls.gave_up.format(cause=cls.faults.get(fault or "", fault or "未知故障"), minutes=minutes)
-    not_batch = "“{name}”不能批量生成。可批量生成的文档：{known}。"
-    nothing_to_sum = "没有生成成功的单位，未生成汇总表。"
-    excluded = "另有{count}家单位因填报有误或生成失败未纳入汇总，详见清单。"
 
 
 @dataclass(frozen=True)
@@ -153,7 +149,7 @@ def create_batch(db: Database, kind: str, fmt: str, imported: ImportResult, *, k
     """The batch of `key`, inserted with its items if new. (batch, created).
 
     `imported.units` are the item inputs of any kind: code, name, seq, output_name, payload()
-    (jobs.importer.UnitInput for workbooks, jobs.disclosure.DisclosureUnit)."""
+    (jobs.importer.UnitInput for workbooks, jobs.batchkinds.disclosure.DisclosureUnit)."""
     existing = find_batch(db, key)
     if existing is not None:
         return existing, False
@@ -379,8 +375,6 @@ def finalise(db: Database, data_dir: str, batch_id: int) -> None:
     """The kind's finishing step (monitoring: summary table, paragraph and manifest; disclosure:
     index and manifest) from the items' results; then the batch is done. Repeatable: files are
     rewritten atomically with the same content."""
-    from jobs import batchkinds
-
     with db.write() as session:
         batch = session.get(Batch, batch_id)
         if batch.status == "done":
@@ -414,8 +408,7 @@ def _pool(size: int) -> ProcessPoolExecutor:
         pool = _pools.get(size)
         if pool is None:
             ctx = multiprocessing.get_context("forkserver")
-            ctx.set_forkserver_preload(["jobs.work", "jobs.batchkinds", "kinds", "generators.monitoring",
-                                        "generators.tables.xlsx", "generators.disclosure"])
+            ctx.set_forkserver_preload(["jobs.work", *batchkinds.preload_modules()])
             pool = _pools[size] = ProcessPoolExecutor(max_workers=size, mp_context=ctx, initializer=init_worker)
         return pool
 
@@ -640,14 +633,3 @@ class EmbeddedRunner:
         if thread is not None:
             thread.join(timeout)
 
-
-def dispatch(cfg: JobConfig, db: Database, batch: Batch, embedded: EmbeddedRunner | None = None) -> None:
-    """Start (or resume) work on a batch with the configured runner."""
-    if batch.status == "done":
-        return
-    if cfg.runner == "celery":
-        from jobs.tasks import enqueue
-
-        enqueue(batch.public_id, cfg.fanout, cfg.redis_url)
-        return
-    (embedded or EmbeddedRunner(cfg, db)).start(batch)

@@ -64,7 +64,6 @@ class Kind:
     warnings: Callable[[dict, Mapping[str, Any], Mapping[str, Any]], list] | None = None
     # Base of the download file name from the data (no extension).
     filename: Callable[[dict], str] | None = None
-    batch: bool = False  # may be produced per unit from a workbook (jobs)
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property

@@ -31,6 +31,5 @@ register(Kind(
     description="每个单位一个PDF：部门整体支出绩效自评报告及各项目支出绩效自评表，嵌入字体、带书签和页码，每页标注单位名称；"
                 "批量生成时涉密等不公开单位连同原因列入目录（xlsx、HTML），全部打包为一个zip。",
     filename=lambda d: f"{layout.file_stem(d)}_{d['year']}年度绩效自评公开",
-    batch=True,
     extra={"archive": layout.write_archive, "item": layout.unit_result},
 ))

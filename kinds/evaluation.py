@@ -79,7 +79,6 @@ register(Kind(
     computed=("scoring", "flagged"),
     warnings=lambda d, s, c: plausibility.self_evaluation(d, s),
     filename=lambda d: f"{d['project_name']}{d['year']}年度项目支出绩效自评表",
-    batch=True,
 ))
 
 register(Kind(
@@ -93,7 +92,6 @@ register(Kind(
     computed=("scoring", "flagged"),
     warnings=lambda d, s, c: plausibility.self_evaluation(d, s),
     filename=lambda d: f"{d['unit']}{d['year']}年度部门整体支出绩效自评表",
-    batch=True,
 ))
 
 

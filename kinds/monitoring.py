@@ -194,7 +194,6 @@ register(Kind(
     computed=("computed",),
     warnings=lambda d, s, c: plausibility.monitoring(d, s, c.get("previous")),
     filename=lambda d: f"{d['project_name']}{d['year']}年{d['period']}项目支出绩效目标执行监控表",
-    batch=True,
 ))
 
 register(Kind(
@@ -208,7 +207,6 @@ register(Kind(
     computed=("computed",),
     warnings=lambda d, s, c: plausibility.monitoring(d, s, c.get("previous")),
     filename=lambda d: f"{d['unit']['name']}{d['year']}年{d['period']}部门整体支出绩效目标执行监控表",
-    batch=True,
 ))
 
 register(Kind(

@@ -19,7 +19,7 @@ The same upload again is the same batch; its units that failed for good are trie
 SHA-256 and renders broken ones again (a few at once; more by the runner: 409 until they are).
 
 绩效信息公开 (kind `disclosure`) takes no workbook: its units are the stored self-evaluation
-documents of the year (jobs/disclosure.py), or the `disclosure` payloads of an uploaded JSON file;
+documents of the year (jobs/batchkinds/disclosure.py), or the `disclosure` payloads of an uploaded JSON file;
 units kept out of publication are given as “单位编码 原因” lines (`exclusions`).
 
 A batch holds many units' data: only the finance bureau and administrators may run and read
@@ -34,17 +34,15 @@ from sqlalchemy import select
 
 import kinds
 from generators.signing import SigningError
-from jobs import archive, batchkinds, importer
-from jobs import disclosure as disclosure_batch
+from jobs import archive, batchkinds, files, importer
+from jobs.batchkinds import disclosure as disclosure_batch
+from jobs.dispatch import dispatch
 from jobs.runner import (
-    BATCH_KINDS,
-    WORKBOOK_KINDS,
     EmbeddedRunner,
     JobConfig,
     batch_key,
     counts,
     create_batch,
-    dispatch,
     find_batch,
     get_batch,
     reopen,
@@ -95,7 +93,7 @@ def _runner() -> EmbeddedRunner:
 
 
 def _kind_names() -> dict[str, str]:
-    return {k: kinds.get(k).name for k in BATCH_KINDS}
+    return {k: kinds.get(k).name for k in batchkinds.kind_ids()}
 
 
 def _batch_or_404(public_id: str) -> Batch:
@@ -128,10 +126,10 @@ def _create_from_request() -> Batch:
     upload = request.files.get("file")
     fmt = (request.form.get("format") or "xlsx").strip().lower()
     errors: dict[str, list[str]] = {}
-    if kind_id not in BATCH_KINDS:
+    if kind_id not in batchkinds.kind_ids():
         # With a workbook in hand, the kinds that read one; else every kind of batch.
         workbook = upload is not None and (upload.filename or "").lower().endswith(".xlsx")
-        known = "、".join(kinds.get(k).name for k in (WORKBOOK_KINDS if workbook else BATCH_KINDS))
+        known = "、".join(kinds.get(k).name for k in (batchkinds.workbook_kind_ids() if workbook else batchkinds.kind_ids()))
         errors["kind"] = [Messages.bad_kind.format(known=known)]
     if fmt not in FORMATS:
         errors["format"] = [Messages.bad_format]
@@ -282,7 +280,7 @@ def index():
     with get_db().read() as session:
         recent = list(session.scalars(select(Batch).where(Batch.owner_id.is_(None))
                                           .order_by(Batch.id.desc()).limit(20)))
-    return render_template("batches/index.html", recent=recent, kinds=[kinds.get(k) for k in WORKBOOK_KINDS],
+    return render_template("batches/index.html", recent=recent, kinds=[kinds.get(k) for k in batchkinds.workbook_kind_ids()],
                            kind_names=_kind_names(), errors={}, form={})
 
 
@@ -295,7 +293,7 @@ def upload():
         with get_db().read() as session:
             recent = list(session.scalars(select(Batch).where(Batch.owner_id.is_(None))
                                           .order_by(Batch.id.desc()).limit(20)))
-        return render_template("batches/index.html", recent=recent, kinds=[kinds.get(k) for k in WORKBOOK_KINDS],
+        return render_template("batches/index.html", recent=recent, kinds=[kinds.get(k) for k in batchkinds.workbook_kind_ids()],
                                kind_names=_kind_names(), errors=exc.errors, message=exc.message, form=request.form), exc.code
     start_batch(batch)
     return redirect(url_for("batches.show", public_id=batch.public_id), 303)
@@ -364,7 +362,7 @@ def api_items(public_id: str):
     return jsonify({
         "items": [{"seq": i.seq, "unit": {"code": i.unit_code, "name": i.unit_name}, "status": i.status,
                    "status_label": i.status_label, "attempts": i.attempts,
-                   "file": f"{archive.UNITS_DIR}/{i.output_name}" if i.status == "done" else None,
+                   "file": f"{files.UNITS_DIR}/{i.output_name}" if i.status == "done" else None,
                    "errors": i.errors if i.status in ("invalid", "failed") else []} for i in items],
         "next_after": items[-1].seq if len(items) == ITEMS_PAGE else None,
     })

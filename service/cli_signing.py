@@ -88,7 +88,7 @@ def _file_organs(pdf: bytes) -> list[str]:
 def sign(input_file: Path, output: Path, organs: tuple[str, ...], p12: Path | None, password: str | None,
          seal_image: Path | None, settings_file: str | None) -> None:
     from generators.signing import Pkcs12Key, Seal, SigningError, sha256, sign_pdf
-    from jobs.work import write_atomically
+    from jobs.files import write_atomically
     from storage import seals
 
     settings = _settings(settings_file)

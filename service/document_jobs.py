@@ -1,6 +1,6 @@
 """Documents rendered in the background: what a request may not render (more pages than
 RENDER_MAX_PAGES, service.render_limits) is sent to the batch runner as a batch of one
-(jobs/documents.py) that only the user who sent it sees.
+(jobs/batchkinds/document.py) that only the user who sent it sees.
 
     POST /api/v1/documents/<kind>/jobs?format=pdf   the same body as POST /api/v1/documents/<kind>
                                                      → 202, Location: the job
@@ -16,7 +16,8 @@ from flask import Response, current_app, send_file, url_for
 from sqlalchemy import select
 
 import kinds
-from jobs import archive, documents, runner
+from jobs import archive, runner
+from jobs.batchkinds import document as documents
 from kinds import pipeline
 from service.batches import start_batch
 from service.database import get_db

@@ -50,7 +50,7 @@ class Batch(Base):
     # a progress poll would otherwise start its own render pool for it.
     driver_owner: Mapped[str | None] = mapped_column(String(100), nullable=True)
     driver_expires_at: Mapped[_dt.datetime | None] = mapped_column(DateTime, nullable=True)
-    # Who started it, for a document rendered in the background (jobs/documents.py): only its owner
+    # Who started it, for a document rendered in the background (jobs/batchkinds/document.py): only its owner
     # sees it. None for the bureau's batches.
     owner_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     # Units that had failed and were put back to work because this batch was started again

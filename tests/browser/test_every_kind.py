@@ -236,7 +236,7 @@ def test_rate_typed_with_percent_sign_and_causes_ticked(actor, live_server, tmp_
 def test_disclosure_batch_from_stored_data_finds_the_clerks_tables(actor, live_server, tmp_path):
     """After the clerk submitted her 自评表s and 公开 material through the pages, the disclosure
     batch read from stored data publishes her unit with its report and tables."""
-    from jobs import disclosure as disclosure_batch
+    from jobs.batchkinds import disclosure as disclosure_batch
 
     for kind_id in ("self_evaluation", "department_self_evaluation"):
         submit_from_page(actor, kind_id, sample(kind_id), tmp_path, "batch")

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from jobs import archive, importer, runner
+from jobs import archive, files, importer, runner
 from jobs.samples import batch_workbook
 from storage.batches import Batch, BatchItem
 from storage.db import Database
@@ -64,15 +64,15 @@ def _check_outcome(db: Database, data_dir: Path, zip_path: Path) -> None:
     assert batch.status == "done" and len(items) == UNITS
     assert {i.status for i in items} == {"done"}
     assert sum(i.attempts for i in items) > UNITS, "no kill landed while items were being worked on"
-    directory = runner.batch_dir(data_dir, batch.public_id)
+    directory = files.batch_dir(data_dir, batch.public_id)
     assert not [p for p in directory.rglob("*") if p.name.endswith(".tmp")]
-    units = sorted(p.name for p in (directory / archive.UNITS_DIR).iterdir())
+    units = sorted(p.name for p in (directory / files.UNITS_DIR).iterdir())
     assert units == sorted(i.output_name for i in items)
     with zipfile.ZipFile(zip_path) as z:
         assert z.testzip() is None
-        members = [n for n in z.namelist() if n.startswith(f"{archive.UNITS_DIR}/")]
+        members = [n for n in z.namelist() if n.startswith(f"{files.UNITS_DIR}/")]
         assert len(members) == len(set(members)) == UNITS
-        assert z.read(archive.MANIFEST).decode("utf-8-sig").count("已生成") == UNITS
+        assert z.read(files.MANIFEST).decode("utf-8-sig").count("已生成") == UNITS
         assert {"汇总表.xlsx", "汇总说明.txt", "清单.csv"} <= set(z.namelist())
 
 

@@ -18,8 +18,8 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 from sqlalchemy import func, select
 
-from jobs import archive, runner
-from jobs import disclosure as batch_disclosure
+from jobs import files, runner
+from jobs.batchkinds import disclosure as batch_disclosure
 from kinds import get as kinds_get
 from service.cli import main
 from storage.batches import Batch, BatchItem
@@ -86,7 +86,7 @@ def pdf_pages(data: bytes) -> list[str]:
 
 
 def manifest(z: zipfile.ZipFile) -> list[list[str]]:
-    return list(csv.reader(io.StringIO(z.read(archive.MANIFEST).decode("utf-8-sig"))))
+    return list(csv.reader(io.StringIO(z.read(files.MANIFEST).decode("utf-8-sig"))))
 
 
 def index_rows(z: zipfile.ZipFile) -> list[tuple]:
@@ -160,13 +160,13 @@ def test_thirty_stored_units_two_excluded(job_db, job_config, tmp_path):
     again, created_again = batch_disclosure.start(job_db, batch_disclosure.from_stored(job_db, YEAR, exclusions),
                                                   source="stored")
     assert not created_again and again.id == batch.id
-    files = sorted(p.name for p in runner.units_dir(cfg.data_dir, batch.public_id).iterdir())
+    outputs = sorted(p.name for p in files.units_dir(cfg.data_dir, batch.public_id).iterdir())
     assert runner.drive(job_db, cfg, again) is True
     with job_db.read() as session:
         assert session.scalar(select(func.count()).select_from(Batch)) == 1
         items = list(session.scalars(select(BatchItem).where(BatchItem.batch_id == batch.id)))
     assert len(items) == 30 and sum(i.attempts for i in items) == 30
-    assert sorted(p.name for p in runner.units_dir(cfg.data_dir, batch.public_id).iterdir()) == files == sorted(
+    assert sorted(p.name for p in files.units_dir(cfg.data_dir, batch.public_id).iterdir()) == outputs == sorted(
         n.split("/")[1] for n in pdfs)
     # other exclusions are another batch
     other, created_other = batch_disclosure.start(

@@ -27,7 +27,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from jobs import runner
+from jobs import files
 from jobs.samples import batch_workbook
 from storage.batches import Batch, BatchItem
 from storage.db import Database
@@ -159,9 +159,9 @@ def test_disk_filled_and_freed_three_kills_one_retry(app, small_disk, tmp_path):
         done = wait_done(bureau, batch.public_id, timeout=300)
         assert done["counts"]["done"] == UNITS and done["counts"]["failed"] == 0
 
-        units = runner.units_dir(small_disk, batch.public_id)
+        units = files.units_dir(small_disk, batch.public_id)
         assert sorted(p.name for p in units.iterdir()) == sorted(i.output_name for i in items)
-        assert not [p for p in runner.batch_dir(small_disk, batch.public_id).rglob("*") if p.name.endswith(".tmp")]
+        assert not [p for p in files.batch_dir(small_disk, batch.public_id).rglob("*") if p.name.endswith(".tmp")]
         download = bureau.get(done["download_url"])
         assert download.status_code == 200
         z = zipfile.ZipFile(io.BytesIO(download.data))

@@ -14,7 +14,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from jobs import archive, importer, runner, work
+from jobs import archive, files, importer, runner
 from jobs.samples import batch_workbook
 from storage.batches import Batch, BatchItem
 from storage.db import Database
@@ -48,7 +48,7 @@ class FullDisk:
                 raise OSError(errno.ENOSPC, "No space left on device", str(path))
             return real_open(path, mode, *args, **kwargs)
 
-        monkeypatch.setattr(work, "open", open_on_full_disk, raising=False)
+        monkeypatch.setattr(files, "open", open_on_full_disk, raising=False)
 
     def free(self) -> None:
         self.full = False
@@ -243,7 +243,7 @@ def test_unit_files_are_checked_and_rerendered_before_the_zip(bureau, app):
         with db.read() as session:
             batch = session.scalar(select(Batch).where(Batch.public_id == created["id"]))
         items = _items(db, batch)
-        units = runner.units_dir(app.config["DATA_DIR"], batch.public_id)
+        units = files.units_dir(app.config["DATA_DIR"], batch.public_id)
         for item in items:
             assert item.sha256 == hashlib.sha256((units / item.output_name).read_bytes()).hexdigest()
             assert item.size == (units / item.output_name).stat().st_size
@@ -271,7 +271,7 @@ def test_many_broken_unit_files_are_rendered_again_by_the_runner(bureau, app):
     app.config["JOB_REPAIR_INLINE"] = 1
     created = _upload(bureau, batch_workbook(4, seed=38).data).get_json()
     done = wait_done(bureau, created["id"])
-    units = runner.units_dir(app.config["DATA_DIR"], created["id"])
+    units = files.units_dir(app.config["DATA_DIR"], created["id"])
     for path in units.iterdir():
         path.unlink()
     resp = bureau.get(done["download_url"])
@@ -286,7 +286,7 @@ def test_archive_writes_only_checked_files(job_db, job_config, tmp_path):
     """The command line's zip (archive.write_zip) checks the unit files as the download does."""
     batch = _create(job_db, batch_workbook(3, seed=39).data)
     runner.drive(job_db, job_config, batch)
-    units = runner.units_dir(job_config.data_dir, batch.public_id)
+    units = files.units_dir(job_config.data_dir, batch.public_id)
     first = _items(job_db, batch)[0]
     (units / first.output_name).write_bytes(b"not a workbook at all")
     manifest = runner.batch_dir(job_config.data_dir, batch.public_id) / archive.MANIFEST

@@ -12,7 +12,8 @@ from decimal import Decimal
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from jobs import archive, importer, runner
+from jobs import files, importer, runner
+from jobs.batchkinds import monitoring
 from jobs.samples import batch_workbook
 from rules.formatting import money_text
 from storage.batches import BatchItem
@@ -31,7 +32,7 @@ def _zip(job_db, batch, cfg, tmp_path) -> zipfile.ZipFile:
 
 
 def _manifest(z: zipfile.ZipFile) -> list[list[str]]:
-    text = z.read(archive.MANIFEST).decode("utf-8-sig")
+    text = z.read(files.MANIFEST).decode("utf-8-sig")
     return list(csv.reader(io.StringIO(text)))
 
 
@@ -56,7 +57,7 @@ def test_batch_end_to_end(job_db, job_config, tmp_path):
     assert total_row[2].value == generated.projects
 
     rows = _manifest(z)
-    assert rows[0] == archive.MANIFEST_HEADER and len(rows) == 26
+    assert rows[0] == monitoring.MANIFEST_HEADER and len(rows) == 26
     assert {r[3] for r in rows[1:]} == {"已生成"}
     assert sum(Decimal(r[6].replace(",", "")) for r in rows[1:]) == generated.budget
 
@@ -85,10 +86,10 @@ def test_started_twice_gives_no_duplicates(job_db, job_config, tmp_path):
         items = list(session.scalars(select(BatchItem).where(BatchItem.batch_id == first.id)))
     assert len(items) == 24 and {i.status for i in items} == {"done"}
     assert sum(i.attempts for i in items) == 24  # no item was rendered twice
-    files = sorted((runner.units_dir(cfg.data_dir, first.public_id)).iterdir())
-    assert len(files) == 24
+    outputs = sorted((files.units_dir(cfg.data_dir, first.public_id)).iterdir())
+    assert len(outputs) == 24
     runner.drive(job_db, cfg, first)  # driving a finished batch changes nothing
-    assert sorted((runner.units_dir(cfg.data_dir, first.public_id)).iterdir()) == files
+    assert sorted((files.units_dir(cfg.data_dir, first.public_id)).iterdir()) == outputs
 
 
 def test_expired_lease_is_taken_over(job_db, job_config, tmp_path):
@@ -96,7 +97,7 @@ def test_expired_lease_is_taken_over(job_db, job_config, tmp_path):
     # A worker takes four items and dies without a word.
     dead = runner.claim(job_db, batch.id, "dead-worker", lease_seconds=0.5, limit=4)
     assert len(dead) == 4
-    units = runner.units_dir(job_config.data_dir, batch.public_id)
+    units = files.units_dir(job_config.data_dir, batch.public_id)
     units.mkdir(parents=True)
     (units / f".{dead[0]['output_name']}.dead.tmp").write_bytes(b"half a file")
     assert runner.drive(job_db, job_config, batch)
@@ -151,7 +152,7 @@ def test_csv_cell_table():
     cases = {"=1+1": "'=1+1", "+1": "'+1", "-1": "'-1", "@A1": "'@A1", "\tx": "'\tx", "\rx": "'\rx",
              "＝1": "'＝1", "青溪县": "青溪县", "": "", None: "", "1-6月": "1-6月"}
     for given, expected in cases.items():
-        assert archive.csv_cell(given) == expected
+        assert files.csv_cell(given) == expected
 
 
 def test_invalid_units_do_not_stop_the_others(job_db, job_config, tmp_path):

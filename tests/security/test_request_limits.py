@@ -130,7 +130,7 @@ def test_json_round_trip_helper():
 
 
 def test_deep_json_in_an_uploaded_disclosure_file_is_an_error_line():
-    from jobs.disclosure import load_json
+    from jobs.batchkinds.disclosure import load_json
 
     value, errors = load_json(("[" * 5_000 + "]" * 5_000).encode())
     assert value is None and errors == ["JSON内容嵌套过深：对象和数组最多嵌套64层。"]

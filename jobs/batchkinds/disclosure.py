@@ -31,9 +31,11 @@ from typing import Any
 from forms.base import FieldErrors, NestingTooDeep
 from forms.base import load_json as load_bounded_json
 from jobs import archive
-from jobs.archive import MANIFEST, UNITS_DIR, csv_cell
+from jobs.batchkinds import BatchKind, register
+from jobs.files import MANIFEST, UNITS_DIR, csv_cell, write_atomically, write_csv, write_output
 from jobs.importer import ImportResult, unique_output_name
-from jobs.work import render_workbook, write_atomically, write_output
+from jobs.runner import batch_key, create_batch
+from jobs.work import render_workbook
 from storage.batches import DONE, EXCLUDED, FAILED, INVALID, Batch
 
 KIND = "disclosure"
@@ -300,8 +302,6 @@ def start(db, imported: ImportResult, *, source: str, title: str = "", source_na
     """Create (or find) the batch of these items: keyed by the items themselves, so starting the
     same batch again — the same stored documents and exclusions, or the same file — is the same
     batch, never a duplicate. (batch, created)."""
-    from jobs.runner import batch_key, create_batch
-
     if fmt not in FORMATS:
         raise ValueError(f"unknown disclosure format {fmt!r}")
     for unit in imported.units:  # the unit files take the batch's format: <code>_<name>.ofd
@@ -426,7 +426,7 @@ def process_item(kind_id: str, item: Mapping[str, Any], fmt: str, out_dir: str,
 
 def sign_unit_pdf(pdf: bytes, out_dir: str, settings: Mapping[str, Any]) -> bytes:
     """A unit's file signed by the bureau's default organ. `out_dir` is the batch's units folder,
-    DATA_DIR/batches/<id>/units (jobs.runner.units_dir): the registered keys are in that DATA_DIR,
+    DATA_DIR/batches/<id>/units (jobs.files.units_dir): the registered keys are in that DATA_DIR,
     which a pool process or a Celery worker on a shared directory both see."""
     from storage import seals
 
@@ -484,7 +484,7 @@ def finish(db, batch: Batch, directory: Path) -> dict:
     year = batch.params.get("year")
     write_atomically(directory / INDEX_XLSX, render_workbook(layout.index_workbook(rows, year), "xlsx"))
     write_atomically(directory / INDEX_HTML, layout.index_html(rows, year))
-    archive.write_csv(directory / MANIFEST, manifest_rows(db, batch))
+    write_csv(directory / MANIFEST, manifest_rows(db, batch))
     published = [r for r in rows if r.published]
     pages = sum(r.pages for r in published)
     text = Messages.summary.format(total=len(rows) + problems, published=len(published), pages=pages,
@@ -492,3 +492,7 @@ def finish(db, batch: Batch, directory: Path) -> dict:
     text += (Messages.problems.format(count=problems) if problems else "") + "。"
     return {"text": text, "published": len(published), "excluded": len(rows) - len(published),
             "problems": problems, "pages": pages}
+
+
+register(BatchKind(KIND, process_item, finish, (INDEX_XLSX, INDEX_HTML, MANIFEST),
+                   "各单位公开文件（PDF）、目录和清单", preload=("kinds", "generators.disclosure")))

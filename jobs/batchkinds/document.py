@@ -15,8 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from forms.base import FieldErrors
+from jobs.archive import items
+from jobs.batchkinds import BatchKind, register
+from jobs.files import write_output
 from jobs.importer import ImportResult
-from jobs.work import write_output
 from storage.batches import DONE
 
 KEY = "document"  # the item's key: a batch of one
@@ -69,9 +71,12 @@ def process_item(kind_id: str, item: Mapping[str, Any], fmt: str, out_dir: str,
 
 def finish(db, batch, directory: Path) -> dict[str, Any]:
     """Nothing to write beside the document; the progress says how long it is."""
-    from jobs.archive import items
-
     for item in items(db, batch.id, DONE):
         pages = item.result.get("pages")
         return {"text": Messages.done.format(pages=pages) if pages else Messages.done_without_pages}
     return {"text": ""}
+
+
+# Not one of the kinds a user starts as a batch: the batch kind of every document kind that has no
+# batch kind of its own, when one long document is sent to the runner.
+register(BatchKind(KEY, process_item, finish, (), "文档", preload=("kinds",)), fallback=True)
