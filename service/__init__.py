@@ -5,11 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import Flask
-from flask_wtf import CSRFProtect
 
+from service.extensions import csrf
 from storage import config as _config
-
-csrf = CSRFProtect()
 
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",

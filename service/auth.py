@@ -419,7 +419,7 @@ def _protect_cookie_api() -> None:
     starts; only our own pages can read the CSRF token to put it in a header."""
     if not current_app.config.get("WTF_CSRF_ENABLED", True):
         return
-    from service import csrf
+    from service.extensions import csrf
 
     csrf.protect()
 

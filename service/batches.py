@@ -49,11 +49,12 @@ from jobs.runner import (
     retry_failed,
 )
 from rules.settings import thaw
-from service import auth, csrf
+from service import auth
 from service.auth import ADMIN, FINANCE_BUREAU, roles_required
 from service.database import get_db
 from service.downloads import content_disposition
 from service.errors import ApiError
+from service.extensions import csrf
 from service.settings_store import current_settings
 from service.signing import BATCH_SIGN_ACTION
 from storage import seals

@@ -26,7 +26,7 @@ NO_DATA = "该年度没有已提交的数据：{year}年度没有已提交或已
 
 def _exempt_from_csrf() -> None:
     # A JSON API like service.api: no cookie-authenticated form posts (README, Security).
-    from service import csrf
+    from service.extensions import csrf
 
     csrf.exempt(bp)
 

@@ -14,25 +14,23 @@ generators.declaration.
 
 from __future__ import annotations
 
-import json
-
 from flask import Blueprint, jsonify, redirect, request, url_for
 from sqlalchemy import select
 
 import kinds
 from forms.base import FieldErrors
-from forms.review import OUTCOMES
 from generators import declaration as layout
 from kinds import pipeline
 from kinds.pipeline import Output
 from rules.indicators import TREE_LABELS, TREES, convert_tree, tree_id
 from rules.library import default_library
-from service import auth, csrf
+from service import auth, workflow
 from service.database import get_db
 from service.downloads import file_response
 from service.errors import ApiError
+from service.extensions import csrf
 from service.settings_store import current_settings
-from storage.models import Submission, utcnow
+from storage.models import Submission
 
 bp = Blueprint("library", __name__)
 
@@ -108,7 +106,7 @@ def _form_kind(kind_id: str) -> kinds.Kind:
 
 
 def _blank_output(kind: kinds.Kind) -> Output:
-    from generators.tables import render_xlsx
+    from generators.tables.xlsx import render_xlsx
 
     tree = _tree_arg()
     content = render_xlsx(layout.blank_workbook(kind.id, current_settings(), tree))
@@ -144,13 +142,7 @@ def _import(kind: kinds.Kind, content: bytes) -> dict:
         data = pipeline.validate(kind, payload, settings)
     except FieldErrors as exc:
         raise FieldErrors(located(exc.errors)) from None
-    return json.loads(_dump(kind, data, settings))
-
-
-def _dump(kind: kinds.Kind, data: dict, settings) -> str:
-    from storage.models import dumps
-
-    return dumps(kind.schema_instance(settings=settings).dump(data))
+    return workflow.normalised(kind, data, settings)
 
 
 @bp.get("/api/v1/forms/<kind_id>/blank.xlsx")
@@ -176,7 +168,6 @@ def import_form_web(kind_id: str):
     A file that cannot be read leaves the draft as it was; its problems (sheet, row, column)
     are listed at the top of the form. Values the schema rejects are kept in the draft and
     listed the same way, with the field's Chinese name and the value read."""
-    from service.api import store_submission
     from service.web import render_form
 
     kind = _form_kind(kind_id)
@@ -194,7 +185,7 @@ def import_form_web(kind_id: str):
         messages = [m for ms in (exc.errors or {}).values() for m in ms] or [exc.message]
         return render_form(kind, schema, values, {}, draft_id=draft_id, status=exc.code, import_errors=messages)
     posted = request.form.get("version", "")  # the draft's version as the page showed it
-    sub = store_submission(kind, payload, "save", sub,
+    sub = workflow.store_submission(kind, payload, "save", sub,
                            int(posted) if posted.isdigit() else (sub.version if sub is not None else None))
     try:
         pipeline.validate(kind, payload, settings)
@@ -206,44 +197,6 @@ def import_form_web(kind_id: str):
 
 
 # ------------------------------------------------------------------------------ reviews
-
-
-def link_review(session, kind: kinds.Kind, sub: Submission, status: str) -> None:
-    """Point a submitted review at its declaration and move the declaration's status.
-
-    Called by store_submission inside the transaction that stores the review, so either both
-    change or neither does. The declaration must be waiting for review (submitted) — unless this
-    very review already moved it and is being corrected — and be one the signed-in reviewer may
-    review (service.auth: scope and role); the move is audited like a reviewer's approve/return. The outcome → status map is the target_review.outcomes
-    setting (修改后通过 returns the form by default: the clerk changes it and submits again).
-    """
-    reviewed_kinds = kind.extra.get("reviews")
-    data = sub.data
-    if not reviewed_kinds or status != "submitted" or not data.get("declaration_id"):
-        return
-    user = auth.current_user()  # None only outside a request (scripts, tests): no scope to apply
-    stmt = select(Submission).where(Submission.public_id == data["declaration_id"], Submission.kind.in_(reviewed_kinds))
-    if user is not None:
-        stmt = auth.scope_submissions(stmt, user)
-    parent = session.scalar(stmt)
-    if parent is None:
-        raise FieldErrors({"declaration_id": [f"找不到编号为“{data['declaration_id']}”的绩效目标申报表：请核对申报表编号。"]})
-    if parent.kind != data.get("declaration_kind"):
-        name = kinds.get(parent.kind).name
-        raise FieldErrors({"declaration_kind": [f"该编号对应的是{name}，请将被审核的申报表改为“{name}”。"]})
-    if user is not None and not auth.can_review(user, parent):
-        raise FieldErrors({"declaration_id": ["只有该申报表所属主管部门或财政局的审核人员可以审核，且不能审核自己填写的申报表。"]})
-    if parent.status != "submitted" and sub.parent_id != parent.id:
-        raise FieldErrors({"declaration_id": [f"该申报表当前状态为“{parent.status_label}”，只能审核已提交的申报表。"]})
-    before = parent.status
-    after = current_settings()["target_review"]["outcomes"][data["outcome"]]
-    sub.parent_id = parent.id
-    parent.status, parent.updated_at = after, utcnow()
-    # The declaration's history shows the transition like a reviewer's approve/return would.
-    comment = f"绩效目标审核结论：{OUTCOMES[data['outcome']]}。{data.get('changes') or data.get('opinion', '')}"
-    auth.audit(session, "approve" if after == "approved" else "return", user=user, submission=parent,
-               from_status=before, to_status=after, comment=comment[:2000])
-    session.flush()  # the caller refreshes `sub` next, which would drop unflushed changes
 
 
 @bp.get("/api/v1/submissions/<public_id>/reviews")

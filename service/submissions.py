@@ -15,7 +15,6 @@ import kinds
 from forms.base import FieldErrors
 from kinds import pipeline
 from service import auth, render_limits, signing, workflow
-from service.api import submission_warnings
 from service.auth import current_user, find_submission, scope_submissions
 from service.database import get_db
 from service.downloads import file_response
@@ -63,7 +62,7 @@ def _page(public_id: str, errors: dict | None = None, status: int = 200, **extra
         can_edit=auth.can_edit(user, sub), can_review=auth.can_review(user, sub) and sub.status == "submitted",
         comments=[e for e in events if e.comment], preview="pdf" in kind.formats and not unfinished,
         errors=errors or {},
-        can_sign=signing.may_sign(user) and "pdf" in kind.formats, warnings=submission_warnings(sub),
+        can_sign=signing.may_sign(user) and "pdf" in kind.formats, warnings=workflow.submission_warnings(sub),
         **extra,
     ), status
 

@@ -15,7 +15,6 @@ from forms.base import CONFIRMATIONS, FieldErrors, UnconfirmedWarnings
 from generators.declaration import validation_lists
 from kinds import pipeline
 from service import auth, render_limits, workflow
-from service.api import store_submission
 from service.auth import DELETED, current_user, find_submission, scope_submissions
 from service.database import get_db
 from service.downloads import file_response
@@ -205,7 +204,7 @@ def form(kind_id: str):
         try:
             if action in ("save", "submit"):
                 sub = _load_draft(draft_id, kind) if draft_id else None
-                sub = store_submission(kind, values, action, sub, int(version) if version.isdigit() else None)
+                sub = workflow.store_submission(kind, values, action, sub, int(version) if version.isdigit() else None)
                 if action == "submit":
                     flash("已提交，等待审核。")
                     return redirect(url_for("submissions.show", public_id=sub.public_id))

@@ -170,7 +170,7 @@ def _review(declaration_id: str, outcome: str) -> dict:
     ("approved", "approved"), ("conditionally_approved", "returned"), ("returned", "returned")])
 def test_a_submitted_review_moves_its_declaration(app, outcome, status):
     from service.database import get_db
-    from service.library import link_review
+    from service.workflow import link_review
 
     with app.test_request_context():
         db = get_db()
@@ -186,7 +186,7 @@ def test_a_submitted_review_moves_its_declaration(app, outcome, status):
 
 def test_a_review_is_refused_for_a_missing_or_unsubmitted_declaration(app):
     from service.database import get_db
-    from service.library import link_review
+    from service.workflow import link_review
 
     kind = kinds.get("target_review")
     with app.test_request_context():
@@ -213,7 +213,7 @@ def test_a_review_is_refused_for_a_missing_or_unsubmitted_declaration(app):
 
 def test_a_draft_review_moves_nothing(app):
     from service.database import get_db
-    from service.library import link_review
+    from service.workflow import link_review
 
     with app.test_request_context():
         db = get_db()
