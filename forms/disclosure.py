@@ -2,16 +2,17 @@
 
 A unit publishes its 部门整体支出绩效自评报告 and its 项目支出绩效自评表s (and, when it has one, its
 部门整体支出绩效自评表). The tables arrive as the payloads of the evaluation kinds
-(`self_evaluation`, `department_self_evaluation`) and are validated and scored by those kinds, so
-a published table is exactly the table the unit filed. A unit excluded from publication (涉密, or
+(`self_evaluation`, `department_self_evaluation`); the kind's prepare step (kinds/disclosure.py)
+validates and scores them with those kinds, so a published table is exactly the table the unit
+filed. A unit excluded from publication (涉密, or
 published together with its department) is kept with its reason, for the index.
 """
 
 from __future__ import annotations
 
-from marshmallow import ValidationError, fields, post_load, validate, validates_schema
+from marshmallow import ValidationError, fields, validate, validates_schema
 
-from forms.base import BaseSchema, FieldErrors, SettingsSchema
+from forms.base import BaseSchema, SettingsSchema
 from forms.fields import Text
 
 
@@ -53,29 +54,3 @@ class DisclosureSchema(SettingsSchema):
             raise ValidationError("只有不予公开的单位才填写不公开原因。", "exclusion_reason")
         if not data.get("report"):
             raise ValidationError("请提供部门整体支出绩效自评报告。", "report")
-
-    @post_load
-    def _evaluate_tables(self, data, **kwargs):
-        """Validate and score each table with its own kind; errors keep their path inside it."""
-        from kinds import pipeline
-
-        errors: dict[str, list[str]] = {}
-        if data.get("excluded"):
-            data["department_evaluation"], data["project_evaluations"] = None, []
-            return data
-        if data.get("department_evaluation") is not None:
-            try:
-                data["department_evaluation"] = pipeline.validate(
-                    "department_self_evaluation", data["department_evaluation"], self.settings)
-            except FieldErrors as exc:
-                errors.update({f"department_evaluation.{k}": v for k, v in exc.errors.items()})
-        tables = []
-        for i, payload in enumerate(data.get("project_evaluations") or []):
-            try:
-                tables.append(pipeline.validate("self_evaluation", payload, self.settings))
-            except FieldErrors as exc:
-                errors.update({f"project_evaluations.{i}.{k}": v for k, v in exc.errors.items()})
-        if errors:
-            raise ValidationError(errors)
-        data["project_evaluations"] = tables
-        return data
