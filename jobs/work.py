@@ -60,24 +60,6 @@ def settings_for(override: Mapping[str, Any] | None) -> Mapping[str, Any]:
     return _settings(json.dumps(override, sort_keys=True, ensure_ascii=False) if override else "")
 
 
-def render_workbook(workbook, fmt: str) -> bytes:
-    if fmt == "xlsx":
-        from generators.tables.xlsx import render_xlsx
-
-        return render_xlsx(workbook)
-    if fmt == "docx":
-        from generators.tables.docx import render_docx
-
-        return render_docx(workbook)
-    from generators.tables.pdf import render_pdf
-
-    if fmt == "ofd":
-        from generators import ofd
-
-        return ofd.from_pdf(render_pdf(workbook), ofd.DocInfo(title=workbook.title))
-    return render_pdf(workbook)
-
-
 def process_item(kind_id: str, fmt: str, item: Mapping[str, Any], out_dir: str,
                  settings_override: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Work on one item with its kind's `process` (jobs/batchkinds/). Returns {"id", "status":

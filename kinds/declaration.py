@@ -6,31 +6,16 @@ and rendered by the shared table renderers, so the xlsx, docx and PDF show the s
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from forms.declaration import DepartmentDeclarationSchema, ProjectDeclarationSchema
 from forms.review import OUTCOMES, REVIEWER_TYPES, TargetReviewSchema, total_score
 from generators import declaration as declaration_layout
 from generators import review as review_layout
-from generators.grid import Workbook
+from generators.tables.render import table_renderers
 from kinds import Kind, register
 from rules.scoring import grade
-
-FORMATS = ("xlsx", "docx", "pdf")
-
-
-def _renderers(build: Callable[[dict, Mapping[str, Any]], Workbook], name: str, formats=FORMATS) -> dict:
-    def make(fmt: str):
-        def render(data: dict, settings: Mapping[str, Any]) -> bytes:
-            import generators.tables as tables  # lazy: weasyprint loads only for a PDF
-
-            return getattr(tables, f"render_{fmt}")(build(data, settings))
-
-        render.__name__ = f"render_{name}_{fmt}"
-        return render
-
-    return {fmt: make(fmt) for fmt in formats}
 
 
 def prepare_review(data: dict, settings: Mapping[str, Any]) -> dict:
@@ -47,7 +32,7 @@ register(Kind(
     name="项目支出绩效目标申报表",
     group="绩效目标",
     schema=ProjectDeclarationSchema,
-    renderers=_renderers(declaration_layout.project_workbook, "target_declaration"),
+    renderers=table_renderers(declaration_layout.project_workbook, name="target_declaration"),
     description="按财预〔2015〕88号格式填报项目资金、中期和年度目标及绩效指标；支持财预〔2020〕10号和"
                 "〔2021〕101号两种指标体系，可从指标库选取指标，可下载空白表离线填写后导入。",
     filename=lambda d: f"{d.get('project_name', '')}绩效目标申报表",
@@ -59,7 +44,7 @@ register(Kind(
     name="部门（单位）整体支出绩效目标申报表",
     group="绩效目标",
     schema=DepartmentDeclarationSchema,
-    renderers=_renderers(declaration_layout.department_workbook, "department_target_declaration"),
+    renderers=table_renderers(declaration_layout.department_workbook, name="department_target_declaration"),
     description="填报部门年度主要任务、整体支出预算、年度总体目标和年度绩效指标；可下载空白表离线填写后导入。",
     filename=lambda d: f"{d.get('department', '')}{d.get('year', '')}年度整体支出绩效目标申报表",
     extra={"blank_form": True, "indicator_paths": ("indicators",)},
@@ -70,7 +55,7 @@ register(Kind(
     name="绩效目标审核意见表",
     group="绩效目标",
     schema=TargetReviewSchema,
-    renderers=_renderers(review_layout.review_workbook, "target_review", ("docx", "xlsx", "pdf")),
+    renderers=table_renderers(review_layout.review_workbook, ("docx", "xlsx", "pdf"), name="target_review"),
     description="财政部门、主管部门或第三方专家按完整性、相关性、适当性、可行性审核绩效目标，给出得分、综合意见和"
                 "审核结论（通过、修改后通过、退回修改）；关联申报表提交后，申报表状态随审核结论变化。",
     prepare=prepare_review,

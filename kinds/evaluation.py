@@ -4,50 +4,20 @@ no total is ever typed; the renderers only lay them out."""
 
 from __future__ import annotations
 
-import importlib.util
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
 from forms import evaluation as ev
 from forms import self_evaluation as se
 from generators import evaluation as layouts
+from generators.tables.render import table_renderer, table_renderers
 from kinds import Kind, register
 from rules import plausibility
 from rules.frameworks import score_framework
 from rules.result_application import apply_rows
 from rules.rounding import percent, ratio
 from rules.scoring import execution_rate, score_self_evaluation
-
-
-def _table_renderer(fmt: str, build: Callable[[dict, Mapping[str, Any]], Any]):
-    """render(data, settings) -> bytes of a Workbook built by `build`, through the shared table
-    renderers (generators/tables)."""
-
-    def render(data: dict, settings: Mapping[str, Any]) -> bytes:
-        workbook = build(data, settings)
-        if fmt == "xlsx":
-            from generators.tables.xlsx import render_xlsx
-
-            return render_xlsx(workbook)
-        if fmt == "docx":
-            from generators.tables.docx import render_docx
-
-            return render_docx(workbook)
-        from generators.tables.pdf import render_pdf
-
-        return render_pdf(workbook)
-
-    render.__name__ = f"render_{getattr(build, '__name__', 'table')}_{fmt}"
-    return render
-
-
-def _tables(build) -> dict:
-    """xlsx, docx and pdf — each offered once its shared renderer (generators/tables/<fmt>.py)
-    is installed, so a kind never advertises a format it cannot produce."""
-    return {fmt: _table_renderer(fmt, build) for fmt in ("xlsx", "docx", "pdf")
-            if importlib.util.find_spec(f"generators.tables.{fmt}") is not None}
-
 
 # --------------------------------------------------------------------------- 自评表
 
@@ -72,7 +42,7 @@ register(Kind(
     name="项目支出绩效自评表",
     group="绩效评价",
     schema=se.SelfEvaluationSchema,
-    renderers=_tables(_project_workbook),
+    renderers=table_renderers(_project_workbook),
     description="财预〔2020〕10号附件1格式；预算执行率10分、产出50分、效益30分、满意度10分，得分和等级自动计算，"
                 "未完全达成的指标须说明偏差原因和改进措施。",
     prepare=prepare_self_evaluation,
@@ -86,7 +56,7 @@ register(Kind(
     name="部门整体支出绩效自评表",
     group="绩效评价",
     schema=se.DepartmentSelfEvaluationSchema,
-    renderers=_tables(_department_workbook),
+    renderers=table_renderers(_department_workbook),
     description="部门（单位）整体支出的年度资金、主要任务、年度总体目标和绩效指标，按同一评分规则自动计算得分和等级。",
     prepare=prepare_self_evaluation,
     computed=("scoring", "flagged"),
@@ -198,7 +168,7 @@ register(Kind(
     group="绩效评价",
     schema=ev.ExAnteAssessmentSchema,
     renderers={**_reports(lambda d, s: layouts.ex_ante_report_document(d, s)),
-               "xlsx": _table_renderer("xlsx", _ex_ante_workbook)},
+               "xlsx": table_renderer("xlsx", _ex_ante_workbook)},
     templates=("gongwen.html", "gongwen.css"),
     description="立项必要性、投入经济性、绩效目标合理性、实施方案可行性、筹资合规性五个维度评分，"
                 "按设置的分数线自动得出“予以支持／调整完善后予以支持／不予支持”；xlsx为评分表。",
@@ -212,7 +182,7 @@ register(Kind(
     name="绩效评价结果应用表",
     group="绩效评价",
     schema=ev.ResultApplicationSchema,
-    renderers=_tables(lambda d, s: layouts.result_application_workbook(d)),
+    renderers=table_renderers(lambda d, s: layouts.result_application_workbook(d)),
     description="逐项目列示评价得分、等级、主要问题和下年预算调整（调减、取消、优先保障、维持），自动合计。",
     prepare=prepare_result_application,
     computed=("application",),

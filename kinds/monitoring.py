@@ -16,6 +16,7 @@ from marshmallow import ValidationError
 from forms import monitoring as forms
 from generators import monitoring as layouts
 from generators.grid import StreamedRows
+from generators.tables.render import table_renderers
 from kinds import Kind, register
 from rules import plausibility
 from rules.formatting import percent_text
@@ -31,33 +32,6 @@ from rules.monitoring import (
     target_completion_rate,
 )
 from rules.rounding import percent, quantize
-
-
-def table_renderer(fmt: str, build: Callable[[dict, Mapping[str, Any]], Any]):
-    """render(data, settings) -> bytes of the Workbook `build` makes, through the shared table
-    renderers (generators/tables), imported lazily so a process that never renders PDF never
-    imports weasyprint."""
-
-    def render(data: dict, settings: Mapping[str, Any]) -> bytes:
-        workbook = build(data, settings)
-        if fmt == "xlsx":
-            from generators.tables.xlsx import render_xlsx
-
-            return render_xlsx(workbook)
-        if fmt == "docx":
-            from generators.tables.docx import render_docx
-
-            return render_docx(workbook)
-        from generators.tables.pdf import render_pdf
-
-        return render_pdf(workbook)
-
-    render.__name__ = f"render_{build.__name__}_{fmt}"
-    return render
-
-
-def _tables(build) -> dict:
-    return {fmt: table_renderer(fmt, build) for fmt in ("xlsx", "docx", "pdf")}
 
 
 def prepare_monitoring(data: dict, settings: Mapping[str, Any]) -> dict:
@@ -187,7 +161,7 @@ register(Kind(
     name="项目支出绩效目标执行监控表",
     group="运行监控",
     schema=forms.MonitoringSchema,
-    renderers=_tables(_project),
+    renderers=table_renderers(_project),
     description="财预〔2019〕136号；监控期间（1-6月、1-9月等）为参数，执行率、绩效目标整体完成率和偏差值自动计算；"
                 "完成目标可能性不是“确定能”的指标须选择偏差原因并填写纠偏措施。可按单位批量生成。",
     prepare=prepare_monitoring,
@@ -201,7 +175,7 @@ register(Kind(
     name="部门整体支出绩效目标执行监控表",
     group="运行监控",
     schema=forms.DepartmentMonitoringSchema,
-    renderers=_tables(_department),
+    renderers=table_renderers(_department),
     description="部门（单位）整体的年度主要任务、年度资金执行和绩效指标完成情况；监控期间为参数。可按单位批量生成。",
     prepare=prepare_monitoring,
     computed=("computed",),
@@ -214,7 +188,7 @@ register(Kind(
     name="绩效运行监控情况汇总表",
     group="运行监控",
     schema=forms.MonitoringSummarySchema,
-    renderers=_tables(_summary),
+    renderers=table_renderers(_summary),
     description="按监控范围（部门预算项目、专项资金等）汇总单位数、项目数、预算资金总额、执行总额、执行率、完成率、"
                 "偏差值和自评平均得分，并生成可直接用于报告的文字说明。",
     prepare=prepare_summary,

@@ -8,6 +8,7 @@ from typing import Any
 
 from forms.public_funds import PublicFundsAssessmentSchema
 from generators import public_funds as layout
+from generators.tables.render import table_renderers
 from kinds import Kind, register
 from rules.public_funds import assess
 
@@ -18,28 +19,12 @@ def prepare(data: dict, settings: Mapping[str, Any]) -> dict:
     return {**data, "assessment": assess(units, settings).as_dict()}
 
 
-def _renderer(fmt: str):
-    def render(data: dict, settings: Mapping[str, Any]) -> bytes:
-        book = layout.workbook(data, settings)
-        # Imported when used: the table renderers are shared by every table kind.
-        if fmt == "xlsx":
-            from generators.tables.xlsx import render_xlsx
-
-            return render_xlsx(book)
-        from generators.tables.docx import render_docx
-
-        return render_docx(book)
-
-    render.__name__ = f"render_public_funds_{fmt}"
-    return render
-
-
 register(Kind(
     id="public_funds_assessment",
     name="公用经费绩效考核兑现表",
     group="绩效评价",
     schema=PublicFundsAssessmentSchema,
-    renderers={"xlsx": _renderer("xlsx"), "docx": _renderer("docx")},
+    renderers=table_renderers(layout.workbook, ("xlsx", "docx"), name="public_funds"),
     description="基础公用经费（默认70%）全额下达，绩效公用经费（默认30%）按考核得分兑现；金额以元计、到分，"
                 "各单位的兑现和节约金额相加与合计完全一致。",
     prepare=prepare,

@@ -1,13 +1,15 @@
-"""Renderers of the table-grid model (generators/grid.py) and the hardened xlsx reader.
+"""Renderers of the table-grid model (generators/grid.py) and the hardened xlsx reader, one module
+each:
 
-    render_xlsx(workbook) -> bytes     package parts written with lxml; numbers stay numbers, user text never a formula
-    render_docx(workbook) -> bytes     one table per sheet; gridSpan/vMerge, repeated header rows
-    render_pdf(workbook) -> bytes      HTML + weasyprint through generators/pdf.py
-    read_workbook(data, ...)           every visible sheet as rows of values, within limits
-    read_grid(data, sheet)             {cell.key: value} of a sheet render_xlsx produced
+    xlsx.render_xlsx(workbook) -> bytes    package parts written with lxml; numbers stay numbers, user text never a formula
+    docx.render_docx(workbook) -> bytes    one table per sheet; gridSpan/vMerge, repeated header rows
+    pdf.render_pdf(workbook) -> bytes      HTML + weasyprint through generators/pdf.py
+    render.render_workbook(workbook, fmt)  the one that maps a format to its renderer, importing it when used
+    reader.read_workbook(data, ...)        every visible sheet as rows of values, within limits
+    reader.read_grid(data, sheet)          {cell.key: value} of a sheet render_xlsx produced
 
-The renderers import their heavy libraries lazily (weasyprint takes a second to import), so
-importing this package costs nothing until a format is asked for.
+This package itself imports none of them (weasyprint takes a second to import), so importing it
+costs nothing until a format is asked for.
 
 The display rules shared by the docx and PDF renderers live here, so both formats show a value
 the same way; the xlsx renderer writes numbers with number formats that show the same text.
@@ -154,25 +156,7 @@ def edges(sheet: Sheet, height: int) -> list[int]:
     return sorted(found)
 
 
-def __getattr__(name: str):
-    # Lazy exports: `from generators.tables import render_pdf` imports weasyprint only then.
-    if name == "render_xlsx":
-        from generators.tables.xlsx import render_xlsx
-        return render_xlsx
-    if name == "render_docx":
-        from generators.tables.docx import render_docx
-        return render_docx
-    if name == "render_pdf":
-        from generators.tables.pdf import render_pdf
-        return render_pdf
-    if name in ("read_workbook", "read_grid", "XlsxImportError", "CellError", "Limits"):
-        from generators.tables import reader
-        return getattr(reader, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
 __all__ = [
-    "KIND_ALIGN", "NUMERIC_KINDS", "Part", "Placed", "edges", "parts", "cell_align", "cell_text", "is_number", "layout", "owners",
-    "render_xlsx", "render_docx", "render_pdf", "read_workbook", "read_grid", "XlsxImportError", "CellError",
-    "Limits",
+    "KIND_ALIGN", "NUMERIC_KINDS", "Part", "Placed", "edges", "parts", "cell_align", "cell_text", "is_number", "layout",
+    "owners",
 ]

@@ -30,12 +30,12 @@ from typing import Any
 
 from forms.base import FieldErrors, NestingTooDeep
 from forms.base import load_json as load_bounded_json
+from generators.tables.render import render_workbook
 from jobs import archive
 from jobs.batchkinds import BatchKind, register
 from jobs.files import MANIFEST, UNITS_DIR, csv_cell, write_atomically, write_csv, write_output
 from jobs.importer import ImportResult, unique_output_name
 from jobs.runner import batch_key, create_batch
-from jobs.work import render_workbook
 from storage.batches import DONE, EXCLUDED, FAILED, INVALID, Batch
 
 KIND = "disclosure"

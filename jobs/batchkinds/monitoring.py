@@ -12,11 +12,12 @@ from typing import Any
 from sqlalchemy import func, select
 
 from forms.base import FieldErrors
+from generators.tables.render import render_workbook
 from jobs.archive import items
 from jobs.batchkinds import BatchKind, register
 from jobs.files import MANIFEST, UNITS_DIR, csv_cell, write_atomically, write_csv, write_output
 from jobs.importer import Source
-from jobs.work import render_workbook, settings_for
+from jobs.work import settings_for
 from rules.formatting import money_text, percent_text
 from rules.rounding import percent, ratio, to_decimal, total
 from storage.batches import DONE, FAILED, INVALID, Batch, BatchItem

@@ -128,7 +128,7 @@ def _fill(content: bytes, kind_id: str, values: dict) -> bytes:
 
 
 def _blank(kind_id: str) -> bytes:
-    from generators.tables import render_xlsx
+    from generators.tables.xlsx import render_xlsx
 
     return render_xlsx(layout.blank_workbook(kind_id, defaults()))
 
@@ -192,7 +192,7 @@ def test_blank_form_has_empty_unlocked_rows_and_dropdowns():
 def test_rows_inserted_inside_a_block_are_read():
     data = _validated("target_declaration", "health_training_2025")
     settings = load_settings({"target_declaration": {"blank_form": {"annual_rows": 20}}})
-    from generators.tables import render_xlsx
+    from generators.tables.xlsx import render_xlsx
 
     content = render_xlsx(layout.blank_workbook("target_declaration", settings))
     labels = layout.cell_labels(layout.blank_workbook("target_declaration", settings).sheets[0])

@@ -134,7 +134,7 @@ def _form_seeds() -> dict[str, bytes]:
     """Per blank-form kind: the blank form, and the form generated from the kind's sample."""
     import kinds
     from generators import declaration as layout
-    from generators.tables import render_xlsx
+    from generators.tables.xlsx import render_xlsx
     from kinds import pipeline
     from rules.settings import defaults
 
