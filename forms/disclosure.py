@@ -4,8 +4,8 @@ A unit publishes its 部门整体支出绩效自评报告 and its 项目支出�
 部门整体支出绩效自评表). The tables arrive as the payloads of the evaluation kinds
 (`self_evaluation`, `department_self_evaluation`); the kind's prepare step (kinds/disclosure.py)
 validates and scores them with those kinds, so a published table is exactly the table the unit
-filed. A unit excluded from publication (涉密, or
-published together with its department) is kept with its reason, for the index.
+filed. A unit excluded from publication (涉密, or published together with its department) is kept
+with its reason, for the index.
 """
 
 from __future__ import annotations
