@@ -183,7 +183,7 @@ def test_blank_form_has_empty_unlocked_rows_and_dropdowns():
     lists = {str(dv.sqref).split(":")[0]: dv.formula1 for dv in ws.data_validations.dataValidation}
     assert lists[f"B{first}"] == '"产出指标,效益指标,满意度指标"'
     tree101 = openpyxl.load_workbook(io.BytesIO(
-        __import__("generators.tables", fromlist=["render_xlsx"]).render_xlsx(
+        __import__("generators.tables.xlsx", fromlist=["render_xlsx"]).render_xlsx(
             layout.blank_workbook("target_declaration", settings, "2021")))).active
     formulas = [dv.formula1 for dv in tree101.data_validations.dataValidation]
     assert '"成本指标,产出指标,效益指标,满意度指标"' in formulas
