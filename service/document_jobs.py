@@ -16,7 +16,7 @@ from flask import Response, current_app, send_file, url_for
 from sqlalchemy import select
 
 import kinds
-from jobs import archive, runner
+from jobs import archive, files, runner
 from jobs.batchkinds import document as documents
 from kinds import pipeline
 from service.batches import start_batch
@@ -96,7 +96,7 @@ def download(batch: Batch) -> Response:
     if batch.status != "done" or item.status != DONE:
         raise ApiError(409, Messages.not_done if item.status not in FINAL else Messages.failed)
     db, cfg = get_db(), runner.JobConfig.from_mapping(current_app.config)
-    units = runner.units_dir(cfg.data_dir, batch.public_id)
+    units = files.units_dir(cfg.data_dir, batch.public_id)
     try:
         archive.repair_units(db, batch, units, cfg.repair_inline)
     except archive.BrokenUnits as exc:
