@@ -17,7 +17,7 @@ from sqlalchemy import select, update
 from zipstream import ZIP_STORED, ZipStream
 
 from jobs import batchkinds
-from jobs.files import UNITS_DIR, atomic_file, batch_dir
+from jobs.files import MANIFEST, UNITS_DIR, atomic_file, batch_dir
 from jobs.work import process_item
 from storage.batches import DONE, Batch, BatchItem, dumps
 from storage.db import Database

@@ -289,7 +289,7 @@ def test_archive_writes_only_checked_files(job_db, job_config, tmp_path):
     units = files.units_dir(job_config.data_dir, batch.public_id)
     first = _items(job_db, batch)[0]
     (units / first.output_name).write_bytes(b"not a workbook at all")
-    manifest = runner.batch_dir(job_config.data_dir, batch.public_id) / archive.MANIFEST
+    manifest = files.batch_dir(job_config.data_dir, batch.public_id) / files.MANIFEST
     written = manifest.read_bytes()
     manifest.unlink()  # the batch's own files are written again too
     archive.write_zip(job_db, runner.get_batch(job_db, batch.public_id), job_config.data_dir, tmp_path / "o.zip")

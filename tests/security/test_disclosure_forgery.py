@@ -51,7 +51,7 @@ def test_a_reviewer_cannot_file_for_another_departments_unit(app, world):
 
 
 def test_the_batch_publishes_the_units_own_text(app, world):
-    from jobs import disclosure
+    from jobs.batchkinds import disclosure
     from storage.models import Submission
 
     clerk_b = login(app, world, "clerk_b")
