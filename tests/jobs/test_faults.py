@@ -295,7 +295,7 @@ def test_archive_writes_only_checked_files(job_db, job_config, tmp_path):
     archive.write_zip(job_db, runner.get_batch(job_db, batch.public_id), job_config.data_dir, tmp_path / "o.zip")
     with zipfile.ZipFile(tmp_path / "o.zip") as z:
         content = z.read(f"各单位/{first.output_name}")
-        assert z.read(archive.MANIFEST) == written and "汇总表.xlsx" in z.namelist()
+        assert z.read(files.MANIFEST) == written and "汇总表.xlsx" in z.namelist()
     assert hashlib.sha256(content).hexdigest() == _items(job_db, batch)[0].sha256
     load_workbook(io.BytesIO(content))
 
