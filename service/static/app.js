@@ -39,6 +39,19 @@
   document.addEventListener("input", function (e) { if (e.target.dataset && e.target.dataset.money) refreshMoney(e.target); });
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("input[data-money]").forEach(refreshMoney);
+    // Every file input gets a Chinese button and the chosen file's name: the browser's own
+    // button speaks the browser's language (“Choose File”), not the page's.
+    document.querySelectorAll("input[type=file]:not(.file-input)").forEach(function (input, i) {
+      if (!input.id) input.id = "file-input-" + i;
+      input.classList.add("file-input");
+      input.dataset.empty = "未选择文件";
+      var label = document.createElement("label");
+      label.className = "button"; label.htmlFor = input.id; label.textContent = "选择文件";
+      var name = document.createElement("span");
+      name.className = "file-name"; name.setAttribute("aria-live", "polite"); name.textContent = "未选择文件";
+      input.insertAdjacentElement("afterend", label);
+      label.insertAdjacentElement("afterend", name);
+    });
     // A table wider than its box scrolls inside it: keyboard users must reach it too (WCAG 2.1.1).
     document.querySelectorAll("table.list").forEach(function (t) {
       if (t.scrollWidth > t.clientWidth + 1 && !t.hasAttribute("tabindex")) t.setAttribute("tabindex", "0");
