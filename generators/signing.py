@@ -33,7 +33,7 @@ from typing import Any, Protocol
 
 from asn1crypto import x509 as asn1_x509
 
-from generators.gongwen.seal import DATE_ANCHOR, DATE_END_ANCHOR, DateMark, SealBox, seal_boxes
+from generators.gongwen.seal import DATE_ANCHOR, DATE_END_ANCHOR, DateMark, SealBox, name_anchor, seal_boxes
 
 
 class SigningError(ValueError):
@@ -148,18 +148,31 @@ def _dests(root) -> dict[str, Any]:
     return out
 
 
-def date_mark(reader) -> DateMark | None:
-    """Where the 成文日期 of a sealed 公文 is, from its named destinations; None for other PDFs."""
-    dests = _dests(reader.root)
-    start, end = dests.get(DATE_ANCHOR), dests.get(DATE_END_ANCHOR)
+def _mark(dests: dict[str, Any], pages: list, start_name: str, end_name: str) -> DateMark | None:
+    start, end = dests.get(start_name), dests.get(end_name)
     if start is None or end is None:
         return None
     page_ref = start.raw_get(0)
-    pages = [ref for ref, _ in _page_refs(reader)]
     index = next((i for i, ref in enumerate(pages) if ref.idnum == page_ref.idnum), None)
     if index is None:
         return None
     return DateMark(index, float(start[2]), float(end[2]), float(start[3]))
+
+
+def date_mark(reader) -> DateMark | None:
+    """Where the 成文日期 of a sealed 公文 is, from its named destinations; None for other PDFs."""
+    pages = [ref for ref, _ in _page_refs(reader)]
+    return _mark(_dests(reader.root), pages, DATE_ANCHOR, DATE_END_ANCHOR)
+
+
+def name_marks(reader) -> list[DateMark]:
+    """Where the organs' names of a joint sealed 落款 are, in organ order ([] when unmarked)."""
+    dests = _dests(reader.root)
+    pages = [ref for ref, _ in _page_refs(reader)]
+    marks = []
+    while (mark := _mark(dests, pages, name_anchor(len(marks)), name_anchor(len(marks)) + "-end")) is not None:
+        marks.append(mark)
+    return marks
 
 
 def _page_refs(reader):
@@ -245,7 +258,7 @@ def sign_pdf(pdf: bytes, seals: Sequence[Seal], settings: Mapping[str, Any]) -> 
             _keep_xmp_consistent(writer)
             existing = len(writer.root.get("/AcroForm", {}).get("/Fields", ()))
             mark = date_mark(writer.prev) if any(s.image for s in seals) else None
-            boxes = seal_boxes(mark, len(seals), settings) if mark is not None else None
+            boxes = seal_boxes(mark, len(seals), settings, name_marks(writer.prev)) if mark is not None else None
         name = f"Seal{existing + i + 1}"
         box = boxes[i] if boxes and seal.image else None
         spec = fields.SigFieldSpec(name, on_page=box.page, box=(box.x1, box.y1, box.x2, box.y2)) if box else \

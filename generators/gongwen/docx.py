@@ -539,14 +539,25 @@ def _signature_blocks(doc: Document, g: Geometry) -> list[dict]:
                             ] if doc.annotation else []
     blocks = [_para(g, snap=True, mark=_run(g, ""), keep=True) for _ in range(SIGNATURE_GAP_LINES[doc.sealed])]
     for line in doc.signature:
-        blocks.append(_para(g, [_run(g, line.text)], jc="right", snap=True, ind=_body_ind(g, right_chars=line.right_chars),
-                            keep=True))
+        blocks += [_para(g, snap=True, mark=_run(g, ""), keep=True) for _ in range(line.blank_before)]
+        blocks.append(_slot_row(g, line) if line.slots else
+                      _para(g, [_run(g, line.text)], jc="right", snap=True,
+                            ind=_body_ind(g, right_chars=line.right_chars), keep=True))
     if doc.annotation:  # 附注 (7.3.6): the line after the date, two characters in
         blocks.append(_para(g, [_run(g, doc.annotation)], jc="left", snap=True, ind=_body_ind(g, first_chars=2)))
     else:
         blocks[-1] = _para(g, [_run(g, doc.signature[-1].text)], jc="right", snap=True,
                            ind=_body_ind(g, right_chars=doc.signature[-1].right_chars))
     return blocks
+
+
+def _slot_row(g: Geometry, line) -> dict:
+    """A row of joint sealed names (7.3.5.1): a centred tab stop at each name's centre, from the
+    geometry's centres in characters from the type area's right edge."""
+    chars = int(g.layout["page"]["chars_per_line"])
+    tabs = [{"val": "center", "pos": round((chars - slot.centre_chars) * g.pitch)} for slot in line.slots]
+    runs = [run for slot in line.slots for run in (_tab(g), _run(g, slot.text))]
+    return _para(g, runs, jc="left", snap=True, tabs=tabs, keep=True)
 
 
 def _attachment_blocks(g: Geometry, page) -> list[dict]:

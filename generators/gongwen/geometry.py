@@ -14,7 +14,7 @@ number and the title there.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -88,4 +88,55 @@ def title_top(layout: Mapping[str, Any], below: Length) -> Length:
     return Length(snapped)
 
 
-__all__ = ["Length", "PT_PER_MM", "body_size", "line_pitch", "nominal_line_top", "number_em_top", "title_top"]
+def char_pitch(layout: Mapping[str, Any]) -> Length:
+    """The body grid's character: the type width over the characters per line."""
+    page = layout["page"]
+    return Length.mm(page["type_width_mm"]) * (1 / int(page["chars_per_line"]))
+
+
+@dataclass(frozen=True)
+class NameSlot:
+    """An organ's name in a joint sealed 落款, placed by its centre, in body characters from the
+    right edge of the type area (the unit of the other signature lines' right indents)."""
+
+    text: str
+    centre_chars: float
+
+
+def joint_signature_rows(
+    layout: Mapping[str, Any], seal: Mapping[str, Any], names: Sequence[tuple[str, float]], date_centre_chars: float
+) -> tuple[tuple[NameSlot, ...], ...]:
+    """The organ names of a joint sealed 落款 (7.3.5.1), rows from the top, each row in organ order.
+
+    Each name is the centre of its own seal, so neighbouring names are a seal and the seals' gap
+    apart (more when two long names would otherwise meet, with a character between them); the
+    last organ's name is centred over the 成文日期 (its seal covers name and date), the others to
+    its left in a row as long as a seal stays inside the type area, further organs in rows above.
+    `names` are (text, width in characters)."""
+    pitch = char_pitch(layout)
+    radius = Length.mm(float(seal["diameter_mm"]) / 2).pt / pitch.pt
+    step = Length.mm(float(seal["diameter_mm"]) + float(seal["joint_gap_mm"])).pt / pitch.pt
+    widest = max((w for _, w in names), default=0.0)
+    # Two neighbouring names at least a character apart (“中共青溪县委员会 青溪县人民政府”).
+    step = max([step, *((a[1] + b[1]) / 2 + 1 for a, b in zip(names, names[1:]))])
+    room = int(layout["page"]["chars_per_line"]) - max(radius, widest / 2)
+    per_row = max(1, int((room - date_centre_chars) // step) + 1)
+    count = len(names)
+    rows: list[tuple[NameSlot, ...]] = []
+    # Full rows in organ order from the top; every row ends over the date, so the seals stand in
+    # straight columns and the last one covers the date.
+    for a in range(0, count, per_row):
+        n = min(per_row, count - a)
+        rows.append(tuple(NameSlot(names[a + i][0], date_centre_chars + (n - 1 - i) * step) for i in range(n)))
+    return tuple(rows)
+
+
+def joint_row_blank_lines(layout: Mapping[str, Any], seal: Mapping[str, Any]) -> int:
+    """Blank grid lines between two rows of organ names, so their seals (each a fixed offset from
+    its name) never touch: a row pitch of at least a seal and the gap."""
+    span = Length.mm(float(seal["diameter_mm"]) + float(seal["joint_gap_mm"]))
+    return max(0, math.ceil(span.pt / line_pitch(layout).pt - 1e-9) - 1)
+
+
+__all__ = ["Length", "NameSlot", "PT_PER_MM", "body_size", "char_pitch", "joint_row_blank_lines",
+           "joint_signature_rows", "line_pitch", "nominal_line_top", "number_em_top", "title_top"]

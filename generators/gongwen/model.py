@@ -21,6 +21,7 @@ from typing import Any
 
 import jieba  # Chinese word segmentation (its dictionary loads on the first title that is broken)
 
+from generators.gongwen.geometry import NameSlot, joint_row_blank_lines, joint_signature_rows
 from rules.formatting import chinese_date
 
 jieba.setLogLevel(logging.WARNING)  # not its “Building prefix dict …” lines on stderr
@@ -28,6 +29,12 @@ jieba.setLogLevel(logging.WARNING)  # not its “Building prefix dict …” lin
 # The named destination the PDF renderer puts on the 成文日期 of a sealed document, where the
 # signing step finds it to place the seals (generators/gongwen/seal.py).
 DATE_ANCHOR = "jxdoc-date"
+
+
+def name_anchor(organ: int) -> str:
+    """The named destination on organ `organ`'s name in a joint sealed 落款 (its end: + "-end")."""
+    return f"{DATE_ANCHOR}-organ{organ}"
+
 
 # Faces named by role; settings["layout"]["fonts"] maps each role to the official font name.
 XIAOBIAOSONG, FANGSONG, HEITI, KAITI, SONGTI = "xiaobiaosong", "fangsong", "heiti", "kaiti", "songti"
@@ -115,6 +122,10 @@ class SignatureLine:
 
     text: str
     right_chars: float
+    # A row of organ names of a joint sealed 落款, each centred on its own seal (geometry.NameSlot);
+    # `text` is then the names in order and `right_chars` unused.
+    slots: tuple[NameSlot, ...] = ()
+    blank_before: int = 0  # blank grid lines above the line (between rows of joint names)
 
 
 @dataclass(frozen=True)
@@ -288,8 +299,19 @@ def signature_lines(
     sig = settings["layout"]["signature"]
     date_w = text_width(date_text)
     lines: list[SignatureLine] = []
+    if sealed and len(names) > 1:
+        # Joint (7.3.5.1): the names side by side, each under its own seal, the last over the date.
+        date_right = float(sig["sealed_date_right_chars"])
+        seal = settings["signing"]["seal"]
+        rows = joint_signature_rows(settings["layout"], seal, [(n, text_width(n)) for n in names],
+                                    date_right + date_w / 2)
+        gap = joint_row_blank_lines(settings["layout"], seal)
+        for i, row in enumerate(rows):
+            lines.append(SignatureLine("".join(s.text for s in row), 0.0, row, gap if i else 0))
+        lines.append(SignatureLine(date_text, date_right))
+        return tuple(lines)
     if sealed:
-        # The date sits 4 characters from the right; each name is centred over the date.
+        # The date sits 4 characters from the right; the name is centred over the date.
         date_right = float(sig["sealed_date_right_chars"])
         for name in names:
             offset = (date_w - text_width(name)) / 2

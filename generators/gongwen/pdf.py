@@ -48,6 +48,7 @@ from generators.gongwen.model import (
     ImageBlock,
     Paragraph,
     TableBlock,
+    name_anchor,
     text_width,
 )
 
@@ -528,8 +529,39 @@ def render_html(doc: Document) -> str:
         star_size=STAR_PT,
         image_urls=image_urls(doc),
         date_anchor=DATE_ANCHOR,
+        slot_spans=_slot_spans(doc, g),
+        name_anchor=name_anchor,
         chars_per_line=int(g.layout["page"]["chars_per_line"]),
     )
+
+
+@dataclass(frozen=True)
+class SlotSpan:
+    """An organ's name in a row of a joint sealed 落款: a box of the name's width whose left edge
+    is `margin` after the previous name's box (or the type area's left edge), points; `organ` is
+    the organ's index, the name of its anchors (model.name_anchor) that the signing step finds."""
+
+    text: str
+    margin: float
+    width: float
+    organ: int
+
+
+def _slot_spans(doc: Document, g: Geometry) -> dict[int, list[SlotSpan]]:
+    """Each joint 署名 row's names (signature line index → spans), from the geometry's centres."""
+    out: dict[int, list[SlotSpan]] = {}
+    organ = 0
+    for index, line in enumerate(doc.signature):
+        if not line.slots:
+            continue
+        spans, edge = [], 0.0
+        for slot in line.slots:
+            width = text_width(slot.text) * g.pitch
+            left = g.type_w - slot.centre_chars * g.pitch - width / 2
+            spans.append(SlotSpan(slot.text, left - edge, width, organ))
+            edge, organ = left + width, organ + 1
+        out[index] = spans
+    return out
 
 
 def _star_points(size: float) -> str:

@@ -9,18 +9,19 @@ From the date the seals are placed by settings["signing"]["seal"]:
 * one organ: the seal's centre is on the date's centre line (plus `horizontal_offset_mm`) and
   `date_below_centre_mm` above the date's centre, so 署名 and 成文日期 lie below the centre and the
   seal covers the date (下压成文日期), its top within a line of the body above;
-* a joint issue: one seal per organ in the order of the organs, the last one over the date, the
-  others to its left in a row with `joint_gap_mm` between neighbours (never touching); a row
-  that would leave the type area continues in a row above.
+* a joint issue: one seal per organ, each centred on its own organ's name, which the PDF marks
+  with named destinations too (`name_anchor`): the geometry (geometry.joint_signature_rows) set
+  the names side by side, a seal and `joint_gap_mm` apart (never touching), the last over the
+  date, further rows above. A PDF without those marks gets the seals in a row left of the date's.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from generators.gongwen.model import DATE_ANCHOR
+from generators.gongwen.model import DATE_ANCHOR, name_anchor
 from generators.gongwen.pdf import PT_PER_MM, Geometry
 
 DATE_END_ANCHOR = DATE_ANCHOR + "-end"
@@ -53,13 +54,27 @@ class SealBox:
         return (self.x1 + self.x2) / 2, (self.y1 + self.y2) / 2
 
 
-def seal_boxes(date: DateMark, count: int, settings: Mapping[str, Any]) -> list[SealBox]:
-    """The squares of `count` seals (organ order) for a document whose date is at `date`."""
+def seal_boxes(date: DateMark, count: int, settings: Mapping[str, Any],
+               names: Sequence[DateMark] = ()) -> list[SealBox]:
+    """The squares of `count` seals (organ order) for a document whose date is at `date`.
+
+    `names`, the organs' names of a joint issue as the PDF marks them: each seal is centred on
+    its own name (the geometry put the names a seal and a gap apart, the last over the date), as
+    far above the name as the single seal is above the date less the line between name and date."""
     seal = settings["signing"]["seal"]
     layout = settings["layout"]
     mm = PT_PER_MM
     d = float(seal["diameter_mm"]) * mm
-    date_centre_y = date.top - Geometry.from_layout(layout).line / 2
+    line = Geometry.from_layout(layout).line
+    if names and len(names) == count:
+        rise = float(seal["date_below_centre_mm"]) * mm - line
+        shift = float(seal["horizontal_offset_mm"]) * mm
+        boxes = []
+        for name in names:
+            x, y = (name.left + name.right) / 2 + shift, name.top - line / 2 + rise
+            boxes.append(SealBox(name.page, x - d / 2, y - d / 2, x + d / 2, y + d / 2))
+        return boxes
+    date_centre_y = date.top - line / 2
     cx = (date.left + date.right) / 2 + float(seal["horizontal_offset_mm"]) * mm
     cy = date_centre_y + float(seal["date_below_centre_mm"]) * mm
     step = d + float(seal["joint_gap_mm"]) * mm
@@ -75,4 +90,4 @@ def seal_boxes(date: DateMark, count: int, settings: Mapping[str, Any]) -> list[
     return boxes
 
 
-__all__ = ["DATE_ANCHOR", "DATE_END_ANCHOR", "DateMark", "SealBox", "seal_boxes"]
+__all__ = ["DATE_ANCHOR", "DATE_END_ANCHOR", "DateMark", "SealBox", "name_anchor", "seal_boxes"]

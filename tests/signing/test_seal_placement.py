@@ -20,18 +20,36 @@ PT_TO_PX = DPI / 72
 def date_box(pdf: bytes, date_text: str) -> tuple[int, tuple[float, float, float, float]]:
     """(page, (x0, y0, x1, y1) in points from the top left) of the last word that is exactly the
     date, as poppler's text extraction places it (independent of the renderer's anchors)."""
+    found = None
+    for number, text, box in words(pdf):
+        if text == date_text:
+            found = (number, box)
+    assert found, f"{date_text} not on any page"
+    return found
+
+
+def words(pdf: bytes) -> list[tuple[int, str, tuple[float, float, float, float]]]:
+    """(page, text, (x0, y0, x1, y1)) of every word poppler extracts, in reading order."""
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "doc.pdf"
         path.write_bytes(pdf)
         html = subprocess.run(["pdftotext", "-bbox", str(path), "-"], capture_output=True, text=True,
                               check=True).stdout
-    found = None
+    out = []
     for number, page in enumerate(html.split("<page ")[1:], start=1):
         for m in re.finditer(r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)</word>',
                              page):
-            if m.group(5) == date_text:
-                found = (number, tuple(float(m.group(i)) for i in range(1, 5)))
-    assert found, f"{date_text} not on any page"
+            out.append((number, m.group(5), tuple(float(m.group(i)) for i in range(1, 5))))
+    return out
+
+
+def name_box(pdf: bytes, page: int, name: str, above: float) -> tuple[float, float, float, float]:
+    """The box of `name` (poppler may cut it into words) on `page`, the last line above `above`."""
+    found = None
+    for number, text, box in words(pdf):
+        if number == page and text == name and box[3] <= above:
+            found = box
+    assert found, f"{name} not on page {page}"
     return found
 
 
@@ -98,8 +116,47 @@ def test_joint_issue_one_seal_per_organ_in_a_row_not_touching(register, settings
     assert len(seals_runs) == 2, runs
     (l0, l1), (r0, r1) = seals_runs
     assert (r0 - l1) / PX_PER_MM > 0.5 * gap  # apart: neither touching nor overlapping
-    # The last organ's seal is on the date, the first one a seal and a gap to its left.
+    # The last organ's seal is on the date, the first one to its left ...
     assert abs((r0 + r1) / 2 - date_cx) / PX_PER_MM <= 1.0
-    assert abs(((r0 + r1) / 2 - (l0 + l1) / 2) / PX_PER_MM - (diameter + gap)) <= 1.0
+    # ... a seal and a gap (more where the two names need it: a character between them) apart.
+    assert ((r0 + r1) / 2 - (l0 + l1) / 2) / PX_PER_MM >= diameter + gap - 1.0
     # Both inside the type area (28 mm from the left edge of the page).
     assert l0 / PX_PER_MM >= 28 - 0.5
+
+
+def test_joint_issue_each_seal_centred_on_its_own_organ_name(register, settings, data_dir):
+    """7.3.5.1: the names side by side on one line above the date, each seal centred (within
+    1 mm) over its own organ's name, the last seal over the date as well, seals apart."""
+    from storage import seals
+
+    data = sample("opinion")
+    organs = register(data)
+    signed = seals.sign_document(data_dir, render_pdf("opinion", data, settings), organs, settings)
+    number, (_x0, dy0, _x1, dy1) = date_box(signed, "2024年4月18日")
+    boxes = [name_box(signed, number, organ, dy0) for organ in organs]
+    # One row: the names on the same line, the line above the date, in organ order, apart.
+    assert len({round(b[1]) for b in boxes}) == 1, boxes
+    assert boxes[0][2] < boxes[1][0]
+    page = colour_page(signed, number, DPI)
+    diameter, below, gap = seal_measures(settings)
+    line_mm = 225 / 22
+    radius = diameter / 2 * PX_PER_MM
+    centres = []
+    for x0, y0, x1, y1 in boxes:
+        name_cx, name_cy = (x0 + x1) / 2 * PT_TO_PX, (y0 + y1) / 2 * PT_TO_PX
+        # The seal over this name: red pixels within a radius of the expected centre's column.
+        expect_cy = name_cy - (below - line_mm) * PX_PER_MM
+        red = page.red_pixels(int(name_cx - radius * 1.05), int(expect_cy - radius * 1.05),
+                              int(name_cx + radius * 1.05), int(expect_cy + radius * 1.05))
+        assert red, f"no seal over {x0, y0}"
+        xs, ys = [x for x, _ in red], [y for _, y in red]
+        cx, cy = (min(xs) + max(xs)) / 2, (min(ys) + max(ys)) / 2
+        assert abs(cx - name_cx) / PX_PER_MM <= 1.0, (cx, name_cx)
+        assert abs(cy - expect_cy) / PX_PER_MM <= 1.0, (cy, expect_cy)
+        # Red over the name (下压发文机关署名).
+        assert any(x0 * PT_TO_PX <= x <= x1 * PT_TO_PX and y0 * PT_TO_PX <= y <= y1 * PT_TO_PX for x, y in red)
+        centres.append((cx, min(xs), max(xs)))
+    # Not touching: clear columns between neighbouring seals.
+    assert (centres[1][1] - centres[0][2]) / PX_PER_MM > 0.5 * gap
+    # The last seal covers the date too.
+    assert any(dy0 * PT_TO_PX <= y <= dy1 * PT_TO_PX for _x, y in red)
