@@ -553,9 +553,9 @@ def _signature_blocks(doc: Document, g: Geometry) -> list[dict]:
 
 def _slot_row(g: Geometry, line) -> dict:
     """A row of joint sealed names (7.3.5.1): a centred tab stop at each name's centre, from the
-    geometry's centres in characters from the type area's right edge."""
-    chars = int(g.layout["page"]["chars_per_line"])
-    tabs = [{"val": "center", "pos": round((chars - slot.centre_chars) * g.pitch)} for slot in line.slots]
+    geometry's centres in characters from the type area's right edge, counted in the docx's own
+    character pitch as the right indents of the date are (so the last name is over the date)."""
+    tabs = [{"val": "center", "pos": round(g.type_w - slot.centre_chars * g.pitch)} for slot in line.slots]
     runs = [run for slot in line.slots for run in (_tab(g), _run(g, slot.text))]
     return _para(g, runs, jc="left", snap=True, tabs=tabs, keep=True)
 
