@@ -118,7 +118,7 @@ def joint_signature_rows(
     step = Length.mm(float(seal["diameter_mm"]) + float(seal["joint_gap_mm"])).pt / pitch.pt
     widest = max((w for _, w in names), default=0.0)
     # Two neighbouring names at least a character apart (“中共青溪县委员会 青溪县人民政府”).
-    step = max([step, *((a[1] + b[1]) / 2 + 1 for a, b in zip(names, names[1:]))])
+    step = max([step, *((a[1] + b[1]) / 2 + 1 for a, b in zip(names, names[1:], strict=False))])
     room = int(layout["page"]["chars_per_line"]) - max(radius, widest / 2)
     per_row = max(1, int((room - date_centre_chars) // step) + 1)
     count = len(names)

@@ -7,10 +7,10 @@ import io
 import json
 import zipfile
 
-from kinds import get, pipeline
 from generators.gongwen.docx import Geometry
 from generators.gongwen.geometry import Length, char_pitch, joint_row_blank_lines, joint_signature_rows
 from generators.gongwen.model import text_width
+from kinds import get, pipeline
 from rules.settings import defaults
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
