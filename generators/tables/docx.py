@@ -29,6 +29,7 @@ from markupsafe import Markup
 from generators.docx_package import DocxTemplate
 from generators.grid import Sheet, Workbook
 from generators.tables import cell_align, cell_text, edges, layout, owners, parts
+from generators.tables.widths import fitted_widths
 
 TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "templates" / "official" / "tables" / "docx"
 
@@ -113,8 +114,9 @@ def _paragraphs(text: str, ppr: Markup, rpr: Markup) -> list[dict[str, Any]]:
 
 
 def _grid(sheet: Sheet, total: int) -> list[int]:
-    """Column widths in twips, in proportion to Column.width, summing exactly to `total`."""
-    weights = [max(col.width, 0.1) for col in sheet.columns]
+    """Column widths in twips, in proportion to the fitted widths (generators/tables/widths.py),
+    summing exactly to `total`."""
+    weights = fitted_widths(sheet)
     whole = sum(weights)
     edges, acc = [0], 0.0
     for w in weights:

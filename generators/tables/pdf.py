@@ -28,6 +28,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from generators import pdf as pdfkit
 from generators.grid import Sheet, Workbook
 from generators.tables import cell_align, cell_text, edges, layout, parts
+from generators.tables.widths import fitted_widths
 
 TEMPLATE_DIR = pdfkit.TEMPLATES_DIR / "official" / "tables"
 
@@ -105,10 +106,11 @@ def _sheet_context(sheet: Sheet) -> dict[str, Any]:
         return [{"cells": [d for _c, d in sorted(rows[r], key=lambda item: item[0])],
                  "height": sheet.row_heights.get(r)} for r in range(first, stop)]
 
-    total = sum(max(col.width, 0.1) for col in sheet.columns)
+    widths = fitted_widths(sheet)
+    total = sum(widths)
     return {
         "landscape": sheet.landscape,
-        "widths": [f"{100 * max(col.width, 0.1) / total:.3f}" for col in sheet.columns],
+        "widths": [f"{100 * w / total:.3f}" for w in widths],
         "titles": group(0, title_end),
         # One table per part: each repeats its own captions (Sheet.captions) on every page.
         "grids": [{"head": group(p.start, p.header_end), "body": group(p.header_end, p.stop)}

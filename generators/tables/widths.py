@@ -1,0 +1,150 @@
+"""Column widths from a sheet's content, once for the PDF, the docx and the xlsx.
+
+A builder's Column.width is a share of the page; the printed width of a column decides how a
+caption or a figure wraps in it. Widths are fixed here, in millimetres of the type area, so that
+in every column:
+
+* no caption (a header or label cell) leaves one character alone on its last line (“实施单/位”);
+* no figure (money, percent, score, count) is wider than its column, so none is broken
+  (“1,843,216.3/7”, “96.50/%”).
+
+A column that fails either is widened to the nearest width that passes; the millimetres it takes
+come from the columns that need nothing, in proportion to their width. Text is wrapped here as a
+line-breaking engine does for CJK: any character may end a line, a run of Latin letters, digits
+and their punctuation only where it ends. The PDF (174 mm portrait type width), the docx (170 mm)
+must both pass, checked as printed (tests/office/test_cell_lines.py). The xlsx keeps its
+builder's widths for now: Calc's 11 pt cells wrap at other widths.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from generators.grid import Sheet
+from generators.tables import NUMERIC_KINDS, cell_text
+
+CHAR_MM = 10.5 * 25.4 / 72  # a CJK character of the 五号 body face
+PAD_MM = 2.4  # a cell's left and right padding and rules (PDF 2 × 3 pt + 0.75 pt; docx 2 × 57 twips)
+TYPE_MM = {False: 170.0, True: 257.0}  # the docx's type width, the narrowest of the three formats
+PDF_TYPE_MM = {False: 174.0, True: 261.0}
+NARROW = 0.97  # LibreOffice's and Excel's faces run a little wider than weasyprint's
+HALF = 0.55  # Latin letters and digits, in CJK characters
+CAPTION_KINDS = frozenset({"header", "label"})
+_TOKEN = re.compile(r"[0-9A-Za-z.,%‰+\-−×/:()（）]+|.", re.S)
+_CJK = re.compile(r"[\u3400-\u9fff]")
+
+
+def _advance(ch: str) -> float:
+    return HALF if ord(ch) < 0x2E80 else 1.0
+
+
+@lru_cache(maxsize=4096)
+def _tokens(text: str) -> tuple[tuple[str, float], ...]:
+    return tuple((t, sum(_advance(ch) for ch in t)) for t in _TOKEN.findall(text))
+
+
+def lone_last_character(text: str, capacity: float) -> bool:
+    """Whether `text`, wrapped in `capacity` CJK characters, ends a paragraph with one CJK
+    character alone on its line."""
+    for paragraph in text.split("\n"):
+        line, width = "", 0.0
+        for token, w in _tokens(paragraph):
+            if width + w > capacity + 1e-9 and line:
+                line, width = "", 0.0
+            line += token
+            width += w
+        if len(line) == 1 and _CJK.match(line) and len(paragraph) > 1:
+            return True
+    return False
+
+
+def widest_token(text: str) -> float:
+    return max((w for _t, w in _tokens(text)), default=0.0)
+
+
+class _Needs:
+    """What a column's content asks of its width."""
+
+    __slots__ = ("captions", "figure")
+
+    def __init__(self) -> None:
+        self.captions: set[str] = set()
+        self.figure = 0.0  # the widest figure, in CJK characters
+
+
+def _needs(sheet: Sheet) -> list[_Needs]:
+    needs = [_Needs() for _ in sheet.columns]
+    for r, c, cell in sheet.placed():
+        if r < sheet.title_rows or cell.colspan != 1 or cell.value is None:
+            continue
+        if cell.kind in CAPTION_KINDS:
+            text = cell_text(cell)
+            if len(text) > 1:
+                needs[c].captions.add(text)
+        elif cell.kind in NUMERIC_KINDS:
+            needs[c].figure = max(needs[c].figure, widest_token(cell_text(cell)))
+    return needs
+
+
+def _capacities(mm: float, landscape: bool) -> tuple[float, ...]:
+    docx = (mm - PAD_MM) / CHAR_MM
+    pdf = (mm * PDF_TYPE_MM[landscape] / TYPE_MM[landscape] - PAD_MM) / CHAR_MM
+    return docx, pdf, docx * NARROW
+
+
+def _passes(need: _Needs, mm: float, landscape: bool) -> bool:
+    caps = _capacities(mm, landscape)
+    if need.figure and min(caps) < need.figure:
+        return False
+    return not any(lone_last_character(text, cap) for text in need.captions for cap in caps)
+
+
+def _fitted(need: _Needs, mm: float, landscape: bool) -> float:
+    """The nearest width from `mm` up (in tenths of a character) that passes."""
+    step = CHAR_MM / 10
+    for i in range(0, 400):
+        if _passes(need, mm + i * step, landscape):
+            return mm + i * step
+    return mm
+
+
+def fitted_widths(sheet: Sheet) -> list[float]:
+    """The columns' widths in millimetres, summing to the docx's type width (the PDF and the
+    xlsx scale them); cached on the sheet, since the three renderers and a batch ask again."""
+    cached = sheet.__dict__.get("_fitted_widths")
+    if cached is not None:
+        return cached
+    landscape = sheet.landscape
+    total = TYPE_MM[landscape]
+    weights = [max(col.width, 0.1) for col in sheet.columns]
+    scale = total / sum(weights) if weights else 0
+    widths = [w * scale for w in weights]
+    if not isinstance(sheet.rows, list) or not widths:  # a streamed sheet keeps its builder's shares
+        sheet.__dict__["_fitted_widths"] = widths
+        return widths
+    needs = _needs(sheet)
+    fixed: set[int] = set()
+    for _round in range(8):
+        changed = {}
+        for i, need in enumerate(needs):
+            grown = _fitted(need, widths[i], landscape)
+            if grown > widths[i] + 1e-9:
+                changed[i] = grown
+        if not changed:
+            break
+        extra = sum(w - widths[i] for i, w in changed.items())
+        for i, w in changed.items():
+            widths[i] = w
+        fixed |= changed.keys()
+        free = [i for i in range(len(widths)) if i not in fixed]
+        room = sum(widths[i] for i in free)
+        if room <= extra * 1.5:  # nothing left to take from: the page decides
+            factor = total / sum(widths)
+            widths = [w * factor for w in widths]
+            break
+        for i in free:
+            widths[i] -= extra * widths[i] / room
+    sheet.__dict__["_fitted_widths"] = widths
+    return widths
+
