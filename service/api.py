@@ -15,6 +15,7 @@ from service.downloads import file_response
 from service.errors import ApiError
 from service.settings_store import current_settings
 from storage.models import Submission
+from storage.records import normalised
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -142,7 +143,7 @@ def validate_document(kind_id: str):
     settings = current_settings()
     payload = _json_body()
     checked = pipeline.check(kind, payload, settings, context=workflow.submission_context(kind, payload, current_user()))
-    return jsonify({"data": workflow.normalised(kind, checked.data, settings),
+    return jsonify({"data": normalised(kind, checked.data, settings),
                     "computed": pipeline.computed(kind, checked.data), "warnings": checked.warnings})
 
 

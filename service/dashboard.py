@@ -35,7 +35,7 @@ from service.settings_store import current_settings
 from service.timefmt import local_today
 from service.workflow import store_submission
 from storage.models import Unit
-from storage.records import counted_submissions, load_units, unit_of
+from storage.records import counted_submissions, load_units, of_year, unit_of, valid_stored
 
 bp = Blueprint("dashboard", __name__, url_prefix="/statistics")
 
@@ -78,8 +78,8 @@ def coverage(year: int, settings: Mapping[str, Any], today: _dt.date) -> list[Co
     with db.read() as session:
         for unit in session.scalars(select(Unit).options(selectinload(Unit.department)).order_by(Unit.code)):
             rows[unit.code] = Coverage(unit.code, unit.name, unit.department.name if unit.department else NO_DEPARTMENT)
-        for sub in counted_submissions(session, DECLARED + MONITORED + EVALUATED + DISCLOSED):
-            data = sub.data
+        for sub, data in valid_stored((s for s in counted_submissions(session, DECLARED + MONITORED + EVALUATED
+                                                                        + DISCLOSED) if of_year(s, year)), settings):
             if str(data.get("year", "")) != str(year):
                 continue
             unit = unit_of(sub, data)

@@ -138,10 +138,17 @@ def render(content: bytes, context: dict) -> bytes:
 
 
 def render_submission(tpl, sub) -> Output:
-    """A stored submission through a custom template (the data as stored: strings, lists)."""
-    kind = kinds.get(sub.kind)
-    content = render(tpl.content, sub.data)
+    """A stored submission through a custom template: a submitted one's data validated again
+    (storage.records.stored_data: strings, lists, normalised amounts), a draft's as typed."""
     from generators.filenames import safe_filename
+    from service.settings_store import current_settings
+    from storage.records import StoredInvalid, stored_data
 
-    name = safe_filename(f"{kind.download_base(sub.data)}（{tpl.name}）", "docx")
+    kind = kinds.get(sub.kind)
+    try:
+        data = sub.data if sub.status == "draft" else stored_data(sub, current_settings())
+    except StoredInvalid as exc:
+        raise ApiError(422, errors=exc.errors) from None
+    content = render(tpl.content, data)
+    name = safe_filename(f"{kind.download_base(data)}（{tpl.name}）", "docx")
     return Output(content, name, kinds.MIME_TYPES["docx"])

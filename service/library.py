@@ -31,6 +31,7 @@ from service.errors import ApiError
 from service.extensions import csrf
 from service.settings_store import current_settings
 from storage.models import Submission
+from storage.records import normalised
 
 bp = Blueprint("library", __name__)
 
@@ -142,7 +143,7 @@ def _import(kind: kinds.Kind, content: bytes) -> dict:
         data = pipeline.validate(kind, payload, settings)
     except FieldErrors as exc:
         raise FieldErrors(located(exc.errors)) from None
-    return workflow.normalised(kind, data, settings)
+    return normalised(kind, data, settings)
 
 
 @bp.get("/api/v1/forms/<kind_id>/blank.xlsx")

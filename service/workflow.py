@@ -14,14 +14,12 @@ AuditEvent in the same transaction, so the history can never disagree with the s
 
 from __future__ import annotations
 
-import json
-
 from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import kinds
-from forms.base import CONFIRMATIONS, FieldErrors, illegal_characters, read_confirmations
+from forms.base import FieldErrors, illegal_characters
 from forms.review import OUTCOMES
 from kinds import pipeline
 from service import auth
@@ -51,21 +49,6 @@ class Messages:
     too_large = "文档内容过大（{size}），不能超过{limit}。"
     quota = "您的草稿已占用{used}，加上这份将超过每人{limit}的上限；请删除不用的草稿后再保存。"
     out_of_scope = "您不能代表“{unit}”填报：该单位不在您的管辖范围内。"
-
-
-def normalised(kind: kinds.Kind, data: dict, settings) -> dict:
-    """Validated data as stored and sent back: the schema's dump, money as decimal strings."""
-    return json.loads(dumps(kind.schema_instance(settings=settings).dump(data)))
-
-
-def stored_form(kind: kinds.Kind, data: dict, payload: dict, settings) -> dict:
-    """What a submission keeps: the input in its normalised form (it validates to the same data,
-    tests/kinds/test_stored.py) and the clerk's confirmations of its warnings, as submitted."""
-    stored = normalised(kind, data, settings)
-    confirmations = read_confirmations(payload)
-    if confirmations:
-        stored[CONFIRMATIONS] = confirmations
-    return stored
 
 
 def submission_context(kind: kinds.Kind, data, user, sub: Submission | None = None) -> dict:
@@ -153,7 +136,7 @@ def _stale(mine: int, current: int | str, when: str) -> ApiError:
 def store_submission(kind: kinds.Kind, payload, action: str, sub: Submission | None = None,
                      version: int | None = None) -> Submission:
     """Save a draft (kept as typed, refused only for characters a document cannot hold) or submit
-    (fully validated, stored in its normalised form). Nothing is written when a check fails.
+    (fully validated, stored as submitted). Nothing is written when a check fails.
 
     A new submission belongs to the signed-in clerk's unit, or to a unit in the author's scope
     (document_unit); an existing one may change only while its author may edit it (draft or
@@ -179,12 +162,14 @@ def store_submission(kind: kinds.Kind, payload, action: str, sub: Submission | N
     settings = current_settings()
     if action == "submit":
         checked = pipeline.check(kind, payload, settings, context=submission_context(kind, payload, user, sub))
-        stored = stored_form(kind, checked.require_confirmed(), payload, settings)
+        checked.require_confirmed()
+        # Stored as submitted, with the clerk's confirmations: every reader validates it again
+        # (storage.records.stored_data), so what the clerk typed is what the record shows.
+        stored = payload
         status = "submitted"
     else:
         stored, status = payload, "draft"
     title = str(stored.get("title") or stored.get("project_name") or kind.name).replace("\n", "")[:200]
-    from storage.models import dumps
 
     size = len(dumps(stored).encode("utf-8"))
     with get_db().write() as session:

@@ -4,6 +4,11 @@ Only submitted or approved documents count: a draft may be half filled. Document
 the unit they belong to (Submission.unit), or by the unit named in their data when the
 submission is not linked to a unit row. A self-evaluation's total score is recomputed by its
 kind's prepare step (rules.scoring), because the stored data holds what was filled, not scores.
+
+A submission stores its input as submitted (“1,280.50”, “(三)” …, with the clerk's confirmations);
+every reader of stored documents goes through `stored_data`, which validates it again through its
+kind's schema, so nothing downstream reads unvalidated input. Older rows, stored in the normalised
+form, validate the same way (tests/kinds/test_stored.py).
 """
 
 from __future__ import annotations
@@ -19,7 +24,54 @@ from rules.monitoring import MonitoringInputError, fund_execution
 from rules.statistics import DEPARTMENT, PROJECT
 from storage.batches import DONE, EXCLUDED, FAILED, INVALID, Batch, BatchItem
 from storage.db import Database
-from storage.models import Submission
+from storage.models import Submission, dumps
+
+
+class StoredInvalid(ValueError):
+    """A stored document that no longer validates (settings changed since it was submitted):
+    `errors` maps field paths to Chinese messages, as FieldErrors does."""
+
+    def __init__(self, sub: Submission, errors: Mapping[str, list[str]]):
+        super().__init__(f"{sub.kind} {sub.public_id}: {dict(errors)}")
+        self.submission, self.errors = sub, dict(errors)
+
+
+def stored_data(sub: Submission, settings=None) -> dict:
+    """The validated data of a stored document in its normalised, JSON-safe form (amounts as
+    Decimal strings, headings “（三）”…): its stored input re-validated through its kind's schema.
+    StoredInvalid when it no longer validates."""
+    import kinds
+    from forms.base import FieldErrors
+    from kinds import pipeline
+
+    kind = kinds.get(sub.kind)
+    try:
+        data = pipeline.validate(kind, sub.data, settings)
+    except FieldErrors as exc:
+        raise StoredInvalid(sub, exc.errors) from None
+    return normalised(kind, data, settings)
+
+
+def normalised(kind, data: Mapping[str, Any], settings=None) -> dict:
+    """Validated data as stored readers and the API see it: the schema's dump, JSON-safe (money as
+    decimal strings)."""
+    return json.loads(dumps(kind.schema_instance(settings=settings).dump(data)))
+
+
+def of_year(sub: Submission, year: int) -> bool:
+    """Whether a stored document may be of `year`, read cheaply before it is validated (the
+    validated year is checked again by the reader)."""
+    return str(sub.data.get("year", "")).strip() == str(year)
+
+
+def valid_stored(subs: Iterable[Submission], settings=None) -> Iterable[tuple[Submission, dict]]:
+    """(submission, stored_data) of each document that still validates; one that does not is
+    left out of figures (it cannot be counted reliably) and must be fixed by its unit."""
+    for sub in subs:
+        try:
+            yield sub, stored_data(sub, settings)
+        except StoredInvalid:
+            continue
 
 COUNTED_STATUSES = ("submitted", "approved")
 DECLARATION_KINDS = {"target_declaration": PROJECT, "department_target_declaration": DEPARTMENT}
@@ -81,8 +133,7 @@ def _period_end(data: Mapping[str, Any]) -> int:
 def group_records(subs: Iterable[Submission], year: int, settings=None) -> list[dict]:
     """Per-unit records (rules.statistics input) of the given submissions of `year`."""
     units: dict[str, dict] = {}
-    for sub in subs:
-        data = sub.data
+    for sub, data in valid_stored((s for s in subs if of_year(s, year)), settings):
         if str(data.get("year", "")) != str(year):
             continue
         unit = unit_of(sub, data)
@@ -170,10 +221,7 @@ def previous_period(session, kind: str, data: Mapping[str, Any], unit_id: int | 
     best: tuple[int, dict] | None = None
     stmt = select(Submission).where(Submission.kind == kind, Submission.unit_id == unit_id,
                                     Submission.status.in_(COUNTED_STATUSES))
-    for sub in session.scalars(stmt):
-        if sub.id == exclude_id:
-            continue
-        earlier = sub.data
+    for _sub, earlier in valid_stored((s for s in session.scalars(stmt) if s.id != exclude_id), settings):
         if str(earlier.get("year", "")) != str(data.get("year", "")):
             continue
         if key is not None and (earlier.get("project_code") or earlier.get("project_name")) != key:

@@ -20,7 +20,7 @@ from kinds import pipeline
 from rules.settings import defaults
 from service.drafts import summary_drafts
 from tests.conftest import load_sample
-from tests.rules.test_statistics import DEPT_B, P1, P2, dataset
+from tests.rules.test_statistics import dataset
 
 INPUTS = {
     "year": 2024, "region": "青溪县", "issuer": "青溪县财政局", "addressee": "县人民政府", "signers": ["周建华"],
@@ -128,24 +128,39 @@ def _store(app, rows):
             session.add(sub)
 
 
+def _sample(kind: str, **changes) -> dict:
+    return {**copy.deepcopy(load_sample(kind)), **changes}
+
+
+def later_monitoring(executed: str = "1000.00", period: str = "1-9月") -> dict:
+    """The monitoring sample (1-6月: 702.35 of 1,260.00 万元) at a later period."""
+    later = _sample("monitoring", period=period)
+    later["funds"]["annual_total"]["executed"] = executed
+    later["funds"]["fiscal_appropriation"]["executed"] = str(D(executed) - D("100.00"))
+    later["funds"]["other_funds"]["executed"] = "100.00"
+    return later
+
+
 def stored_rows():
+    """Whole documents, as a clerk submits them (the loader validates each again)."""
     evaluation = load_sample("self_evaluation")  # scores 95.62 (优) under the default rules
     other = {**copy.deepcopy(evaluation), "project_name": "河道清淤整治"}
     return [
-        ("department_target_declaration", "101", "submitted", {"year": 2023, "indicators": DEPT_B}),
-        ("target_declaration", "101", "approved",
-         {"year": 2023, "project_name": "农村危房改造", "indicators": {"midterm": P2, "annual": P1}}),
-        ("target_declaration", "101", "submitted", {"year": 2023, "project_name": "建筑工人技能培训", "indicators": P2}),
-        ("target_declaration", "102", "submitted", {"year": 2022, "project_name": "上年项目", "indicators": P1}),
-        ("monitoring", "101", "submitted", {"year": 2023, "project_name": "农村危房改造", "budget": "1200.00",
-                                            "executed": "900.00", "completion_rate": "0.9"}),
-        ("monitoring", "101", "submitted", {"year": 2023, "project_name": "建筑工人技能培训", "budget": "800.00",
-                                            "executed": "500.00", "completion_rate": "0.8"}),
+        ("department_target_declaration", "101", "submitted", _sample("department_target_declaration", year=2023)),
+        ("target_declaration", "101", "approved", _sample("target_declaration", year=2023, project_name="农村危房改造")),
+        ("target_declaration", "101", "submitted",
+         _sample("target_declaration", year=2023, project_name="建筑工人技能培训")),
+        ("target_declaration", "102", "submitted", _sample("target_declaration", year=2022, project_name="上年项目")),
+        # Projects are counted by name here: the declarations name them without a code.
+        ("monitoring", "101", "submitted", _sample("monitoring", year=2023, project_name="农村危房改造",
+                                                   project_code="")),
+        ("monitoring", "101", "submitted", {**later_monitoring("900.00"), "year": 2023,
+                                            "project_name": "建筑工人技能培训", "project_code": ""}),
         ("self_evaluation", "101", "submitted", evaluation),
         ("self_evaluation", "102", "approved", other),
         ("self_evaluation", "102", "draft", {**other, "project_name": "未提交的草稿"}),
         ("department_self_evaluation", "102", "submitted", load_sample("department_self_evaluation")),
-        ("target_review", "101", "submitted", {"year": 2023, "project_name": "农村危房改造", "score": "70.50"}),
+        ("target_review", "101", "submitted", _sample("target_review", year=2023, project_name="农村危房改造")),
     ]
 
 
@@ -161,11 +176,12 @@ def test_api_drafts_from_stored_submissions(app, client):
     text = docx_text(pipeline.produce("report", body["report"], "docx").content)
     for figure in (
         "纳入统计的预算单位2家，其中有绩效管理数据的2家，涉及项目4个",
-        "1家预算单位编报了部门整体绩效目标，共设置二级指标3个、三级指标4个，其中定量三级指标4个，总体量化率100.00%",
-        # only the annual block of 农村危房改造 counts (5 indicators), plus 建筑工人技能培训 (2)
-        "1家单位的2个项目编报了项目支出绩效目标，共设置二级指标7个、三级指标7个，其中定量三级指标5个，总体量化率71.43%",
-        "财政部门对1个项目的绩效目标进行了审核，平均得分70.50分",
-        "预算资金总额2,000.00万元，已执行1,400.00万元，执行率70.00%，绩效目标整体完成率86.00%，偏差值16.00个百分点",
+        # the samples' indicators: 11 of 13 quantitative (84.62 %); twice 6 二级 and 10 三级, 9 quantitative
+        "1家预算单位编报了部门整体绩效目标，共设置二级指标9个、三级指标13个，其中定量三级指标11个，总体量化率84.62%",
+        "1家单位的2个项目编报了项目支出绩效目标，共设置二级指标12个、三级指标20个，其中定量三级指标18个，总体量化率90.00%",
+        "财政部门对1个项目的绩效目标进行了审核，平均得分85.00分",  # the review sample's criteria add up to 85.00
+        # 1-6月 702.35 and 1-9月 900.00 of 1,260.00 万元 each: 1,602.35 / 2,520.00 = 63.59 %
+        "预算资金总额2,520.00万元，已执行1,602.35万元，执行率63.59%",
         "2家单位对2个项目开展了绩效自评，平均得分95.62分；评价等级为“优”的2个、“良”的0个、“中”的0个、“差”的0个，"
         "分别占100.00%、0.00%、0.00%、0.00%",
         "1家单位完成了部门整体支出绩效自评，平均得分98.77分",
@@ -207,17 +223,18 @@ def test_loader_keeps_the_latest_monitoring_period_and_scores_reviews():
 
     monitoring = load_sample("monitoring")  # 1-6月: 702.35 of 1,260.00 万元 executed
     review = {**load_sample("target_review"), "year": monitoring["year"]}  # its criteria add up to 85.00
-    later = {**copy.deepcopy(monitoring), "period": "1-9月", "budget": "1260.00", "executed": "1000.00",
-             "completion_rate": "0.9"}
+    later = later_monitoring("1000.00")
     units = group_records([sub("monitoring", later), sub("monitoring", monitoring), sub("target_review", review)],
                           monitoring["year"], defaults())
-    assert [m for u in units for m in u["monitoring"]] == [later]
-    assert [r["score"] for u in units for r in u["reviews"]] == [D("85.00")]
+    # The later period's form, validated again (storage.records.stored_data: normalised amounts).
+    assert [m["period"] for u in units for m in u["monitoring"]] == ["1-9月"]
+    assert [m["funds"]["annual_total"]["executed"] for u in units for m in u["monitoring"]] == ["1000.00"]
+    assert [D(r["score"]) for u in units for r in u["reviews"]] == [D("85.00")]
     assert units[0]["unit"] == {"code": "118001", "name": "青溪县水务局"}  # as the monitoring form gives it
     from rules.statistics import compute
 
     row = compute(units).as_dict()["monitoring"][-1]
-    assert (row["projects"], row["execution_rate"], row["deviation"]) == (1, D("79.37"), D("10.63"))
+    assert (row["projects"], row["execution_rate"]) == (1, D("79.37"))  # 1,000.00 / 1,260.00
 
 
 def test_stored_data_without_disclosure_states_no_public_figure(app, client):
