@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from decimal import Decimal as D
 
-from jobs import disclosure as batch_disclosure
+from jobs.batchkinds import disclosure as batch_disclosure
 from kinds import pipeline
 from storage.models import Submission
 from storage.records import load_units
