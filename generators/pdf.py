@@ -25,6 +25,7 @@ import contextlib
 import contextvars
 import functools
 import hashlib
+import importlib.metadata
 import mimetypes
 import os
 import re
@@ -427,8 +428,6 @@ _face_data: dict[int, tuple] = {}
 _FACE_DATA_MIN_BYTES = 4 * 2**20  # the CJK faces are 15–20 MB; subsets a few hundred KB
 _FACE_DATA_MAX = 32
 
-_install_subset_cache()
-
 
 # --- HTML parsing ----------------------------------------------------------------------------------
 
@@ -459,8 +458,6 @@ def _install_parser_cache() -> None:
     chars_until._jxdoc_original = original
     stream.chars_until = chars_until
 
-
-_install_parser_cache()
 
 
 # --- stream compression --------------------------------------------------------------------------
@@ -526,7 +523,40 @@ def _install_deflate_level() -> None:
         pydyf.zlib = _CappedZlib(PDF_DEFLATE_LEVEL)
 
 
-_install_deflate_level()
+
+# --- the patches, checked and installed once --------------------------------------------------
+
+# The three speed-ups above replace private functions of weasyprint (font subsets), tinyhtml5 (the
+# parser's pattern cache) and pydyf (the deflate level). They were written against these versions,
+# which pyproject.toml pins: another version may have moved or changed what they replace, so
+# `install_patches` refuses it until the patches have been reviewed against it (and
+# tests/generators/test_pdf_patches.py fails on it).
+PATCHED_VERSIONS = {"weasyprint": "70.0", "tinyhtml5": "2.1.0", "pydyf": "0.13.0"}
+PATCHES = (("weasyprint", _install_subset_cache), ("tinyhtml5", _install_parser_cache), ("pydyf", _install_deflate_level))
+
+
+class PatchedVersionError(RuntimeError):
+    """A library is not the version generators/pdf.py patches."""
+
+
+def check_version(library: str, installed: str | None = None) -> None:
+    installed = installed if installed is not None else importlib.metadata.version(library)
+    wanted = PATCHED_VERSIONS[library]
+    if installed != wanted:
+        raise PatchedVersionError(
+            f"generators/pdf.py patches {library} {wanted}, but {library} {installed} is installed. "
+            f"Install {library}=={wanted} (pyproject.toml pins it), or review the patch of {library} in "
+            f"generators/pdf.py against {installed} and then update PATCHED_VERSIONS and the pin.")
+
+
+def install_patches() -> None:
+    """Check each patched library's version, then install its patch (each once per process)."""
+    for library, install in PATCHES:
+        check_version(library)
+        install()
+
+
+install_patches()
 
 
 # --- stylesheets ---------------------------------------------------------------------------------
