@@ -9,18 +9,44 @@ from marshmallow import RAISE, Schema, ValidationError, fields, post_load, valid
 from rules.prose import heading_problems, normalise_headings, placeholder_message, placeholders
 from rules.settings import defaults
 
-# marshmallow's own messages, in Chinese. Set once on the base classes so every field inherits them.
-fields.Field.default_error_messages = {
-    "required": "必填。",
-    "null": "不能为空。",
-    "validator_failed": "内容不符合要求。",
+# marshmallow's own messages, in Chinese, for the fields of our schemas only: BaseSchema gives each
+# field it binds the Chinese text of every message the field did not set itself, so marshmallow's
+# classes (and any other user of marshmallow in the process) keep their own.
+CHINESE_MESSAGES: dict[type, dict[str, str]] = {
+    fields.Field: {"required": "必填。", "null": "不能为空。", "validator_failed": "内容不符合要求。"},
+    fields.String: {"invalid": "请输入文字。", "invalid_utf8": "不是有效的UTF-8文字。"},
+    fields.Boolean: {"invalid": "请选择“是”或“否”。"},
+    fields.Number: {"invalid": "请输入数字。", "too_large": "数字过大。"},
+    fields.Integer: {"invalid": "请输入整数。", "too_large": "数字过大。"},
+    fields.List: {"invalid": "请输入一组内容。"},
+    fields.Nested: {"type": "格式不对，应为一组字段。"},
+    fields.Mapping: {"invalid": "格式不对，应为一组字段。"},
+    fields.Dict: {"invalid": "格式不对，应为一组字段。"},
+    fields.Date: {"invalid": "日期格式不对。", "format": "日期格式不对。"},
 }
-fields.String.default_error_messages = {"invalid": "请输入文字。", "invalid_utf8": "不是有效的UTF-8文字。"}
-fields.Boolean.default_error_messages = {"invalid": "请选择“是”或“否”。"}
-fields.Integer.default_error_messages = {"invalid": "请输入整数。", "too_large": "数字过大。"}
-fields.List.default_error_messages = {"invalid": "请输入一组内容。"}
-fields.Nested.default_error_messages = {"type": "格式不对，应为一组字段。"}
-fields.Dict.default_error_messages = {"invalid": "格式不对，应为一组字段。"}
+
+
+def _marshmallow_defaults(field_class: type) -> dict[str, str]:
+    """The messages a field of this class has from its classes (what marshmallow merges)."""
+    messages: dict[str, str] = {}
+    for cls in reversed(field_class.__mro__):
+        messages.update(getattr(cls, "default_error_messages", {}))
+    return messages
+
+
+def chinese_messages(field: fields.Field) -> None:
+    """Give `field` (and the fields inside a list or mapping) the Chinese text of marshmallow's
+    own messages it has not replaced: a message set by our field classes or by the field's own
+    `error_messages` stays as it is."""
+    inherited = _marshmallow_defaults(type(field))
+    for cls in reversed(type(field).__mro__):
+        for key, text in CHINESE_MESSAGES.get(cls, {}).items():
+            own = getattr(cls, "default_error_messages", {}).get(key)
+            if field.error_messages.get(key) == own == inherited.get(key):
+                field.error_messages[key] = text
+    for inner in (getattr(field, "inner", None), getattr(field, "key_field", None), getattr(field, "value_field", None)):
+        if isinstance(inner, fields.Field):
+            chinese_messages(inner)
 
 
 class BaseSchema(Schema):
@@ -33,6 +59,9 @@ class BaseSchema(Schema):
         "unknown": "不认识的字段。",
         "type": "格式不对，应为一个JSON对象。",
     }
+
+    def on_bind_field(self, field_name: str, field_obj: fields.Field) -> None:
+        chinese_messages(field_obj)
 
 
 def flatten_errors(messages: Any, prefix: str = "") -> dict[str, list[str]]:
@@ -65,11 +94,6 @@ class FieldErrors(ValidationError):
     def __init__(self, errors: dict[str, list[str]]):
         super().__init__(errors)
         self.errors = errors
-
-
-fields.Number.default_error_messages = {"invalid": "请输入数字。", "too_large": "数字过大。"}
-fields.Date.default_error_messages = {"invalid": "日期格式不对。", "format": "日期格式不对。"}
-fields.Mapping.default_error_messages = {"invalid": "格式不对，应为一组字段。"}
 
 
 class SettingsSchema(BaseSchema):
