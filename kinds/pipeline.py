@@ -103,12 +103,15 @@ def computed(kind: str | Kind, data: Mapping[str, Any]) -> dict:
 
 
 def render(kind: str | Kind, data: dict, fmt: str, settings: Mapping[str, Any] | None = None,
-           archival: bool = False) -> bytes:
-    """The file's bytes; `archival` makes a PDF PDF/A-2b."""
+           archival: bool = False, seals: Mapping[str, bytes] | None = None) -> bytes:
+    """The file's bytes; `archival` makes a PDF PDF/A-2b; `seals` (organ → seal PNG) draws a 公文's
+    seals into its docx for offices that print and stamp."""
     kind = _kind(kind)
     if fmt not in kind.renderers:
         raise UnknownFormat(kind, fmt)
     settings = settings if settings is not None else defaults()
+    if seals and fmt == "docx" and kind.group == "公文":
+        return kind.renderers[fmt](data, settings, seals=seals)
     if not (archival and fmt == "pdf"):
         return kind.renderers[fmt](data, settings)
     from generators.pdf import archival as pdf_archival  # weasyprint only when a PDF is made
@@ -166,14 +169,14 @@ def check(kind: str | Kind, payload: Any, settings: Mapping[str, Any] | None = N
 
 
 def produce(kind: str | Kind, payload: Any, fmt: str, settings: Mapping[str, Any] | None = None,
-            archival: bool = False, confirmed: bool = False) -> Output:
+            archival: bool = False, confirmed: bool = False, seals: Mapping[str, bytes] | None = None) -> Output:
     """Validate and render in one step (API and CLI). A warning not confirmed in the payload stops
     it (UnconfirmedWarnings) unless `confirmed` says the document was already accepted (a stored
     submission)."""
     kind = _kind(kind)
     if fmt not in kind.renderers:
         raise UnknownFormat(kind, fmt)
-    return output(kind, accepted(kind, payload, settings, confirmed), fmt, settings, archival)
+    return output(kind, accepted(kind, payload, settings, confirmed), fmt, settings, archival, seals)
 
 
 def accepted(kind: str | Kind, payload: Any, settings: Mapping[str, Any] | None = None,
@@ -185,6 +188,6 @@ def accepted(kind: str | Kind, payload: Any, settings: Mapping[str, Any] | None 
 
 
 def output(kind: Kind, data: dict, fmt: str, settings: Mapping[str, Any] | None = None,
-           archival: bool = False) -> Output:
-    content = render(kind, data, fmt, settings, archival)
+           archival: bool = False, seals: Mapping[str, bytes] | None = None) -> Output:
+    content = render(kind, data, fmt, settings, archival, seals)
     return Output(content, safe_filename(kind.download_base(data), fmt), MIME_TYPES[fmt])

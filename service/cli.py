@@ -112,7 +112,10 @@ def _get_kind(kind_id: str) -> kinds.Kind:
               help="输出文件，例如 请示.docx")
 @click.option("--settings", "settings_file", default=None, help="覆盖默认设置的TOML/JSON文件。")
 @click.option("--pdfa", is_flag=True, help="生成PDF/A-2b（归档用）。")
-def render(kind_id: str, input_file: Path, output: Path, settings_file: str | None, pdfa: bool) -> None:
+@click.option("--seal", "with_seals", is_flag=True,
+              help="公文docx：在署名处放入已登记的印章图片（供打印后使用；PDF 的印章在签章时加盖）。")
+def render(kind_id: str, input_file: Path, output: Path, settings_file: str | None, pdfa: bool,
+           with_seals: bool) -> None:
     kind = _get_kind(kind_id)
     fmt = output.suffix.lstrip(".").lower()
     if fmt not in kind.formats:
@@ -123,8 +126,12 @@ def render(kind_id: str, input_file: Path, output: Path, settings_file: str | No
         _fail(f"找不到输入文件：{input_file}")
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         _fail(f"输入文件不是有效的JSON（UTF-8）：{exc}")
+    if with_seals and (fmt != "docx" or kind.group != "公文"):
+        _fail("--seal 只用于公文的 .docx 文件；PDF 的印章在签章（jxdoc sign）时加盖。")
     try:
-        result = pipeline.produce(kind, payload, fmt, _settings(settings_file), archival=pdfa)
+        settings = _settings(settings_file)
+        seals = cli_signing.registered_seal_images(kind, payload, settings) if with_seals else None
+        result = pipeline.produce(kind, payload, fmt, settings, archival=pdfa, seals=seals)
     except FieldErrors as exc:
         print_errors(exc.errors)
         sys.exit(1)

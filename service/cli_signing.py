@@ -33,6 +33,20 @@ def _settings(settings_file: str | None):
     return load_settings(read_override_file(path) if path else None)
 
 
+def registered_seal_images(kind, payload, settings) -> dict[str, bytes]:
+    """The registered seal image of each organ that signs a 公文 (`jxdoc render --seal`); exits
+    with the organ named when one is not registered."""
+    from generators.signing import SigningError
+    from storage import seals
+
+    organs = [o.strip() for o in seals.signing_organs(_data_dir(), kind.id, payload, settings)]
+    try:
+        return seals.seal_images(_data_dir(), organs)
+    except SigningError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(2)
+
+
 def _print_errors(errors: dict[str, list[str]]) -> None:
     click.echo("输入有误：", err=True)
     for path, messages in errors.items():

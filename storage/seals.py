@@ -254,6 +254,17 @@ def find(data_dir: str | Path, organ: str) -> Organ | None:
     return _organ(_meta(slot)) if (slot / "organ.json").exists() else None
 
 
+def seal_images(data_dir: str | Path, organ_names: list[str]) -> dict[str, bytes]:
+    """Each organ's registered seal image (PNG), for a docx an office prints and stamps."""
+    out = {}
+    for organ in organ_names:
+        path = seals_dir(data_dir) / _slot(organ.strip()) / "seal.png"
+        if not path.exists():
+            raise SigningError(f"“{organ}”没有登记印章，请管理员先在“印章与签名”页面登记。")
+        out[organ] = path.read_bytes()
+    return out
+
+
 def registered_certificates(data_dir: str | Path) -> list[tuple[str, bytes]]:
     """(organ name, certificate DER) of every registered organ, for verification."""
     return [(o.name, o.certificate_der) for o in organs(data_dir)]
@@ -308,5 +319,5 @@ def sign_document(data_dir: str | Path, pdf: bytes, organ_names: list[str], sett
     return sign_pdf(pdf, [seal(data_dir, name) for name in organ_names], settings)
 
 
-__all__ = ["Organ", "check_seal_image", "find", "organs", "register", "registered_certificates", "remove",
+__all__ = ["Organ", "check_seal_image", "find", "organs", "register", "registered_certificates", "remove", "seal_images",
            "seal", "seals_dir", "sign_document", "signing_organs", "default_organ"]

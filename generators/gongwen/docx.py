@@ -538,17 +538,47 @@ def _signature_blocks(doc: Document, g: Geometry) -> list[dict]:
         return _blank(g) + [_para(g, [_run(g, doc.annotation)], jc="left", snap=True, ind=_body_ind(g, first_chars=2))
                             ] if doc.annotation else []
     blocks = [_para(g, snap=True, mark=_run(g, ""), keep=True) for _ in range(SIGNATURE_GAP_LINES[doc.sealed])]
-    for line in doc.signature:
+    seals = iter(_seal_pictures(doc, g))
+    for line in doc.signature[:-1] if doc.seal_images else doc.signature:
         blocks += [_para(g, snap=True, mark=_run(g, ""), keep=True) for _ in range(line.blank_before)]
         blocks.append(_slot_row(g, line) if line.slots else
                       _para(g, [_run(g, line.text)], jc="right", snap=True,
                             ind=_body_ind(g, right_chars=line.right_chars), keep=True))
+        if doc.seal_images:  # each name's paragraph anchors the seals over it
+            blocks[-1]["shapes"] = [next(seals) for _ in (line.slots or (line,))]
+    if doc.seal_images:
+        blocks.append(_para(g, [_run(g, doc.signature[-1].text)], jc="right", snap=True,
+                            ind=_body_ind(g, right_chars=doc.signature[-1].right_chars), keep=True))
     if doc.annotation:  # 附注 (7.3.6): the line after the date, two characters in
         blocks.append(_para(g, [_run(g, doc.annotation)], jc="left", snap=True, ind=_body_ind(g, first_chars=2)))
     else:
         blocks[-1] = _para(g, [_run(g, doc.signature[-1].text)], jc="right", snap=True,
                            ind=_body_ind(g, right_chars=doc.signature[-1].right_chars))
     return blocks
+
+
+def _seal_pictures(doc: Document, g: Geometry) -> list[dict]:
+    """Floating seal pictures, one per organ in order, each to be anchored in its name's paragraph:
+    centred on the name (the geometry's centre, in the docx's character pitch) and
+    geometry.seal_rise above the name's em box, which Word and LibreOffice put at 80 % of the line."""
+    if not doc.seal_images:
+        return []
+    seal = doc.settings["signing"]["seal"]
+    d = Length.mm(float(seal["diameter_mm"])).twips
+    rise = shared.seal_rise(g.layout, seal).twips
+    name_centre_y = g.em_top(g.body_sz * 10) + g.body_sz * 5
+    centres = [slot.centre_chars for line in doc.signature[:-1] for slot in line.slots] or \
+              [line.right_chars + text_width(line.text) / 2 for line in doc.signature[:-1]]
+    first = len(images(doc)) + 1
+    out = []
+    for i, (centre, png) in enumerate(zip(centres, doc.seal_images, strict=True)):
+        number = first + i
+        w_px, h_px = _png_size(png)
+        out.append({"floating": True, "blip": IMAGE_RID.format(number), "id": 2000 + number, "name": f"印章{i + 1}",
+                    "file": f"image{number}.png", "cx": round(d * EMU_PER_TWIP), "cy": round(d * h_px / w_px * EMU_PER_TWIP),
+                    "x": round((g.type_w - centre * g.pitch - d / 2) * EMU_PER_TWIP),
+                    "y": round((name_centre_y - rise - d * h_px / w_px / 2) * EMU_PER_TWIP), "z": 251660000 + i})
+    return out
 
 
 def _slot_row(g: Geometry, line) -> dict:
@@ -840,7 +870,7 @@ IMAGE_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships
 def _image_parts(doc: Document, shared: Mapping[str, Any], key: str) -> list[Part]:
     """word/media/image<n>.png for each picture and the document's relationships with one image
     relationship per picture added to the template's (built with ElementTree, not by hand)."""
-    pictures = images(doc)
+    pictures = [b.png for b in images(doc)] + list(doc.seal_images)
     if not pictures:
         return []
     from xml.etree import ElementTree as ET  # noqa: S405 - parses our own template part
@@ -853,6 +883,6 @@ def _image_parts(doc: Document, shared: Mapping[str, Any], key: str) -> list[Par
     for n, picture in enumerate(pictures, start=1):
         ET.SubElement(root, f"{{{REL_NS}}}Relationship",
                       {"Id": IMAGE_RID.format(n), "Type": IMAGE_REL, "Target": IMAGE_PART.format(n)})
-        parts.append(Part(f"word/{IMAGE_PART.format(n)}", picture.png))
+        parts.append(Part(f"word/{IMAGE_PART.format(n)}", picture))
     rels = ET.tostring(root, encoding="UTF-8", xml_declaration=True)
     return [Part(rels_name, rels), *parts]

@@ -138,5 +138,11 @@ def joint_row_blank_lines(layout: Mapping[str, Any], seal: Mapping[str, Any]) ->
     return max(0, math.ceil(span.pt / line_pitch(layout).pt - 1e-9) - 1)
 
 
-__all__ = ["Length", "NameSlot", "PT_PER_MM", "body_size", "char_pitch", "joint_row_blank_lines",
+def seal_rise(layout: Mapping[str, Any], seal: Mapping[str, Any]) -> Length:
+    """How far a seal's centre is above the centre of its organ's name (7.3.5.1): the settings put
+    the 成文日期's centre `date_below_centre_mm` below the seal's, and the name is a line above it."""
+    return Length.mm(float(seal["date_below_centre_mm"])) - line_pitch(layout)
+
+
+__all__ = ["Length", "NameSlot", "seal_rise", "PT_PER_MM", "body_size", "char_pitch", "joint_row_blank_lines",
            "joint_signature_rows", "line_pitch", "nominal_line_top", "number_em_top", "title_top"]

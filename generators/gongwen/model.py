@@ -169,6 +169,9 @@ class Document:
     plain: bool = False
     organs: tuple[str, ...] = ()  # the organs that sign (署名): one seal each when sealed
     date: str = ""  # 成文日期, ISO
+    # Seal images (PNG) of the organs in `organs`' order, for a docx printed and stamped by an
+    # office that has none: drawn over each 署名 (7.3.5.1). Given by the caller, never by the data.
+    seal_images: tuple[bytes, ...] = ()
 
     def keeps_signature(self) -> bool:
         """Whether the block before the signature (the 附件说明, or the last paragraph) is kept
