@@ -224,8 +224,9 @@ def form(kind_id: str):
         except ApiError as exc:
             if exc.code not in (409, 413, 422):
                 raise
-            # A newer version saved elsewhere, too large, no version: the page keeps what was typed.
-            status, message = exc.code, exc.message
+            # A newer version saved elsewhere, too large, no version: the page keeps what was typed
+            # and says why in the summary above the form.
+            status, message, errors = exc.code, "未能保存。", {"_schema": [exc.message]}
     saved = {"save": "草稿已保存。", "submit": "已提交。"}.get(request.args.get("saved", ""), "")
     returned = _return_comment(draft_id) if draft_id else ""
     return render_form(kind, schema, values, errors, sources=sources, draft_id=draft_id, version=version,
