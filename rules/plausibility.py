@@ -12,6 +12,7 @@ Thresholds are settings (rules/defaults/plausibility.toml), checked by `validate
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -34,8 +35,11 @@ class FigureWarning:
 
     @property
     def key(self) -> str:
-        """What a confirmation names: one warning of one field."""
-        return f"{self.path}:{self.code}"
+        """What a confirmation names: one warning of one field with the figures it states (a
+        digest of its message), so a confirmation kept with a document does not carry over to a
+        different figure: a returned document whose 执行数 changed is confirmed again."""
+        digest = hashlib.sha256(self.message.encode("utf-8")).hexdigest()[:8]
+        return f"{self.path}:{self.code}:{digest}"
 
     def as_dict(self) -> dict:
         return {"key": self.key, "path": self.path, "code": self.code, "message": self.message}

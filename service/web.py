@@ -131,6 +131,19 @@ def _nested_keys(f) -> list[str]:
     return list(nested.fields)
 
 
+def _stored_warnings(kind: kinds.Kind, sub: Submission, settings) -> list[dict]:
+    """The warnings of a document being fixed (returned, or a draft that kept confirmations),
+    with its stored confirmations and explanations ticked and filled in, so the clerk does not
+    type them again; a warning whose figure changed since has another key and stays unticked."""
+    if CONFIRMATIONS not in sub.data:
+        return []
+    try:
+        context = workflow.submission_context(kind, sub.data, current_user(), sub)
+        return pipeline.check(kind, sub.data, settings, context).warnings
+    except FieldErrors:
+        return []
+
+
 def _load_draft(public_id: str, kind: kinds.Kind) -> Submission:
     with get_db().read() as session:
         return find_submission(session, public_id, kind=kind.id)
@@ -187,6 +200,7 @@ def form(kind_id: str):
                 # Submitted or approved, or someone else's: read it on its own page.
                 return redirect(url_for("submissions.show", public_id=sub.public_id))
             values, version = sub.data, str(sub.version)
+            warnings = _stored_warnings(kind, sub, settings)
         elif request.args.get("sample") and kind.samples():
             import json
 

@@ -105,14 +105,23 @@ def test_confirmations_clear_warnings_and_keep_the_explanation():
     with pytest.raises(UnconfirmedWarnings) as exc:
         pipeline.produce("self_evaluation", payload, "xlsx")
     assert len(exc.value.warnings) == 2
-    payload["confirmations"] = {"budget.annual_total.executed:over_budget": "追加预算60万元尚未录入。"}
+    total_key, fiscal_key = (w["key"] for w in exc.value.warnings)
+    assert total_key.startswith("budget.annual_total.executed:over_budget:")
+    payload["confirmations"] = {total_key: "追加预算60万元尚未录入。"}
     checked = pipeline.check("self_evaluation", payload)
     assert [(w["code"], w["confirmed"], w["explanation"]) for w in checked.warnings] == [
         ("over_budget", True, "追加预算60万元尚未录入。"), ("over_budget", False, "")]
     with pytest.raises(UnconfirmedWarnings):
         checked.require_confirmed()
-    payload["confirmations"]["budget.fiscal_appropriation.executed:over_budget"] = ""
+    payload["confirmations"][fiscal_key] = ""
     assert pipeline.produce("self_evaluation", payload, "xlsx").content[:2] == b"PK"
+    # A confirmation names the figure it confirmed: 执行数 changed since, it must be confirmed again.
+    payload["budget"]["fiscal_appropriation"]["executed"] = "910"
+    payload["budget"]["annual_total"]["executed"] = "963.60"
+    changed = pipeline.check("self_evaluation", payload).warnings
+    assert [(w["path"], w["confirmed"]) for w in changed] == [
+        ("budget.annual_total.executed", False), ("budget.fiscal_appropriation.executed", False)]
+    assert "963.60" in changed[0]["message"]
     payload["confirmations"] = {"x": 3}
     with pytest.raises(FieldErrors) as bad:
         pipeline.check("self_evaluation", payload)

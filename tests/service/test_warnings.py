@@ -7,11 +7,10 @@ import json
 
 from click.testing import CliRunner
 
+from kinds import pipeline
 from service.cli import main
 from tests.conftest import load_sample, login
 
-OVER_KEY = "budget.annual_total.executed:over_budget"
-SUB_KEY = "budget.fiscal_appropriation.executed:over_budget"
 
 
 def over_budget() -> dict:
@@ -20,6 +19,12 @@ def over_budget() -> dict:
     payload["budget"]["fiscal_appropriation"]["executed"] = "900"
     payload["budget"]["annual_total"]["executed"] = "953.60"
     return payload
+
+
+# A warning's key names its field, its check and (a digest of) the figures it states.
+OVER_KEY, SUB_KEY = (w["key"] for w in pipeline.check("self_evaluation", over_budget()).warnings)
+assert OVER_KEY.startswith("budget.annual_total.executed:over_budget:")
+assert SUB_KEY.startswith("budget.fiscal_appropriation.executed:over_budget:")
 
 
 def test_api_validate_lists_warnings_beside_the_data(client):
@@ -120,3 +125,28 @@ def test_validate_and_submit_compare_with_the_units_previous_period(client):
     resp = client.post("/api/v1/submissions", json={"kind": "monitoring", "data": load_sample("monitoring"),
                                                     "action": "submit"})
     assert resp.status_code == 422 and resp.get_json()["warnings"][0]["code"] == "rate_fell"
+
+
+def test_a_returned_document_keeps_its_confirmations_until_the_figure_changes(app, world, client):
+    explanation = "追加预算60万元，批复尚未录入。"
+    payload = {**over_budget(), "confirmations": {OVER_KEY: explanation, SUB_KEY: ""}}
+    sub = client.post("/api/v1/submissions", json={"kind": "self_evaluation", "data": payload, "action": "submit"})
+    pid = sub.get_json()["id"]
+    bureau = login(app, world, "bureau")
+    assert bureau.post(f"/api/v1/submissions/{pid}/review", json={"action": "return", "comment": "请补充"}).status_code == 200
+    # The API's stored form and the web form both carry the confirmations and their 说明.
+    assert client.get(f"/api/v1/submissions/{pid}").get_json()["data"]["confirmations"] == payload["confirmations"]
+    page = client.get(f"/forms/self_evaluation?draft={pid}").get_data(as_text=True)
+    assert f'name="confirm" value="{OVER_KEY}" checked' in page and f'name="confirm" value="{SUB_KEY}" checked' in page
+    assert f'name="explain:{OVER_KEY}" value="{explanation}"' in page
+    # The clerk changes the 执行数: the warning states another figure and is asked again.
+    changed = over_budget()
+    changed["budget"]["fiscal_appropriation"]["executed"] = "910"
+    changed["budget"]["annual_total"]["executed"] = "963.60"
+    version = client.get(f"/api/v1/submissions/{pid}").get_json()["version"]
+    resp = client.post("/forms/self_evaluation", data={
+        "csrf_token": "", "action": "submit", "draft": pid, "version": str(version), **flat(changed),
+        "confirm": [OVER_KEY, SUB_KEY], f"explain:{OVER_KEY}": explanation})
+    page = resp.get_data(as_text=True)
+    assert resp.status_code == 422 and "年度资金总额的执行数963.60万元大于预算数920.00万元" in page
+    assert 'checked>' not in page.split('id="warnings"')[1].split("</fieldset>")[0]
