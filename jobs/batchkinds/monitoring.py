@@ -28,6 +28,11 @@ MANIFEST_HEADER = ["序号", "单位编码", "单位名称", "状态", "文件",
 DEPARTMENT_SCOPE = "部门整体支出"
 
 
+class Messages:
+    check = "需核对："
+    flagged = "其中{count}家单位的数字需要核对（如执行数大于预算数、万元栏填了元），已照填生成并纳入汇总，详见清单的问题说明。"
+
+
 # --------------------------------------------------------------------------- one unit
 
 def locate(errors: Mapping[str, list[str]], sources: Mapping[str, list], prefix: str = "",
@@ -81,7 +86,7 @@ def process_item(kind_id: str, item: Mapping[str, Any], fmt: str, out_dir: str,
                  settings: Mapping[str, Any]) -> dict[str, Any]:
     """Validate, render and write one unit's monitoring table(s)."""
     from generators.monitoring import unit_workbook
-    from kinds import pipeline
+    from kinds import get, pipeline
 
     payload = item["payload"]
     unit = payload["unit"]
@@ -95,10 +100,18 @@ def process_item(kind_id: str, item: Mapping[str, Any], fmt: str, out_dir: str,
             errors += locate(exc.errors, sources, f"单位“{unit['code']} {unit['name']}”", payload.get("columns"))
     if errors:
         return {"id": item["id"], "status": "invalid", "errors": errors}
+    warnings = []
+    for data, sources in zip(datas, payload["sources"], strict=True):
+        found = pipeline.warnings_of(get(kind_id), data, settings)
+        warnings += locate({w.path: [w.message] for w in found}, sources, f"单位“{unit['code']} {unit['name']}”",
+                           payload.get("columns"))
     workbook = unit_workbook(unit, datas, department=department)
     written = write_output(Path(out_dir) / item["output_name"], render_workbook(workbook, fmt))
     rows = [summary_row(unit, d, e, settings, department) for d, e in zip(datas, payload["extras"], strict=True)]
-    return {"id": item["id"], "status": "done", **written, "result": {"rows": rows}}
+    # Produced with its warnings listed (README: a batch workbook is the bureau's compilation of
+    # returns already in hand; holding a unit back would leave it out of the 汇总表 for a figure
+    # that may be right), in the manifest's 问题说明 and counted in the 汇总说明.
+    return {"id": item["id"], "status": "done", **written, "result": {"rows": rows, "warnings": warnings}}
 
 
 # --------------------------------------------------------------------------- finishing
@@ -125,6 +138,9 @@ def write_summary(db: Database, batch: Batch, directory: Path) -> dict:
         return {"text": text, "excluded": excluded}
     if excluded:
         computed["notes"].append(f"另有{excluded}家单位因填报有误或生成失败未纳入汇总，详见清单。")
+    flagged = sum(1 for item in items(db, batch.id, DONE) if item.result.get("warnings"))
+    if flagged:
+        computed["notes"].append(Messages.flagged.format(count=flagged))
     write_atomically(directory / SUMMARY_XLSX, render_workbook(summary_workbook(data, settings), "xlsx"))
     text, notes = computed["text"], computed["notes"]
     write_atomically(directory / SUMMARY_TEXT, "\n".join([text, *notes]) + "\n")
@@ -145,7 +161,8 @@ def manifest_rows(db: Database, batch: Batch) -> Iterator[list[str]]:
             money_text(budget) if result_rows else "",
             money_text(executed) if result_rows else "",
             percent_text(percent(ratio(executed, budget))) if result_rows else "",
-            csv_cell("\n".join(item.errors)) if item.status in (INVALID, FAILED) else "",
+            csv_cell("\n".join(item.errors) if item.status in (INVALID, FAILED)
+                     else "\n".join(Messages.check + w for w in item.result.get("warnings", []))),
         ]
     for message in batch.errors:
         yield ["", "", "", "未导入", "", "", "", "", "", csv_cell(message)]

@@ -205,3 +205,40 @@ def test_rendering_workers_collect_garbage_less_often(tmp_path):
         assert out.strip() == str(list(WORKER_GC_THRESHOLDS))
     finally:
         gc.set_threshold(*before)
+
+
+def test_implausible_figures_are_listed_per_unit_and_the_units_produced(job_db, job_config, tmp_path):
+    """执行数 over 预算数 and 元 typed into a 万元 column: the unit's table is made and counted in
+    the 汇总表, with the warning in the manifest naming sheet, row and column (README)."""
+    generated = batch_workbook(4, seed=21)
+    book = load_workbook(io.BytesIO(generated.data))
+    sheet = book["项目"]
+    headers = [c.value for c in sheet[1]]
+
+    def cell(row, header):
+        return sheet.cell(row=row, column=headers.index(header) + 1)
+
+    # row 3 (the second project row): 执行数 over 预算数 on the other funds, the total agreeing
+    other = Decimal(str(cell(3, "其他资金年初预算数").value))
+    extra = other + Decimal("10.00") - Decimal(str(cell(3, "其他资金1-6月执行数").value))
+    cell(3, "其他资金1-6月执行数").value = float(other + Decimal("10.00"))
+    cell(3, "1-6月执行数（万元）").value = float(Decimal(str(cell(3, "1-6月执行数（万元）").value)) + extra)
+    over_unit = cell(3, "单位编码").value
+    # row 5: a 年初预算数 typed in 元, its parts too, so the sums agree
+    for header in ("年初预算数（万元）", "财政拨款年初预算数", "其他资金年初预算数"):
+        cell(5, header).value = float(Decimal(str(cell(5, header).value)) * 10000)
+    yuan_unit = cell(5, "单位编码").value
+    out = io.BytesIO()
+    book.save(out)
+    imported = importer.read_batch_workbook(out.getvalue(), "monitoring")
+    batch, _ = runner.create_batch(job_db, "monitoring", "xlsx", imported, key="k-plausible")
+    runner.drive(job_db, job_config, batch)
+    assert runner.counts(job_db, batch.id)["done"] == 4
+    z = _zip(job_db, batch, job_config, tmp_path)
+    notes = {r[1]: r[9] for r in _manifest(z)[1:]}
+    assert "需核对：" in notes[over_unit] and "工作表“项目”第3行" in notes[over_unit]
+    assert (f"N列（其他资金1-6月执行数）：其他资金的执行数{money_text(other + Decimal('10.00'))}万元"
+            f"大于预算数{money_text(other)}万元") in notes[over_unit]
+    assert "工作表“项目”第5行" in notes[yuan_unit] and "是否把“元”填进了“万元”栏" in notes[yuan_unit]
+    assert [c for c, n in notes.items() if n] == sorted({over_unit, yuan_unit})
+    assert "其中2家单位的数字需要核对" in z.read("汇总说明.txt").decode()
