@@ -43,6 +43,7 @@ from openpyxl.utils import get_column_letter, quote_sheetname
 
 from generators.grid import Cell, Sheet, Workbook
 from generators.tables import KIND_ALIGN, RATIO_PLACES, is_number
+from generators.tables.xlsx_pages import row_breaks
 from generators.tables.xlsx_parts import Look, SheetPlan, core_part, package, sheet_member, styles_member
 from rules.formatting import chinese_date
 from rules.rounding import quantize
@@ -228,24 +229,41 @@ def _sheet_plan(sheet: Sheet, looks: _Looks, lists: _Lists) -> SheetPlan:
                      protect=sheet.protect, landscape=sheet.landscape, fit_width=sheet.fit_width,
                      last_row=max(last, 1), last_col=max(width, 1),
                      repeat_rows=_print_titles(sheet), print_rows=last if width else 0)
-    plan.rows = _plan_rows(sheet, plan, looks, lists, height)
+    vertical: list[tuple[int, int]] = []  # (first, last) 0-based rows of every vertical merge
+    heights: list[float | None] = [None] * last
+    plan.rows = _recording(_plan_rows(sheet, plan, looks, lists, height, vertical), heights)
+    repeat = plan.repeat_rows
+    # pages start where xlsx_pages says, from the heights and merges the rows were written with
+    plan.row_breaks = lambda: row_breaks(heights, plan.widths, sheet.landscape, vertical, sheet.captions,
+                                         (repeat[0] - 1, repeat[1] - 1) if repeat else None, height)
     return plan
+
+
+def _recording(rows, heights: list[float | None]):
+    """The plan's rows, each row's height noted as it passes."""
+    for row in rows:
+        heights[row[0] - 1] = row[1]
+        yield row
 
 
 def _print_titles(sheet: Sheet) -> tuple[int, int] | None:
     """Rows printed at the top of every page (1-based, inclusive): the indicator block's captions
     where the sheet has one block (Sheet.captions), else the title and header rows. A print title
     is one run of rows: of two blocks (a declaration's 中期/年度) neither's captions fit the other's
-    pages, and the docx and PDF repeat each block's own."""
+    pages, so such a sheet has none and each block starts a page under its own captions when it
+    would not end on the page it starts on (xlsx_pages), as Calc, Excel and WPS all print manual
+    breaks; the docx and PDF repeat each block's own."""
     if len(sheet.captions) == 1:
         first, count = sheet.captions[0]
         return first + 1, first + count
+    if len(sheet.captions) > 1:
+        return None
     rows = sheet.title_rows + sheet.header_rows
     return (1, rows) if rows else None
 
 
 def _plan_rows(sheet: Sheet, plan: SheetPlan, looks: _Looks, lists: _Lists,
-               height: int) -> Iterator[tuple[int, float | None, list[tuple[int, int, str | None, str | None]]]]:
+               height: int, vertical: list[tuple[int, int]]) -> Iterator[tuple[int, float | None, list[tuple[int, int, str | None, str | None]]]]:
     """(row, height or None, cells) in row order, each row given as soon as the model's row is
     placed: only the rows that spans reach into are held ahead, so a 10,000-row sheet streams.
     The plan's merges and validations are complete when the rows are."""
@@ -297,6 +315,8 @@ def _plan_rows(sheet: Sheet, plan: SheetPlan, looks: _Looks, lists: _Lists,
                     if last_row > height:
                         raise ValueError(f"sheet {sheet.name!r}: a span reaches below the {height} rows declared")
                     merges.append(f"{letters[col - 1]}{row}:{letters[last_col - 1]}{last_row}")
+                    if rowspan > 1:
+                        vertical.append((r0, r0 + rowspan - 1))
                     # the anchor's style: borders and protection of the area
                     for rr in range(r0, r0 + rowspan):
                         target = cells if rr == r0 else ahead.setdefault(rr, {})

@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as _dt
 import functools
 import zlib
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from lxml import etree
@@ -72,6 +72,8 @@ class SheetPlan:
     repeat_rows: tuple[int, int] | None = None  # (first, last) 1-based rows repeated on each printed page
     print_rows: int = 0  # the print area's last row (0: none)
     printable: bool = True  # margins, page set-up and footer (not for the hidden list sheet)
+    # 0-based rows that start a printed page, asked for once the rows are written (xlsx_pages)
+    row_breaks: Callable[[], list[int]] | None = None
 
 
 # --------------------------------------------------------------------------- the sheet
@@ -185,6 +187,12 @@ def _tail(plan: SheetPlan) -> Iterator:
         footer = _element("headerFooter")
         sub(footer, "oddFooter").text = FOOTER
         yield footer
+        breaks = plan.row_breaks() if plan.row_breaks is not None else []
+        if breaks:
+            element = _element("rowBreaks", {"count": str(len(breaks)), "manualBreakCount": str(len(breaks))})
+            for row in breaks:
+                sub(element, "brk", {"id": str(row), "max": "16383", "man": "1"})
+            yield element
 
 
 def _rows(plan: SheetPlan) -> Iterator:

@@ -289,7 +289,7 @@ def test_the_same_workbook_gives_the_same_package_with_its_styles_built_once():
 
 # CT_Worksheet is a sequence: Excel refuses a file whose elements come out of this order.
 WORKSHEET_ORDER = ["sheetPr", "dimension", "sheetViews", "sheetFormatPr", "cols", "sheetData", "sheetProtection",
-                   "mergeCells", "dataValidations", "printOptions", "pageMargins", "pageSetup", "headerFooter"]
+                   "mergeCells", "dataValidations", "printOptions", "pageMargins", "pageSetup", "headerFooter", "rowBreaks"]
 
 
 @pytest.mark.parametrize("index", [1, 2, 3])
