@@ -12,19 +12,28 @@ from rules.settings import RULE_VALIDATORS, SettingsError, default_values, load_
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_a_fresh_process_importing_only_the_settings_refuses_a_bogus_rule():
-    code = ("import sys\n"
-            "from rules.settings import SettingsError, load_settings\n"
-            "assert 'kinds' not in sys.modules and 'forms' not in sys.modules\n"
+def fresh_process(prelude: str, loader: str, override: dict) -> str:
+    """What `loader`.load_settings(override) does in a new interpreter after `prelude`:
+    "refused [sections]" or "accepted"."""
+    code = (f"{prelude}\n"
+            "from rules.settings import SettingsError\n"
+            f"from {loader} import load_settings\n"
             "try:\n"
-            "    load_settings({'scoring': {'indicator': {'negative_rule': 'bogus'}}})\n"
+            f"    load_settings({override!r})\n"
             "except SettingsError as exc:\n"
             "    print('refused', list(exc.messages))\n"
             "else:\n"
             "    print('accepted')\n")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True,
                          env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
-    assert out.stdout.strip() == "refused ['scoring']", out.stderr
+    return out.stdout.strip() or out.stderr
+
+
+def test_a_fresh_process_importing_only_the_settings_refuses_a_bogus_rule():
+    prelude = ("import sys\nimport rules.settings\n"
+               "assert 'kinds' not in sys.modules and 'forms' not in sys.modules")
+    assert fresh_process(prelude, "rules.settings",
+                         {"scoring": {"indicator": {"negative_rule": "bogus"}}}) == "refused ['scoring']"
 
 
 @pytest.mark.parametrize("section, override", [
@@ -61,18 +70,7 @@ HIGHER_SECTIONS = [
 def test_a_fresh_process_checks_every_section_of_its_layer(loader, section, override, also_import):
     # Nothing registers on import any more: the loader's explicit list is what checks, so the
     # result is the same whether the forms (or the whole kinds registry) were imported or not.
-    code = (f"{also_import}\n"
-            f"from rules.settings import SettingsError\n"
-            f"from {loader} import load_settings\n"
-            "try:\n"
-            f"    load_settings({{{section!r}: {override!r}}})\n"
-            "except SettingsError as exc:\n"
-            "    print('refused', list(exc.messages))\n"
-            "else:\n"
-            "    print('accepted')\n")
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True,
-                         env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
-    assert out.stdout.strip() == f"refused [{section!r}]", out.stderr
+    assert fresh_process(also_import, loader, {section: override}) == f"refused [{section!r}]"
 
 
 def test_the_rule_loader_leaves_the_higher_sections_to_their_layers():
