@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from forms.base import FieldErrors
 from kinds import pipeline
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
@@ -29,23 +28,9 @@ def _cases(sub: str):
     ]
 
 
-@pytest.mark.parametrize("kind", KINDS)
-def test_each_kind_has_samples(kind):
-    assert list((SAMPLES / kind).glob("*.json")), f"no valid sample for {kind}"
-    assert len(list((SAMPLES / kind / "invalid").glob("*.json"))) >= 3, f"fewer than 3 invalid cases for {kind}"
-
-
 @pytest.mark.parametrize(("kind", "path"), _cases("."))
 def test_valid_sample(kind, path):
     data = pipeline.validate(kind, _load(path))
     body_chars = len(re.sub(r"\s", "", data["body"]))
     assert body_chars >= MIN_BODY_CHARS, f"body has {body_chars} characters"
 
-
-@pytest.mark.parametrize(("kind", "path"), _cases("invalid"))
-def test_invalid_sample(kind, path):
-    case = _load(path)
-    assert set(case) == {"description", "input", "expected_errors"}
-    with pytest.raises(FieldErrors) as exc:
-        pipeline.validate(kind, case["input"])
-    assert exc.value.errors == case["expected_errors"]

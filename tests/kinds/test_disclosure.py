@@ -138,15 +138,6 @@ def test_batch_zip_holds_the_pdfs_and_the_index(processes):
     assert "<td>青溪县国家保密局</td>" in page and "<td>涉密</td>" in page
 
 
-@pytest.mark.parametrize("path", kinds.get(KIND).invalid_samples(), ids=lambda p: p.stem)
-def test_invalid_samples(path):
-    case = json.loads(path.read_text(encoding="utf-8"))
-    assert set(case) == {"description", "input", "expected_errors"}
-    with pytest.raises(FieldErrors) as exc:
-        pipeline.validate(KIND, case["input"])
-    assert exc.value.errors == case["expected_errors"]
-
-
 def test_rendered_page_count_is_the_pdfs():
     """A batch records weasyprint's page count rather than parsing each PDF again."""
     from generators.disclosure import render_unit

@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 
 import kinds
-from forms.base import FieldErrors
 from generators.public_funds import HEADERS, workbook
 from kinds import pipeline
 from rules.settings import defaults, load_settings
@@ -104,11 +103,3 @@ def test_rendered_docx_states_the_totals():
     totals = data["assessment"]["totals"]
     assert f"{totals['paid_performance']:,.2f}" in text and f"{totals['saved']:,.2f}" in text
 
-
-@pytest.mark.parametrize("path", kinds.get(KIND).invalid_samples(), ids=lambda p: p.stem)
-def test_invalid_samples(path):
-    case = json.loads(path.read_text(encoding="utf-8"))
-    assert set(case) == {"description", "input", "expected_errors"}
-    with pytest.raises(FieldErrors) as exc:
-        pipeline.validate(KIND, case["input"])
-    assert exc.value.errors == case["expected_errors"]
