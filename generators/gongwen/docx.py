@@ -742,8 +742,11 @@ def _body_blocks(doc: Document, g: Geometry, keep_last: bool = False) -> list[di
             number += 1
             blocks += _image_blocks(g, p, number)
         else:
-            blocks.append(_body_paragraph(g, p, keep=keep_last and p is doc.paragraphs[-1],
-                                          after_heading=_keeps(g, previous)))
+            last = p is doc.paragraphs[-1]
+            # A long last paragraph (7.3.5.5) is kept with the signature with widow control: Word
+            # carries its last lines over with the 署名, LibreOffice the paragraph when it fits.
+            blocks.append(_body_paragraph(g, p, keep=keep_last and last,
+                                          after_heading=_keeps(g, previous) or (last and doc.carries_tail())))
         previous = p
     return blocks
 
@@ -764,7 +767,7 @@ def _blocks(doc: Document, g: Geometry) -> list[dict]:
     else:
         blocks += _blank(g)
     # The last paragraph before the signature is kept with it (7.3.5: never alone on a page).
-    blocks += _body_blocks(doc, g, keep_last=not doc.attachment_note and doc.keeps_signature())
+    blocks += _body_blocks(doc, g, keep_last=not doc.attachment_note and (doc.keeps_signature() or doc.carries_tail()))
     if doc.attachment_note:
         blocks += _blank(g)
         blocks += _attachment_note_blocks(doc, g)

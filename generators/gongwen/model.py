@@ -184,6 +184,17 @@ class Document:
         chars = int(self.settings["layout"]["page"]["chars_per_line"])
         return isinstance(last, Paragraph) and last.lines(chars) <= SIGNATURE_KEEP_LINES
 
+    def carries_tail(self) -> bool:
+        """Whether the last paragraph is too long to be kept whole with the signature, and its last
+        lines are carried over with it instead (7.3.5.5: never the 署名 and date alone on a page).
+        The PDF carries two lines (widows); Word keeps the last lines with the next paragraph,
+        LibreOffice moves the paragraph whole when it fits a page."""
+        if not self.signature or self.attachment_note or not self.paragraphs:
+            return False
+        last = self.paragraphs[-1]
+        chars = int(self.settings["layout"]["page"]["chars_per_line"])
+        return isinstance(last, Paragraph) and last.lines(chars) > SIGNATURE_KEEP_LINES
+
     @property
     def page_number_on_first_page(self) -> bool:
         return self.format != "letter"  # 10.1: a letter carries no number on page 1

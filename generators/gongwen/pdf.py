@@ -371,14 +371,17 @@ def _note_lines(doc: Document) -> tuple[list[NoteLine], float]:
     return out, widest
 
 
-def _para_classes(p: Paragraph, previous: Any, chars_per_line: int, last: bool = False) -> str:
+def _para_classes(p: Paragraph, previous: Any, chars_per_line: int, last: bool = False, tail: bool = False) -> str:
     """.heading-only: kept with the next paragraph; .after-heading: that paragraph, and .last the
     one the signature follows, with widow and orphan control (model.Paragraph.keeps_with_next;
-    the docx does the same)."""
+    the docx does the same); .tail a long last paragraph whose last two lines go with the
+    signature (model.Document.carries_tail)."""
     if p.keeps_with_next(chars_per_line):
         return "p heading-only"
     if last:
         return "p last"
+    if tail:
+        return "p tail"
     if isinstance(previous, Paragraph) and previous.keeps_with_next(chars_per_line):
         return "p after-heading"
     return "p"
