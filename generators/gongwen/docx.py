@@ -65,18 +65,8 @@ EM_DESCENT = 0.12
 # A single-line element set in its own exact line of 1.1 em has its em box starting exactly at
 # the top of the line (0.8 × 1.1 = 0.88), so "top edge at y" means "line starts at y".
 TIGHT_LINE = EM_ASCENT / BASELINE_RATIO
-# Gap between the two strokes of a 信函 double line, in points (the standard leaves it open).
-LETTER_DOUBLE_GAP_PT = 1.5
 # Twips added to each column of a joint mark so that its text never wraps.
 MARK_SLACK = 20
-# Space between the stacked names of a joint mark and “文件”, in characters of the mark.
-JOINT_SUFFIX_GAP_CHARS = 0.5
-# The Party star: diameter in points (about one 三号 character) and the break in the rule around it.
-STAR_PT = 16.0
-STAR_GAP_PT = 4.0
-# Blank lines before the 署名 (7.3.5): one for an unsealed document; a sealed one leaves the
-# seal room (a 42 mm seal spans four lines and its top is within one line of the body).
-SIGNATURE_GAP_LINES = {True: 3, False: 1}
 
 
 def mm(value: float) -> int:
@@ -293,7 +283,7 @@ def mark_size_pt(doc: Document, g: Geometry) -> float:
     if len(names) == 1:
         chars = text_width(names[0] + suffix)
     else:
-        chars = max(text_width(n) for n in names) + (text_width(suffix) + JOINT_SUFFIX_GAP_CHARS if suffix else 0)
+        chars = max(text_width(n) for n in names) + (text_width(suffix) + shared.joint_suffix_gap_chars(g.layout) if suffix else 0)
     fit = g.type_w / 20 / max(chars * scale, 1)
     size = min(float(mark["max_pt"]), max(float(mark["min_pt"]), fit))
     return math.floor(size * 2) / 2
@@ -318,7 +308,7 @@ def _mark_blocks(doc: Document, g: Geometry, size_pt: float) -> tuple[list[dict]
     # not wrap), as the PDF's, and the group never wider than the type area: a quarter character of
     # padding per column put the centred mark 3 mm outside it.
     name_w = math.ceil(max(text_width(n) for n in names) * char) + MARK_SLACK
-    suffix_w = math.ceil((text_width(doc.mark_suffix) + JOINT_SUFFIX_GAP_CHARS) * char) + MARK_SLACK if doc.mark_suffix else 0
+    suffix_w = math.ceil((text_width(doc.mark_suffix) + shared.joint_suffix_gap_chars(g.layout)) * char) + MARK_SLACK if doc.mark_suffix else 0
     if name_w + suffix_w > g.type_w:
         suffix_w = max(g.type_w - name_w, 0)
     rows = []
@@ -328,7 +318,7 @@ def _mark_blocks(doc: Document, g: Geometry, size_pt: float) -> tuple[list[dict]
         if suffix_w:
             # The names are distributed over their column, so the gap is the suffix's own indent.
             paragraphs = [_para(g, _mark_runs(g, doc.mark_suffix, size_pt) if i == 0 else [], jc="left", line=h,
-                                ind={"left": round(JOINT_SUFFIX_GAP_CHARS * char)}, mark=_mark_runs(g, "", size_pt)[0])]
+                                ind={"left": round(shared.joint_suffix_gap_chars(g.layout) * char)}, mark=_mark_runs(g, "", size_pt)[0])]
             cells.append({"width": suffix_w, "vmerge": "restart" if i == 0 else "continue", "valign": "center",
                           "paragraphs": paragraphs})
         rows.append({"height": h, "rule": "exact", "cells": cells})
@@ -390,8 +380,8 @@ def _rule_shapes(doc: Document, g: Geometry, rule_y: float) -> list[dict]:
     cy = thickness * EMU_PER_TWIP
     if not doc.party_star:
         return [_shape(1, "红色分隔线", x0, y, width, cy, g.red)]
-    star = STAR_PT * 12700
-    gap = (STAR_PT + STAR_GAP_PT) * 12700
+    star = shared.star_size(g.layout).pt * 12700
+    gap = shared.star_break(g.layout).pt * 12700
     half = (width - gap) / 2
     centre_y = y + cy / 2
     return [
@@ -445,7 +435,7 @@ def _letter_header(doc: Document, g: Geometry) -> tuple[list[dict], int]:
                        for i, name in enumerate(names)]
     em_bottom = mark_top + (len(names) - 1) * h + size * 20
     thick, thin = float(letter["thick_pt"]) * 20, float(letter["thin_pt"]) * 20
-    gap = LETTER_DOUBLE_GAP_PT * 20
+    gap = shared.letter_double_gap(g.layout).twips
     length = mm(letter["line_length_mm"])
     x = (g.page_w - length) / 2 * EMU_PER_TWIP
     cx = length * EMU_PER_TWIP
@@ -537,7 +527,7 @@ def _signature_blocks(doc: Document, g: Geometry) -> list[dict]:
     if not doc.signature:  # no 落款 (a 题注 gives the date): only the 附注, a line below the text
         return _blank(g) + [_para(g, [_run(g, doc.annotation)], jc="left", snap=True, ind=_body_ind(g, first_chars=2))
                             ] if doc.annotation else []
-    blocks = [_para(g, snap=True, mark=_run(g, ""), keep=True) for _ in range(SIGNATURE_GAP_LINES[doc.sealed])]
+    blocks = [_para(g, snap=True, mark=_run(g, ""), keep=True) for _ in range(shared.signature_gap_lines(g.layout, doc.sealed))]
     seals = iter(_seal_pictures(doc, g))
     for line in doc.signature[:-1] if doc.seal_images else doc.signature:
         blocks += [_para(g, snap=True, mark=_run(g, ""), keep=True) for _ in range(line.blank_before)]
@@ -731,6 +721,16 @@ def images(doc: Document) -> list:
     return [b for b in doc.paragraphs if isinstance(b, ImageBlock)]
 
 
+def _carries_tail(doc: Document, g: Geometry) -> bool:
+    """Whether the docx keeps a long last paragraph with the signature (model.Document.carries_tail):
+    only up to half a page, since LibreOffice moves a kept paragraph whole — one longer than that
+    would leave most of a page empty, and one longer than a page it pushes off its first page."""
+    if not doc.carries_tail():
+        return False
+    page = g.layout["page"]
+    return doc.paragraphs[-1].lines(int(page["chars_per_line"])) <= int(page["lines_per_page"]) // 2
+
+
 def _body_blocks(doc: Document, g: Geometry, keep_last: bool = False) -> list[dict]:
     blocks: list[dict] = []
     number = 0
@@ -745,8 +745,9 @@ def _body_blocks(doc: Document, g: Geometry, keep_last: bool = False) -> list[di
             last = p is doc.paragraphs[-1]
             # A long last paragraph (7.3.5.5) is kept with the signature with widow control: Word
             # carries its last lines over with the 署名, LibreOffice the paragraph when it fits.
-            blocks.append(_body_paragraph(g, p, keep=keep_last and last,
-                                          after_heading=_keeps(g, previous) or (last and doc.carries_tail())))
+            tail = last and _carries_tail(doc, g)
+            blocks.append(_body_paragraph(g, p, keep=(keep_last and last) or tail,
+                                          after_heading=_keeps(g, previous) or tail))
         previous = p
     return blocks
 
@@ -767,7 +768,7 @@ def _blocks(doc: Document, g: Geometry) -> list[dict]:
     else:
         blocks += _blank(g)
     # The last paragraph before the signature is kept with it (7.3.5: never alone on a page).
-    blocks += _body_blocks(doc, g, keep_last=not doc.attachment_note and (doc.keeps_signature() or doc.carries_tail()))
+    blocks += _body_blocks(doc, g, keep_last=not doc.attachment_note and doc.keeps_signature())
     if doc.attachment_note:
         blocks += _blank(g)
         blocks += _attachment_note_blocks(doc, g)

@@ -138,11 +138,37 @@ def joint_row_blank_lines(layout: Mapping[str, Any], seal: Mapping[str, Any]) ->
     return max(0, math.ceil(span.pt / line_pitch(layout).pt - 1e-9) - 1)
 
 
+def star_size(layout: Mapping[str, Any]) -> Length:
+    """The Party star's diameter in the red rule."""
+    return Length(float(layout["rule"]["star_pt"]))
+
+
+def star_break(layout: Mapping[str, Any]) -> Length:
+    """The width of the red rule's break around the star: the star and a gap on each side."""
+    return star_size(layout) + Length(float(layout["rule"]["star_gap_pt"])) * 2
+
+
+def letter_double_gap(layout: Mapping[str, Any]) -> Length:
+    """The space between the two strokes of a 信函 double line."""
+    return Length(float(layout["letter"]["double_gap_pt"]))
+
+
+def joint_suffix_gap_chars(layout: Mapping[str, Any]) -> float:
+    """The space between the stacked names of a joint mark and “文件”, in characters of the mark."""
+    return float(layout["mark"]["joint_suffix_gap_chars"])
+
+
+def signature_gap_lines(layout: Mapping[str, Any], sealed: bool) -> int:
+    """Blank grid lines before the 署名 (7.3.5): room for the seal, or the one line of 7.3.5.2."""
+    return int(layout["signature"]["sealed_gap_lines" if sealed else "unsealed_gap_lines"])
+
+
 def seal_rise(layout: Mapping[str, Any], seal: Mapping[str, Any]) -> Length:
     """How far a seal's centre is above the centre of its organ's name (7.3.5.1): the settings put
     the 成文日期's centre `date_below_centre_mm` below the seal's, and the name is a line above it."""
     return Length.mm(float(seal["date_below_centre_mm"])) - line_pitch(layout)
 
 
-__all__ = ["Length", "NameSlot", "seal_rise", "PT_PER_MM", "body_size", "char_pitch", "joint_row_blank_lines",
+__all__ = ["Length", "NameSlot", "joint_suffix_gap_chars", "letter_double_gap", "seal_rise", "signature_gap_lines",
+           "star_break", "star_size", "PT_PER_MM", "body_size", "char_pitch", "joint_row_blank_lines",
            "joint_signature_rows", "line_pitch", "nominal_line_top", "number_em_top", "title_top"]

@@ -70,11 +70,6 @@ EM_ASCENT = 0.88
 
 # Same conventions as the docx renderer, so both outputs put things in the same places.
 MARK_ROW = 1.1  # pitch of stacked mark names, in em of the mark
-JOINT_SUFFIX_GAP_CHARS = 0.5  # between the stacked names and “文件”, in mark characters
-LETTER_DOUBLE_GAP_PT = 1.5  # between the two strokes of a 信函 double line
-STAR_PT = 16.0  # Party star diameter (about one 三号 character)
-STAR_GAP_PT = 2.0  # break in the rule on each side of the star
-SIGNATURE_GAP_LINES = {True: 3, False: 1}  # blank lines before the 署名: seal room, or one line
 
 
 def _pt(value: float) -> str:
@@ -204,7 +199,7 @@ def mark_size(doc: Document, g: Geometry) -> float:
     if len(names) == 1:
         chars = text_width(names[0] + doc.mark_suffix)
     else:
-        suffix = text_width(doc.mark_suffix) + JOINT_SUFFIX_GAP_CHARS if doc.mark_suffix else 0
+        suffix = text_width(doc.mark_suffix) + shared.joint_suffix_gap_chars(g.layout) if doc.mark_suffix else 0
         chars = max(text_width(n) for n in names) + suffix
     fit = g.type_w / max(chars * scale, 1)
     size = min(float(mark["max_pt"]), max(float(mark["min_pt"]), fit))
@@ -229,7 +224,7 @@ def _mark_items(doc: Document, g: Geometry, em_top: float) -> tuple[list[Item], 
     # centred on them; the whole group centred in the type area.
     char = size * scale
     name_w = max(text_width(n) for n in names) * char
-    suffix_w = (text_width(doc.mark_suffix) + JOINT_SUFFIX_GAP_CHARS) * char if doc.mark_suffix else 0.0
+    suffix_w = (text_width(doc.mark_suffix) + shared.joint_suffix_gap_chars(g.layout)) * char if doc.mark_suffix else 0.0
     x0 = (g.type_w - name_w - suffix_w) / 2
     for i, name in enumerate(names):
         count = len(name)
@@ -240,7 +235,7 @@ def _mark_items(doc: Document, g: Geometry, em_top: float) -> tuple[list[Item], 
         items.append(Item("mark", style, name))
     if doc.mark_suffix:
         centre = line_top + (len(names) * row) / 2
-        style = _box(x0 + name_w + JOINT_SUFFIX_GAP_CHARS * char, centre - row / 2, None, row) + ";" + font
+        style = _box(x0 + name_w + shared.joint_suffix_gap_chars(g.layout) * char, centre - row / 2, None, row) + ";" + font
         if scale != 1.0:
             style += f";transform:scaleX({scale:.3f});transform-origin:0 0"
         items.append(Item("mark", style, doc.mark_suffix))
@@ -254,12 +249,12 @@ def _rule_items(doc: Document, g: Geometry, y: float) -> list[Item]:
     t = float(rule["thickness_pt"])
     if not doc.party_star:
         return [Item("red-rule", _box(0, y, g.type_w, t))]
-    half = (g.type_w - STAR_PT - 2 * STAR_GAP_PT) / 2
-    centre = y + t / 2
+    half = (g.type_w - shared.star_break(g.layout).pt) / 2
+    centre, star = y + t / 2, shared.star_size(g.layout).pt
     return [
         Item("red-rule", _box(0, y, half, t)),
         Item("red-rule", _box(g.type_w - half, y, half, t)),
-        Item("star", _box((g.type_w - STAR_PT) / 2, centre - STAR_PT / 2, STAR_PT, STAR_PT)),
+        Item("star", _box((g.type_w - star) / 2, centre - star / 2, star, star)),
     ]
 
 
@@ -330,14 +325,14 @@ def _letter_banner(doc: Document, g: Geometry) -> tuple[list[Item], float]:
     length = float(letter["line_length_mm"]) * mm
     x = (g.page_w - length) / 2 - g.left
     y1 = em_bottom + float(g.layout["rule"]["gap_mm"]) * mm
-    y2 = g.page_h - float(letter["bottom_line_mm"]) * mm - thick - LETTER_DOUBLE_GAP_PT - thin - g.top
+    y2 = g.page_h - float(letter["bottom_line_mm"]) * mm - thick - shared.letter_double_gap(g.layout).pt - thin - g.top
     items += [
         Item("red-rule", _box(x, y1, length, thick)),
-        Item("red-rule", _box(x, y1 + thick + LETTER_DOUBLE_GAP_PT, length, thin)),
+        Item("red-rule", _box(x, y1 + thick + shared.letter_double_gap(g.layout).pt, length, thin)),
         Item("red-rule", _box(x, y2, length, thin)),
-        Item("red-rule", _box(x, y2 + thin + LETTER_DOUBLE_GAP_PT, length, thick)),
+        Item("red-rule", _box(x, y2 + thin + shared.letter_double_gap(g.layout).pt, length, thick)),
     ]
-    first_em_top = y1 + thick + LETTER_DOUBLE_GAP_PT + thin + 0.875 * g.body_pt
+    first_em_top = y1 + thick + shared.letter_double_gap(g.layout).pt + thin + 0.875 * g.body_pt
     first_top = first_em_top - g.body_em_top()
     items += _header_line_items(doc, g, first_top)
     if doc.doc_number:
@@ -527,9 +522,9 @@ def render_html(doc: Document) -> str:
         note_number_w=number_w * g.pitch,
         note_label_w=text_width("附件：") * g.pitch,
         # no 落款: the 附注 alone, a line below the text
-        signature_gap=(SIGNATURE_GAP_LINES[doc.sealed] if doc.signature else 1) * g.line,
-        star_points=_star_points(STAR_PT),
-        star_size=STAR_PT,
+        signature_gap=shared.signature_gap_lines(g.layout, doc.sealed and bool(doc.signature)) * g.line,
+        star_points=_star_points(shared.star_size(g.layout).pt),
+        star_size=shared.star_size(g.layout).pt,
         image_urls=image_urls(doc),
         date_anchor=DATE_ANCHOR,
         slot_spans=_slot_spans(doc, g),
