@@ -135,14 +135,20 @@ def register(kind: Kind) -> Kind:
     return kind
 
 
+def import_members(package: str, path, skip: tuple[str, ...] = ()) -> None:
+    """Import every public module of a registry package, each of which registers its members
+    (this package's kinds, jobs/batchkinds' batch kinds)."""
+    for info in pkgutil.iter_modules(path):
+        if not info.name.startswith("_") and info.name not in skip:
+            importlib.import_module(f"{package}.{info.name}")
+
+
 def _discover() -> None:
     global _discovered
     if _discovered:
         return
     _discovered = True
-    for info in pkgutil.iter_modules(__path__):
-        if not info.name.startswith("_") and info.name != "pipeline":
-            importlib.import_module(f"{__name__}.{info.name}")
+    import_members(__name__, __path__, skip=("pipeline",))
 
 
 def all_kinds() -> list[Kind]:

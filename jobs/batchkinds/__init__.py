@@ -22,12 +22,12 @@ adding its module, nothing in the runner. The module's items are created by its 
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from kinds import import_members
 
 
 @dataclass(frozen=True)
@@ -65,9 +65,7 @@ def _discover() -> None:
     if _discovered:
         return
     _discovered = True
-    for info in pkgutil.iter_modules(__path__):
-        if not info.name.startswith("_"):
-            importlib.import_module(f"{__name__}.{info.name}")
+    import_members(__name__, __path__)
 
 
 def registry() -> Mapping[str, BatchKind]:
