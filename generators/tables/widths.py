@@ -44,19 +44,34 @@ def _tokens(text: str) -> tuple[tuple[str, float], ...]:
     return tuple((t, sum(_advance(ch) for ch in t)) for t in _TOKEN.findall(text))
 
 
+Shape = tuple[tuple[tuple[float, bool], ...], ...]  # per paragraph, (width, one CJK character) a token
+
+
+def shape(text: str) -> Shape:
+    """What wrapping a text depends on: its tokens' widths, and which are one CJK character.
+    Captions of one shape (第1单位 … 第999单位) are checked once."""
+    return tuple(tuple((w, len(t) == 1 and bool(_CJK.match(t))) for t, w in _tokens(p))
+                 for p in text.split("\n") if len(p) > 1)
+
+
+@lru_cache(maxsize=65536)
+def _lone(paragraphs: Shape, capacity: float) -> bool:
+    for tokens in paragraphs:
+        width, alone = 0.0, False
+        for w, single in tokens:
+            if width and width + w > capacity + 1e-9:
+                width = 0.0  # the token starts a line
+            alone = single and not width
+            width += w
+        if alone:
+            return True
+    return False
+
+
 def lone_last_character(text: str, capacity: float) -> bool:
     """Whether `text`, wrapped in `capacity` CJK characters, ends a paragraph with one CJK
     character alone on its line."""
-    for paragraph in text.split("\n"):
-        line, width = "", 0.0
-        for token, w in _tokens(paragraph):
-            if width + w > capacity + 1e-9 and line:
-                line, width = "", 0.0
-            line += token
-            width += w
-        if len(line) == 1 and _CJK.match(line) and len(paragraph) > 1:
-            return True
-    return False
+    return _lone(shape(text), capacity)
 
 
 def widest_token(text: str) -> float:
@@ -69,7 +84,7 @@ class _Needs:
     __slots__ = ("captions", "figure")
 
     def __init__(self) -> None:
-        self.captions: set[str] = set()
+        self.captions: set[Shape] = set()
         self.figure = 0.0  # the widest figure, in CJK characters
 
 
@@ -81,7 +96,7 @@ def _needs(sheet: Sheet) -> list[_Needs]:
         if cell.kind in CAPTION_KINDS:
             text = cell_text(cell)
             if len(text) > 1:
-                needs[c].captions.add(text)
+                needs[c].captions.add(shape(text))
         elif cell.kind in NUMERIC_KINDS:
             needs[c].figure = max(needs[c].figure, widest_token(cell_text(cell)))
     return needs
@@ -97,7 +112,7 @@ def _passes(need: _Needs, mm: float, landscape: bool) -> bool:
     caps = _capacities(mm, landscape)
     if need.figure and min(caps) < need.figure:
         return False
-    return not any(lone_last_character(text, cap) for text in need.captions for cap in caps)
+    return not any(_lone(paragraphs, cap) for paragraphs in need.captions for cap in caps)
 
 
 def _fitted(need: _Needs, mm: float, landscape: bool) -> float:
