@@ -24,7 +24,7 @@ from service.preview import Preview, page_images
 from service.settings_store import current_settings
 from service.timefmt import local_today
 from storage.models import ApiToken, Submission, Unit
-from storage.records import COUNTED_STATUSES
+from storage.records import COUNTED_STATUSES, valid_stored
 
 bp = Blueprint("web", __name__)
 
@@ -162,8 +162,9 @@ def attach_sources(schema) -> dict[str, list[Option]]:
         stmt = stmt.where(Submission.unit_id == user.unit_id)
     sources: dict[str, list[Option]] = {kind: [] for kind in wanted}
     with get_db().read() as session:
-        for sub in session.scalars(stmt.order_by(Submission.updated_at.desc())):
-            data = sub.data
+        # Attached as validated again (normalised, without the clerk's confirmations of that
+        # document); one that no longer validates is not offered.
+        for sub, data in valid_stored(session.scalars(stmt.order_by(Submission.updated_at.desc())), current_settings()):
             year = f"{data['year']}年度 · " if data.get("year") else ""
             sources[sub.kind].append(Option(sub.public_id, f"{sub.title}（{year}{sub.status_label}）", data))
     return sources

@@ -3,6 +3,7 @@ the disclosure batch) validates it again through its kind's schema (storage.reco
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal as D
 
 from jobs.batchkinds import disclosure as batch_disclosure
@@ -57,3 +58,29 @@ def test_stored_as_typed_and_read_validated(app, client):
     assert unit.data["project_evaluations"][0]["budget"]["annual_total"]["adjusted_budget"] == "1280.50"
     assert "（三）满意度情况" in unit.data["report"]["body"] and "(三)" not in unit.data["report"]["body"]
     assert unit.data["project_evaluations"][0]["budget"]["fiscal_appropriation"]["executed"] == "1200.00"
+
+
+def test_the_disclosure_form_attaches_the_validated_table(client):
+    """The 公开 form attaches the unit's stored 自评表 as validated again: normalised amounts, and
+    not the clerk's confirmations of that table, which the 公开 document does not know."""
+    confirmed = over_budget_table()
+    warnings = client.post("/api/v1/documents/self_evaluation/validate", json=confirmed).get_json()["warnings"]
+    submit(client, "self_evaluation", {**confirmed, "confirmations": {w["key"]: "" for w in warnings}})
+    page = client.get("/forms/disclosure").get_data(as_text=True)
+    option = re.search(r'name="project_evaluations" value="([^"]+)" checked', page).group(1)
+    report = typed_report()
+    resp = client.post("/forms/disclosure", data={
+        "csrf_token": "", "action": "submit", "year": "2023", "unit": report["unit"],
+        "report.title": "", "report.body": report["report"]["body"], "project_evaluations": ["", option]})
+    assert resp.status_code == 302, re.findall(r'class="field-error"[^>]*>([^<]*)', resp.get_data(as_text=True))
+    stored = [s for s in client.get("/api/v1/submissions").get_json() if s["kind"] == "disclosure"]
+    data = client.get(f"/api/v1/submissions/{stored[0]['id']}").get_json()["data"]
+    assert data["project_evaluations"][0]["budget"]["annual_total"]["executed"] == "1353.60"
+    assert "confirmations" not in data["project_evaluations"][0]
+
+
+def over_budget_table() -> dict:
+    payload = typed_table()
+    payload["budget"]["fiscal_appropriation"]["executed"] = "1,300"
+    payload["budget"]["annual_total"]["executed"] = "1,353.60"
+    return payload
