@@ -21,8 +21,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from generators.gongwen.geometry import PT_PER_MM, line_pitch, seal_rise
 from generators.gongwen.model import DATE_ANCHOR, name_anchor
-from generators.gongwen.pdf import PT_PER_MM, Geometry
 
 DATE_END_ANCHOR = DATE_ANCHOR + "-end"
 
@@ -65,9 +65,9 @@ def seal_boxes(date: DateMark, count: int, settings: Mapping[str, Any],
     layout = settings["layout"]
     mm = PT_PER_MM
     d = float(seal["diameter_mm"]) * mm
-    line = Geometry.from_layout(layout).line
+    line = line_pitch(layout).pt
     if names and len(names) == count:
-        rise = float(seal["date_below_centre_mm"]) * mm - line
+        rise = seal_rise(layout, seal).pt
         shift = float(seal["horizontal_offset_mm"]) * mm
         boxes = []
         for name in names:

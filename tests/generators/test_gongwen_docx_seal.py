@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import io
 import json
-import subprocess
 import tempfile
 import zipfile
 from pathlib import Path
@@ -20,6 +19,7 @@ from rules.settings import defaults
 from tests.office import print_with_libreoffice
 from tests.pki import seal_png
 from tests.raster import colour_page
+from tests.signing.test_seal_placement import date_box
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 WP = "{http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing}"
@@ -86,18 +86,7 @@ def test_libreoffice_prints_the_seals_red_over_the_date_line_apart():
         path = Path(tmp) / "opinion.docx"
         path.write_bytes(docx)
         pdf = print_with_libreoffice([path], Path(tmp) / "out", Path(tmp) / "profile")[path].read_bytes()
-        (Path(tmp) / "lo.pdf").write_bytes(pdf)
-        html = subprocess.run(["pdftotext", "-bbox", str(Path(tmp) / "lo.pdf"), "-"], capture_output=True,
-                              text=True, check=True).stdout
-    import re
-
-    found = None
-    for number, page in enumerate(html.split("<page ")[1:], start=1):
-        for m in re.finditer(r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)</word>', page):
-            if m.group(5) == DATE:
-                found = number, [float(m.group(i)) for i in range(1, 5)]
-    assert found
-    number, (x0, y0, x1, y1) = found
+    number, (x0, y0, x1, y1) = date_box(pdf, DATE)  # poppler's box of the date LibreOffice printed
     dpi = 100
     k = dpi / 72
     page = colour_page(pdf, number, dpi)
