@@ -105,7 +105,9 @@ def zip_stream(db: Database, batch: Batch, data_dir: str, *, repair_inline: int 
     repair_units(db, batch, directory / UNITS_DIR, repair_inline)
     kind = batchkinds.get(batch.kind)
     if not (directory / MANIFEST).exists() and MANIFEST in kind.files:
-        kind.finish(db, batch, directory)  # the batch's own files lost: written again (repeatable)
+        # The batch's own files lost, or its whole directory: written again (repeatable).
+        directory.mkdir(parents=True, exist_ok=True)
+        kind.finish(db, batch, directory)
     stream = ZipStream(compress_type=ZIP_STORED, sized=True)
     for name in kind.files:
         path = directory / name

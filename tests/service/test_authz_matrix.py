@@ -81,8 +81,11 @@ class Ctx:
         from storage.models import utcnow
 
         with self._db().write() as session:
+            # The parameters every monitoring batch is started with: a lost manifest is written again
+            # from them when the zip is asked for.
             batch = Batch(key=secrets.token_hex(32), kind="monitoring", fmt="xlsx", title="矩阵批次", status="done",
-                          total=0, finished_at=utcnow())
+                          total=0, finished_at=utcnow(),
+                          params_json='{"year": 2024, "period": "1-6月", "area": "", "settings_override": null}')
             session.add(batch)
         return batch.public_id
 
