@@ -14,7 +14,7 @@ from sqlalchemy.orm import joinedload
 import kinds
 from forms.base import FieldErrors
 from kinds import pipeline
-from service import auth, render_limits, signing, workflow
+from service import auth, changes, render_limits, signing, workflow
 from service.auth import current_user, find_submission, scope_submissions
 from service.database import get_db
 from service.downloads import file_response
@@ -57,11 +57,14 @@ def _page(public_id: str, errors: dict | None = None, status: int = 200, **extra
                                     .order_by(DocTemplate.name)).all()
     kind = kinds.get(sub.kind)
     unfinished = _unfinished(kind, sub)
+    since_return = None
+    if sub.status in ("submitted", "approved"):
+        since_return = changes.since_return(kind.schema_instance(settings=current_settings()), events, sub.data)
     return render_template(
         "submissions/show.html", sub=sub, kind=kind, events=events, templates=templates, unfinished=unfinished,
         can_edit=auth.can_edit(user, sub), can_review=auth.can_review(user, sub) and sub.status == "submitted",
         comments=[e for e in events if e.comment], preview="pdf" in kind.formats and not unfinished,
-        errors=errors or {},
+        errors=errors or {}, since_return=since_return,
         can_sign=signing.may_sign(user) and "pdf" in kind.formats, warnings=workflow.submission_warnings(sub),
         **extra,
     ), status

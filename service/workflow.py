@@ -239,8 +239,10 @@ def link_review(session, kind: kinds.Kind, sub: Submission, status: str) -> None
     parent.status, parent.updated_at = after, utcnow()
     # The declaration's history shows the transition like a reviewer's approve/return would.
     comment = f"绩效目标审核结论：{OUTCOMES[data['outcome']]}。{data.get('changes') or data.get('opinion', '')}"
-    auth.audit(session, "approve" if after == "approved" else "return", user=user, submission=parent,
-               from_status=before, to_status=after, comment=comment[:2000])
+    event = auth.audit(session, "approve" if after == "approved" else "return", user=user, submission=parent,
+                       from_status=before, to_status=after, comment=comment[:2000])
+    if after == "returned":
+        event.snapshot_json = parent.data_json  # what the clerk's changes are shown against
     session.flush()  # the caller refreshes `sub` next, which would drop unflushed changes
 
 
@@ -274,7 +276,10 @@ def review(public_id: str, action: str, comment: str, user: User | None = None) 
         if action == "return" and not comment:
             raise ApiError(422, errors={"comment": [Messages.comment_required]})
         sub.status, sub.updated_at = after, utcnow()
-        auth.audit(session, action, user=user, submission=sub, from_status=before, to_status=after, comment=comment)
+        event = auth.audit(session, action, user=user, submission=sub, from_status=before, to_status=after,
+                           comment=comment)
+        if action == "return":
+            event.snapshot_json = sub.data_json  # what the clerk's changes are shown against
         session.flush()
         return sub
 

@@ -215,6 +215,9 @@ class AuditEvent(Base):
     to_status: Mapped[str] = mapped_column(String(20), default="")
     comment: Mapped[str] = mapped_column(Text, default="")
     ip: Mapped[str] = mapped_column(String(64), default="")
+    # A return keeps the document's data as the reviewer returned it, so the resubmitted
+    # document's page can show what the clerk changed since (service/changes.py).
+    snapshot_json: Mapped[str | None] = mapped_column(Text, nullable=True)
 
     ACTIONS = {
         "create": "新建", "save": "保存草稿", "delete": "删除草稿", "submit": "提交", "return": "退回修改", "approve": "审核通过",

@@ -153,3 +153,31 @@ def test_comments_by_anyone_in_scope(app, world):
     assert "联系人已更换。" in clerk.get(f"/submissions/{pid}").get_data(as_text=True)
     assert login(app, world, "clerk_b").post(f"/submissions/{pid}/review",
                                              data={"action": "comment", "comment": "x"}).status_code == 404
+
+
+def test_reviewer_sees_what_changed_since_the_return(app, world):
+    """A return keeps the data as returned; the resubmitted document's page lists exactly the
+    fields the clerk changed, by their Chinese labels (a nested row as 第N行), old → new."""
+    import re
+    from html import unescape
+
+    clerk, bureau = login(app, world, "clerk_a"), login(app, world, "bureau")
+    data = load_sample("target_declaration")
+    sub = clerk.post("/api/v1/submissions", json={"kind": "target_declaration", "data": data,
+                                                  "action": "submit"}).get_json()
+    pid, version = sub["id"], sub["version"]
+    assert "退回后修改的内容" not in bureau.get(f"/submissions/{pid}").get_data(as_text=True)
+    resp = bureau.post(f"/api/v1/submissions/{pid}/review", json={"action": "return", "comment": "请核对。"})
+    assert resp.status_code == 200
+    version = resp.get_json()["version"]
+    old_lead, old_name = data["project_lead"], data["indicators"]["midterm"][1]["name"]
+    data["project_lead"] = "王晓红"
+    data["indicators"]["midterm"][1]["name"] = "新建波形护栏长度"
+    resp = clerk.put(f"/api/v1/submissions/{pid}", json={"data": data, "action": "submit", "version": version})
+    assert resp.status_code == 200, resp.get_json()
+    page = bureau.get(f"/submissions/{pid}").get_data(as_text=True)
+    section = page.split('id="changes-title"', 1)[1].split("</section>", 1)[0]
+    rows = [tuple(unescape(re.sub(r"<[^>]+>", "", c)).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", r))
+            for r in re.findall(r"<tr><td.*?</tr>", section)]
+    assert rows == [("项目负责人", old_lead, "王晓红"),
+                    ("绩效指标 · 中期绩效指标 · 第2行 · 三级指标", old_name, "新建波形护栏长度")], rows
