@@ -211,8 +211,9 @@ class ProjectDeclarationSchema(DeclarationBase):
                                        "help": "如新增项目、延续项目、经常性项目、一次性项目"})
     project_period = Text(required=True, max_length=40,
                           metadata={"label": "项目期", "group": "基本信息", "help": "如“2025年—2027年”或“1年”"})
-    project_type = _optional(40, "项目类型", group="基本信息",
-                             help="按财预〔2021〕101号，工程基建类、大型修缮及购置类项目须设置成本指标")
+    project_type = _optional(40, "项目类型", group="基本信息", suggest="project_type",
+                             help="按财预〔2021〕101号，工程基建类、大型修缮及购置类项目须设置成本指标；"
+                                  "指标库优先推荐同类指标")
     tree = _tree_field()
     project_lead = _optional(20, "项目负责人", group="基本信息")
     phone = _optional(30, "联系电话", group="基本信息")

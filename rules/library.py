@@ -17,7 +17,9 @@ Search is a character-bigram inverted index, because Chinese has no spaces to sp
 and bigrams match most two-character words; single-character queries use a unigram index.
 Every keyword must match at least half of its bigrams somewhere in the entry. Ranking: how many
 query bigrams an entry covers, then whole keywords found in the name, then bigrams in the name,
-then in category/sector/level2, then in the explanation, then the shorter name.
+then in category/sector/level2, then in the explanation, then the shorter name. With `prefer`
+(the project's category, the declaration's 项目类型), entries of that category or sector come
+before all others, each group ranked as above.
 """
 
 from __future__ import annotations
@@ -358,18 +360,31 @@ class IndicatorLibrary:
             return None
         return lambda eid: all(check(self.entries[eid]) for check in checks)
 
+    def _preferred(self, prefer: str | None):
+        """0 for an entry of the project's category (by category, with or without 类, or by
+        sector), 1 for any other; None when no category is given."""
+        key = _category_key(prefer)
+        if not key:
+            return None
+        return lambda eid: 0 if key in (_category_key(self.entries[eid].category),
+                                        _category_key(self.entries[eid].sector)) else 1
+
     def search(self, query: str = "", category: str | None = None, level1: str | None = None,
-               limit: int = 20, sector: str | None = None) -> list[LibraryEntry]:
-        """Entries matching `query` (keywords separated by spaces), best first.
+               limit: int = 20, sector: str | None = None, prefer: str | None = None) -> list[LibraryEntry]:
+        """Entries matching `query` (keywords separated by spaces), best first; entries of the
+        `prefer` category (the project's) before the others.
 
         Every keyword must match, but a keyword of several characters needs only half of its
         bigrams, so "培训人数" still finds "培训人次". An empty query lists the filtered entries
-        in library order.
+        in library order (the preferred category's first).
         """
         accept = self._filter(category, level1, sector)
+        rank = self._preferred(prefer)
         terms = _runs(query or "")
         if not terms:
             ids = (i for i in range(len(self.entries)) if accept is None or accept(i))
+            if rank is not None:
+                return [self.entries[i] for i in heapq.nsmallest(limit, ids, key=lambda i: (rank(i), i))]
             return [self.entries[i] for i, _ in zip(ids, range(limit), strict=False)]
         # Each distinct gram gets a bit; an entry's hits are an int mask, so "every term at least
         # half covered" is a popcount per term.
@@ -403,7 +418,7 @@ class IndicatorLibrary:
         def key(eid: int):
             name = names[eid]
             whole = sum(1 for t in terms if t in name)
-            return (-hits[eid].bit_count(), -whole, -in_name.get(eid, 0), -in_category.get(eid, 0),
+            return (rank(eid) if rank is not None else 0, -hits[eid].bit_count(), -whole, -in_name.get(eid, 0), -in_category.get(eid, 0),
                     -in_explanation.get(eid, 0), len(name), eid)
 
         candidates = (eid for eid in hits if matches(eid))

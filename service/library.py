@@ -1,7 +1,7 @@
 """The indicator library API (指标库), the blank declaration forms and their import, and the link
 between a target review and the declaration it reviews.
 
-    GET  /api/v1/library/indicators?q=&category=&level1=&sector=&tree=&limit=   search
+    GET  /api/v1/library/indicators?q=&category=&level1=&sector=&project_type=&tree=&limit=   search
     GET  /api/v1/library/categories                                  categories, sectors, trees
     GET  /api/v1/forms/<kind>/blank.xlsx?tree=                       blank form to fill offline
     POST /api/v1/forms/<kind>/import                                 filled xlsx → validated data
@@ -84,7 +84,8 @@ def search_indicators():
     library = default_library(current_settings())
     found = library.search(query, category=request.args.get("category") or None,
                            level1=request.args.get("level1") or None, limit=limit,
-                           sector=sector if sector else None)
+                           sector=sector if sector else None,
+                           prefer=request.args.get("project_type", "")[:MAX_QUERY] or None)
     return jsonify({"query": query, "count": len(found), "results": [entry_json(e, tree) for e in found]})
 
 

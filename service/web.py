@@ -14,6 +14,7 @@ import kinds
 from forms.base import CONFIRMATIONS, FieldErrors, UnconfirmedWarnings
 from generators.declaration import validation_lists
 from kinds import pipeline
+from rules.library import default_library
 from service import auth, render_limits, workflow
 from service.auth import DELETED, current_user, find_submission, scope_submissions
 from service.database import get_db
@@ -249,6 +250,19 @@ def form(kind_id: str):
                        unsaved=request.method == "POST")
 
 
+def form_suggestions(kind: kinds.Kind, values: dict) -> dict[str, list[str]]:
+    """The lists a declaration form offers while typing: the blank workbook's drop-down lists, and
+    for 项目类型 the library's categories and sectors (the autocomplete ranks the chosen one's
+    entries first)."""
+    if not kind.extra.get("blank_form"):
+        return {}
+    settings = current_settings()
+    lists = validation_lists(str(values.get("tree") or ""), settings)
+    library = default_library(settings)
+    lists["project_type"] = list(dict.fromkeys([*library.categories(), *library.sectors()]))
+    return lists
+
+
 def render_form(kind: kinds.Kind, schema, values: dict, errors: dict[str, list[str]], *, sources=None,
                 draft_id: str = "", version: str = "", status: int = 200, message: str = "", saved: str = "", preview=None,
                 warnings=(), import_errors=(), returned: str = "", unsaved: bool = False):
@@ -263,7 +277,7 @@ def render_form(kind: kinds.Kind, schema, values: dict, errors: dict[str, list[s
         version=version or (_draft_version(draft_id) if draft_id else ""), preview=preview, warnings=list(warnings),
         unsaved=unsaved, import_errors=list(import_errors), returned=returned,
         can_delete=bool(draft_id) and _is_plain_draft(draft_id),
-        suggestions=validation_lists(str(values.get("tree") or ""), current_settings()) if kind.extra.get("blank_form") else {},
+        suggestions=form_suggestions(kind, values),
         other_errors={path_label(schema, k): v for k, v in errors.items() if k not in shown},
     ), status
 

@@ -15,6 +15,10 @@
     var prefix = input.name.slice(0, input.name.length - "name".length);
     return input.form ? input.form.elements.namedItem(prefix + name) : null;
   }
+  function formValue(input, name) {
+    var el = input.form ? input.form.elements.namedItem(name) : null;
+    return el && el.value ? el.value.trim() : "";
+  }
   function formTree(input) {
     var tree = input.form ? input.form.elements.namedItem("tree") : null;
     return tree && tree.value ? tree.value : "";
@@ -95,6 +99,9 @@
     var params = new URLSearchParams({ q: q, limit: "8" });
     var tree = formTree(input);
     if (tree) params.set("tree", tree);
+    // The project's category (项目类型) ranks the library's entries of that category first.
+    var category = formValue(input, "project_type");
+    if (category) params.set("project_type", category);
     var level1 = field(input, "level1");
     if (level1 && level1.value) params.set("level1", level1.value);
     var mine = ++seq;

@@ -44,6 +44,31 @@ def test_search_filters(client, params, check):
     assert results and all(check(e) for e in results)
 
 
+@pytest.mark.parametrize(("project_type", "first"), [
+    ("培训会议类", lambda e: e["category"] == "培训会议类"),
+    ("培训会议", lambda e: e["category"] == "培训会议类"),
+    ("教育", lambda e: e["sector"] == "教育"),
+])
+def test_search_ranks_the_projects_category_first(client, project_type, first):
+    """The autocomplete sends the form's 项目类型: that category's (or sector's) entries come first,
+    the others still follow."""
+    plain = client.get(SEARCH, query_string={"q": "满意度", "limit": "50"}).get_json()["results"]
+    ranked = client.get(SEARCH, query_string={"q": "满意度", "limit": "50", "project_type": project_type}).get_json()["results"]
+    assert not first(plain[0])  # a category the plain ranking does not put first
+    mine = [e for e in ranked if first(e)]
+    assert mine and ranked[:len(mine)] == mine
+    assert sorted(map(json.dumps, ranked)) == sorted(map(json.dumps, plain))  # the same entries, reordered
+    listed = client.get(SEARCH, query_string={"q": "", "project_type": project_type, "limit": "3"}).get_json()["results"]
+    assert listed and all(first(e) for e in listed)
+
+
+def test_declaration_form_offers_the_library_categories_as_project_types(client):
+    page = client.get("/forms/target_declaration").get_data(as_text=True)
+    assert 'list="suggest-project_type"' in page
+    datalist = page.split('<datalist id="suggest-project_type">', 1)[1].split("</datalist>", 1)[0]
+    assert all(f'<option value="{c}">' in datalist for c in COMMON_CATEGORIES) and '<option value="教育">' in datalist
+
+
 def test_search_limit_and_no_match(client):
     assert client.get(SEARCH, query_string={"q": "率", "limit": "3"}).get_json()["count"] == 3
     assert client.get(SEARCH, query_string={"q": "火星探测器着陆"}).get_json() == {
