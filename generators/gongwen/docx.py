@@ -69,6 +69,11 @@ TIGHT_LINE = EM_ASCENT / BASELINE_RATIO
 MARK_SLACK = 20
 
 
+def twips(length: Length) -> int:
+    """A typed length in whole twips, the unit of w:ind, w:spacing and the page's measures."""
+    return round(length.twips)
+
+
 def mm(value: float) -> int:
     """Millimetres to twips."""
     return round(value * TWIPS_PER_MM)
@@ -125,10 +130,9 @@ class Geometry:
         # tight exact line (its em box starts at its top), and Word and LibreOffice put the
         # bottom of the footer's last line at w:footer above the page's bottom edge, so
         # footer = bottom margin − offset − line height. With the defaults: 1984 − 397 − 308 = 1279.
-        number = layout["page_number"]
         footer_line = round(float(sizes["page_number_pt"]) * 20 * TIGHT_LINE)
         bottom = page_h - top - type_h
-        footer = bottom - mm(number["offset_mm"]) - footer_line
+        footer = bottom - twips(shared.page_number_offset(layout)) - footer_line
         return cls(
             page_w=page_w,
             page_h=page_h,
@@ -373,7 +377,7 @@ def _number_blocks(doc: Document, g: Geometry, top: float, cursor: float) -> tup
 def _rule_shapes(doc: Document, g: Geometry, rule_y: float) -> list[dict]:
     """The red separator (7.2.7): type-area wide at `rule_y` (twips below the type area's top);
     the Party variant breaks it around a red star centred on it."""
-    thickness = float(g.layout["rule"]["thickness_pt"]) * 20
+    thickness = shared.rule_thickness(g.layout).twips
     x0 = g.left * EMU_PER_TWIP
     y = (g.top + rule_y) * EMU_PER_TWIP
     width = g.type_w * EMU_PER_TWIP
@@ -401,7 +405,7 @@ def _file_header(doc: Document, g: Geometry) -> tuple[list[dict], int]:
         blocks.append(_para(g, [_run(g, text, face)], jc="left"))
         cursor += g.line
     size = mark_size_pt(doc, g)
-    mark_top = mm(g.layout["mark"]["top_offset_mm"])
+    mark_top = twips(shared.mark_top(g.layout, letter=False))
     if mark_top > cursor:
         blocks.append(_spacer(g, mark_top - cursor))
     cursor = max(mark_top, cursor)
@@ -415,10 +419,10 @@ def _file_header(doc: Document, g: Geometry) -> tuple[list[dict], int]:
     number_blocks, last_top = _number_blocks(doc, g, number_top, cursor)
     blocks += number_blocks
     cursor = last_top + g.line
-    rule_y = last_top + g.em_bottom(g.body_sz * 10) + mm(g.layout["rule"]["gap_mm"])
+    rule_y = last_top + g.em_bottom(g.body_sz * 10) + twips(shared.rule_gap(g.layout))
     number_blocks[-1]["shapes"] = _rule_shapes(doc, g, rule_y)
-    thickness = float(g.layout["rule"]["thickness_pt"]) * 20
-    return blocks, shared.title_top(g.layout, Length.twip(rule_y + thickness)).twips - cursor
+    below = Length.twip(rule_y) + shared.rule_thickness(g.layout)
+    return blocks, shared.title_top(g.layout, below).twips - cursor
 
 
 def _letter_header(doc: Document, g: Geometry) -> tuple[list[dict], int]:
@@ -426,32 +430,22 @@ def _letter_header(doc: Document, g: Geometry) -> tuple[list[dict], int]:
     sits above the type area), red double lines 170 mm long (thick over thin 4 mm below the mark;
     thin over thick 20 mm above the bottom edge), 份号/密级/紧急程度 flush left and the 发文字号
     flush right 7/8 of a 三号 character below the first double line."""
-    letter = g.layout["letter"]
     size = mark_size_pt(doc, g)
     h = round(size * 20 * TIGHT_LINE)
     names = doc.mark_names or ("",)
-    mark_top = mm(g.layout["mark"]["letter_top_mm"])  # from the top of the page
+    mark_top = twips(shared.mark_top(g.layout, letter=True))  # from the top of the page
     mark_paragraphs = [_para(g, _mark_runs(g, name + (doc.mark_suffix if i == 0 else ""), size), jc="center", line=h)
                        for i, name in enumerate(names)]
     em_bottom = mark_top + (len(names) - 1) * h + size * 20
-    thick, thin = float(letter["thick_pt"]) * 20, float(letter["thin_pt"]) * 20
-    gap = shared.letter_double_gap(g.layout).twips
-    length = mm(letter["line_length_mm"])
-    x = (g.page_w - length) / 2 * EMU_PER_TWIP
-    cx = length * EMU_PER_TWIP
-    y1 = em_bottom + mm(g.layout["rule"]["gap_mm"])
-    y2 = g.page_h - mm(letter["bottom_line_mm"]) - thick - gap - thin
+    # The double lines from the page's corner (gongwen/geometry.letter_lines), translated to EMU.
+    lines = shared.letter_lines(g.layout, Length.twip(em_bottom))
     e = EMU_PER_TWIP
-    shapes = [
-        _shape(1, "发文机关标志", g.left * e, mark_top * e, g.type_w * e, h * len(names) * e, None, text=mark_paragraphs),
-        _shape(2, "上双线粗", x, y1 * e, cx, thick * e, g.red),
-        _shape(3, "上双线细", x, (y1 + thick + gap) * e, cx, thin * e, g.red),
-        _shape(4, "下双线细", x, y2 * e, cx, thin * e, g.red),
-        _shape(5, "下双线粗", x, (y2 + thin + gap) * e, cx, thick * e, g.red),
-    ]
+    shapes = [_shape(1, "发文机关标志", g.left * e, mark_top * e, g.type_w * e, h * len(names) * e, None, text=mark_paragraphs)]
+    shapes += [_shape(2 + i, name, s.x.twips * e, s.y.twips * e, s.length.twips * e, s.thickness.twips * e, g.red)
+               for i, (name, s) in enumerate(zip(("上双线粗", "上双线细", "下双线细", "下双线粗"), lines, strict=True))]
     # First line: its em box 7/8 of a 三号 character (14 pt) below the double line.
     body = g.body_sz * 10
-    first_em_top = y1 + thick + gap + thin + 0.875 * body
+    first_em_top = (lines[1].y + lines[1].thickness).twips + 0.875 * body
     first_top = first_em_top - g.em_top(body) - g.top  # relative to the type area
     lines = list(doc.header_lines) or [""]
     blocks = []
@@ -618,9 +612,8 @@ def _imprint_blocks(doc: Document, g: Geometry) -> list[dict]:
         runs = [_run(g, imp.printed_by, sz=sz), _tab(g, sz=sz), _run(g, imp.printed_on, sz=sz)]
         rows.append(row(_para(g, runs, jc="left", ind={"left": char, "right": char},
                               tabs=[{"val": "right", "pos": g.type_w - char}])))
-    imprint = g.layout["imprint"]
-    thick = {"sz": max(2, round(float(imprint["thick_pt"]) * 8)), "color": g.black}
-    thin = {"sz": max(2, round(float(imprint["thin_pt"]) * 8)), "color": g.black}
+    # Border widths in eighths of a point (w:sz) from the geometry's rules.
+    thick, thin = ({"sz": max(2, round(rule.pt * 8)), "color": g.black} for rule in shared.imprint_rules(g.layout))
     borders = {"top": None, "bottom": None, "insideH": None} if letter else {"top": thick, "bottom": thick, "insideH": thin}
     # Anchored horizontally to the page (at the left margin) rather than to the margin: LibreOffice
     # keeps a type-area-wide table inline unless it is positioned relative to the page edge.
@@ -784,7 +777,7 @@ def _footer_paragraph(g: Geometry, odd: bool) -> dict:
     """“— N —” in 四号宋体 with half-width digits (7.5): odd pages right, even pages left, one
     character in; a tight exact line so the glyph tops sit at the top of the footer line."""
     sz = g.page_number_sz
-    indent = round(float(g.layout["page_number"]["indent_chars"]) * g.body_sz * 10)
+    indent = twips(shared.page_number_indent(g.layout))
     runs = [_run(g, "— ", SONGTI, sz, latin=False), _run(g, "1", SONGTI, sz, latin=False, field="PAGE"),
             _run(g, " —", SONGTI, sz, latin=False)]
     return _para(g, runs, jc="right" if odd else "left", line=g.footer_line,

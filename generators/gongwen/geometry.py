@@ -169,6 +169,65 @@ def seal_rise(layout: Mapping[str, Any], seal: Mapping[str, Any]) -> Length:
     return Length.mm(float(seal["date_below_centre_mm"])) - line_pitch(layout)
 
 
-__all__ = ["Length", "NameSlot", "joint_suffix_gap_chars", "letter_double_gap", "seal_rise", "signature_gap_lines",
+def mark_top(layout: Mapping[str, Any], letter: bool) -> Length:
+    """The top of the 发文机关标志's em box: below the type area's top in the 文件格式 (7.2.4),
+    below the page's top edge in the 信函格式 (10.1)."""
+    mark = layout["mark"]
+    return Length.mm(float(mark["letter_top_mm"] if letter else mark["top_offset_mm"]))
+
+
+def rule_gap(layout: Mapping[str, Any]) -> Length:
+    """From the bottom of the 发文字号's em box (or the 信函 mark's) down to the red rule's top (7.2.7)."""
+    return Length.mm(float(layout["rule"]["gap_mm"]))
+
+
+def rule_thickness(layout: Mapping[str, Any]) -> Length:
+    return Length(float(layout["rule"]["thickness_pt"]))
+
+
+@dataclass(frozen=True)
+class Stroke:
+    """A horizontal rule: its left end and top from the page's top-left corner, length, thickness."""
+
+    x: Length
+    y: Length
+    length: Length
+    thickness: Length
+
+
+def letter_lines(layout: Mapping[str, Any], mark_em_bottom: Length) -> tuple[Stroke, ...]:
+    """The 信函格式's red double lines (10.1), centred on the page: thick over thin `rule_gap` below
+    the mark's em box (from the page's top), thin over thick `bottom_line_mm` above the page's
+    bottom edge, the strokes `letter_double_gap` apart. Top to bottom."""
+    letter, page = layout["letter"], layout["page"]
+    thick, thin = Length(float(letter["thick_pt"])), Length(float(letter["thin_pt"]))
+    gap = letter_double_gap(layout)
+    length = Length.mm(float(letter["line_length_mm"]))
+    x = (Length.mm(float(page["width_mm"])) - length) * 0.5
+    y1 = mark_em_bottom + rule_gap(layout)
+    y2 = Length.mm(float(page["height_mm"])) - Length.mm(float(letter["bottom_line_mm"])) - thick - gap - thin
+    return (Stroke(x, y1, length, thick), Stroke(x, y1 + thick + gap, length, thin),
+            Stroke(x, y2, length, thin), Stroke(x, y2 + thin + gap, length, thick))
+
+
+def page_number_offset(layout: Mapping[str, Any]) -> Length:
+    """From the bottom of the type area down to the top of “— 1 —” (7.5)."""
+    return Length.mm(float(layout["page_number"]["offset_mm"]))
+
+
+def page_number_indent(layout: Mapping[str, Any]) -> Length:
+    """“— 1 —” this far in from the type area's right edge on odd pages, left edge on even (7.5),
+    in body characters of the grid."""
+    return char_pitch(layout) * float(layout["page_number"]["indent_chars"])
+
+
+def imprint_rules(layout: Mapping[str, Any]) -> tuple[Length, Length]:
+    """The 版记's rules (7.4): (thick, thin) — the first and last thick, those between thin."""
+    imprint = layout["imprint"]
+    return Length(float(imprint["thick_pt"])), Length(float(imprint["thin_pt"]))
+
+
+__all__ = ["Length", "NameSlot", "Stroke", "imprint_rules", "letter_lines", "mark_top", "page_number_indent",
+           "page_number_offset", "rule_gap", "rule_thickness", "joint_suffix_gap_chars", "letter_double_gap", "seal_rise", "signature_gap_lines",
            "star_break", "star_size", "PT_PER_MM", "body_size", "char_pitch", "joint_row_blank_lines",
            "joint_signature_rows", "line_pitch", "nominal_line_top", "number_em_top", "title_top"]

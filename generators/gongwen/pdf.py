@@ -139,8 +139,8 @@ class Geometry:
             title_pt=float(sizes["title_pt"]),
             imprint_pt=float(sizes["imprint_pt"]),
             number_pt=float(sizes["page_number_pt"]),
-            number_offset=float(layout["page_number"]["offset_mm"]) * mm,
-            number_indent=float(layout["page_number"]["indent_chars"]) * pitch,
+            number_offset=shared.page_number_offset(layout).pt,
+            number_indent=shared.page_number_indent(layout).pt,
             red=_hex(layout["colors"]["red"]),
             black=_hex(layout["colors"]["black"]),
             layout=layout,
@@ -245,8 +245,7 @@ def _mark_items(doc: Document, g: Geometry, em_top: float) -> tuple[list[Item], 
 def _rule_items(doc: Document, g: Geometry, y: float) -> list[Item]:
     """The red separator line (7.2.7), type-area wide, with the Party star in a break at its
     centre when the document uses the Party style."""
-    rule = g.layout["rule"]
-    t = float(rule["thickness_pt"])
+    t = shared.rule_thickness(g.layout).pt
     if not doc.party_star:
         return [Item("red-rule", _box(0, y, g.type_w, t))]
     half = (g.type_w - shared.star_break(g.layout).pt) / 2
@@ -293,7 +292,7 @@ def _file_banner(doc: Document, g: Geometry) -> tuple[list[Item], float]:
     """版头 of the 文件格式. Returns the items and the banner height (the title's grid line)."""
     items = _header_line_items(doc, g, 0.0)
     cursor = len(doc.header_lines) * g.line
-    mark_top = max(float(g.layout["mark"]["top_offset_mm"]) * PT_PER_MM, cursor)
+    mark_top = max(shared.mark_top(g.layout, letter=False).pt, cursor)
     mark_items, _ = _mark_items(doc, g, mark_top)
     items += mark_items
     # 发文字号 two blank lines below the mark, and the title's grid line: decided once for both
@@ -304,9 +303,9 @@ def _file_banner(doc: Document, g: Geometry) -> tuple[list[Item], float]:
     number_items, last_top = _number_items(doc, g, number_em - g.body_em_top())
     items += number_items
     em_bottom = last_top + g.body_em_top() + g.body_pt
-    rule_y = em_bottom + float(g.layout["rule"]["gap_mm"]) * PT_PER_MM
+    rule_y = em_bottom + shared.rule_gap(g.layout).pt
     items += _rule_items(doc, g, rule_y)
-    below = rule_y + float(g.layout["rule"]["thickness_pt"])
+    below = rule_y + shared.rule_thickness(g.layout).pt
     return items, shared.title_top(g.layout, Length(below)).pt
 
 
@@ -315,24 +314,14 @@ def _letter_banner(doc: Document, g: Geometry) -> tuple[list[Item], float]:
     lines 170 mm long centred on the page, thick over thin 4 mm below the mark and thin over
     thick 20 mm above the bottom edge (first page only); 份号/密级/紧急程度 flush left and the
     发文字号 flush right, the first of them 7/8 of a 三号 character below the double line."""
-    letter = g.layout["letter"]
-    mm = PT_PER_MM
-    mark_top = float(g.layout["mark"]["letter_top_mm"]) * mm - g.top
+    mark_top = shared.mark_top(g.layout, letter=True).pt - g.top
     items, _ = _mark_items(doc, g, mark_top)
     size = mark_size(doc, g)
     em_bottom = mark_top + (len(doc.mark_names or ("",)) - 1) * MARK_ROW * size + size
-    thick, thin = float(letter["thick_pt"]), float(letter["thin_pt"])
-    length = float(letter["line_length_mm"]) * mm
-    x = (g.page_w - length) / 2 - g.left
-    y1 = em_bottom + float(g.layout["rule"]["gap_mm"]) * mm
-    y2 = g.page_h - float(letter["bottom_line_mm"]) * mm - thick - shared.letter_double_gap(g.layout).pt - thin - g.top
-    items += [
-        Item("red-rule", _box(x, y1, length, thick)),
-        Item("red-rule", _box(x, y1 + thick + shared.letter_double_gap(g.layout).pt, length, thin)),
-        Item("red-rule", _box(x, y2, length, thin)),
-        Item("red-rule", _box(x, y2 + thin + shared.letter_double_gap(g.layout).pt, length, thick)),
-    ]
-    first_em_top = y1 + thick + shared.letter_double_gap(g.layout).pt + thin + 0.875 * g.body_pt
+    # The double lines from the page's corner (gongwen/geometry.letter_lines), drawn in the type area.
+    lines = shared.letter_lines(g.layout, Length(em_bottom + g.top))
+    items += [Item("red-rule", _box(s.x.pt - g.left, s.y.pt - g.top, s.length.pt, s.thickness.pt)) for s in lines]
+    first_em_top = lines[1].y.pt + lines[1].thickness.pt - g.top + 0.875 * g.body_pt
     first_top = first_em_top - g.body_em_top()
     items += _header_line_items(doc, g, first_top)
     if doc.doc_number:
@@ -488,7 +477,7 @@ def _compiled(layout_key: str):
 def _css_text(layout_key: str, g: Geometry) -> str:
     layout = json.loads(layout_key)
     fonts = {role: _family(name) for role, name in layout["fonts"].items()}
-    return _css_template().render(g=g, pt=_pt, fonts=fonts, imprint=layout["imprint"])
+    return _css_template().render(g=g, pt=_pt, fonts=fonts, imprint=dict(zip(("thick_pt", "thin_pt"), (r.pt for r in shared.imprint_rules(layout)), strict=True)))
 
 
 def render_css(doc: Document) -> str:

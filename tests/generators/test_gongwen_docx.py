@@ -331,8 +331,9 @@ def test_page_number_footers(pkg):
         assert set(run_faces(p)) == {"宋体"}
         assert {r.find("w:rPr/w:rFonts", NS).get(w("ascii")) for r in p.findall("w:r", NS)} == {"宋体"}
         assert {attr(r, "w:rPr/w:sz", "val") for r in p.findall("w:r", NS)} == {"28"}
-    assert (attr(odd, "w:pPr/w:jc", "val"), attr(odd, "w:pPr/w:ind", "right")) == ("right", "320")
-    assert (attr(even, "w:pPr/w:jc", "val"), attr(even, "w:pPr/w:ind", "left")) == ("left", "320")
+    # One character of the grid in (156 mm / 28, 315.8 twips), as the PDF.
+    assert (attr(odd, "w:pPr/w:jc", "val"), attr(odd, "w:pPr/w:ind", "right")) == ("right", "316")
+    assert (attr(even, "w:pPr/w:jc", "val"), attr(even, "w:pPr/w:ind", "left")) == ("left", "316")
     # Top of the number 7 mm below the type area: footer distance + a 1.1 em line = 35 − 7 mm.
     footer = int(attr(pkg.section(), "w:pgMar", "footer"))
     line = int(attr(odd, "w:pPr/w:spacing", "line"))
