@@ -49,6 +49,7 @@ from generators.gongwen.model import (
     TableBlock,
     text_width,
 )
+from generators.gongwen.model import mark_size as model_mark_size
 from generators.tables import cell_align, cell_text, layout, owners
 
 TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "templates" / "official" / "gongwen"
@@ -278,19 +279,8 @@ def _shape(shape_id: int, name: str, x: float, y: float, cx: float, cy: float, f
 # --- 版头 ------------------------------------------------------------------------------------------
 
 def mark_size_pt(doc: Document, g: Geometry) -> float:
-    """The 发文机关标志 size: the largest that fits one line of the type area, within
-    [mark.min_pt, mark.max_pt], in half points."""
-    mark = g.layout["mark"]
-    scale = float(mark.get("char_scale", 1.0)) or 1.0
-    names = doc.mark_names or ("",)
-    suffix = doc.mark_suffix
-    if len(names) == 1:
-        chars = text_width(names[0] + suffix)
-    else:
-        chars = max(text_width(n) for n in names) + (text_width(suffix) + shared.joint_suffix_gap_chars(g.layout) if suffix else 0)
-    fit = g.type_w / 20 / max(chars * scale, 1)
-    size = min(float(mark["max_pt"]), max(float(mark["min_pt"]), fit))
-    return math.floor(size * 2) / 2
+    """The 发文机关标志's size in points, from the shared geometry (gongwen/geometry.mark_size)."""
+    return model_mark_size(doc).pt
 
 
 def _mark_runs(g: Geometry, text: str, size_pt: float) -> list[dict]:

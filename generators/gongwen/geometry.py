@@ -169,6 +169,22 @@ def seal_rise(layout: Mapping[str, Any], seal: Mapping[str, Any]) -> Length:
     return Length.mm(float(seal["date_below_centre_mm"])) - line_pitch(layout)
 
 
+def mark_size(layout: Mapping[str, Any], name_widths: Sequence[float], suffix_width: float) -> Length:
+    """The 发文机关标志's size (7.2.4): the largest that keeps it on one line of the type area,
+    within [mark.min_pt, mark.max_pt], rounded down to half points. `name_widths` are the organs'
+    names in body characters (stacked when several, “文件” then beside them after the joint gap),
+    `suffix_width` that of “文件” (0 without)."""
+    mark = layout["mark"]
+    scale = float(mark.get("char_scale", 1.0)) or 1.0
+    if len(name_widths) <= 1:
+        chars = (name_widths[0] if name_widths else 0.0) + suffix_width
+    else:
+        chars = max(name_widths) + (suffix_width + joint_suffix_gap_chars(layout) if suffix_width else 0)
+    fit = Length.mm(float(layout["page"]["type_width_mm"])).pt / max(chars * scale, 1)
+    size = min(float(mark["max_pt"]), max(float(mark["min_pt"]), fit))
+    return Length(math.floor(size * 2) / 2)
+
+
 def mark_top(layout: Mapping[str, Any], letter: bool) -> Length:
     """The top of the 发文机关标志's em box: below the type area's top in the 文件格式 (7.2.4),
     below the page's top edge in the 信函格式 (10.1)."""
@@ -227,7 +243,7 @@ def imprint_rules(layout: Mapping[str, Any]) -> tuple[Length, Length]:
     return Length(float(imprint["thick_pt"])), Length(float(imprint["thin_pt"]))
 
 
-__all__ = ["Length", "NameSlot", "Stroke", "imprint_rules", "letter_lines", "mark_top", "page_number_indent",
+__all__ = ["Length", "NameSlot", "Stroke", "imprint_rules", "letter_lines", "mark_size", "mark_top", "page_number_indent",
            "page_number_offset", "rule_gap", "rule_thickness", "joint_suffix_gap_chars", "letter_double_gap", "seal_rise", "signature_gap_lines",
            "star_break", "star_size", "PT_PER_MM", "body_size", "char_pitch", "joint_row_blank_lines",
            "joint_signature_rows", "line_pitch", "nominal_line_top", "number_em_top", "title_top"]

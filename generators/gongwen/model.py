@@ -21,7 +21,8 @@ from typing import Any
 
 import jieba  # Chinese word segmentation (its dictionary loads on the first title that is broken)
 
-from generators.gongwen.geometry import NameSlot, joint_row_blank_lines, joint_signature_rows
+from generators.gongwen.geometry import Length, NameSlot, joint_row_blank_lines, joint_signature_rows
+from generators.gongwen.geometry import mark_size as geometry_mark_size
 from rules.formatting import chinese_date
 
 jieba.setLogLevel(logging.WARNING)  # not its “Building prefix dict …” lines on stderr
@@ -198,6 +199,13 @@ class Document:
     @property
     def page_number_on_first_page(self) -> bool:
         return self.format != "letter"  # 10.1: a letter carries no number on page 1
+
+
+def mark_size(doc: Document) -> Length:
+    """The 发文机关标志's size for this document's names (geometry.mark_size), for both renderers."""
+    names = doc.mark_names or ("",)
+    suffix = text_width(doc.mark_suffix) if doc.mark_suffix else 0.0
+    return geometry_mark_size(doc.settings["layout"], [text_width(n) for n in names], suffix)
 
 
 def text_width(text: str) -> float:

@@ -51,6 +51,7 @@ from generators.gongwen.model import (
     name_anchor,
     text_width,
 )
+from generators.gongwen.model import mark_size as model_mark_size
 
 TEMPLATE_DIR = pdfkit.TEMPLATES_DIR / "official"
 
@@ -191,19 +192,8 @@ def _box(x: float, y: float, w: float | None = None, h: float | None = None, **e
 
 
 def mark_size(doc: Document, g: Geometry) -> float:
-    """The mark's size: the largest that keeps it on one line of the type area, within
-    [mark.min_pt, mark.max_pt], rounded down to half points."""
-    mark = g.layout["mark"]
-    scale = float(mark.get("char_scale", 1.0)) or 1.0
-    names = doc.mark_names or ("",)
-    if len(names) == 1:
-        chars = text_width(names[0] + doc.mark_suffix)
-    else:
-        suffix = text_width(doc.mark_suffix) + shared.joint_suffix_gap_chars(g.layout) if doc.mark_suffix else 0
-        chars = max(text_width(n) for n in names) + suffix
-    fit = g.type_w / max(chars * scale, 1)
-    size = min(float(mark["max_pt"]), max(float(mark["min_pt"]), fit))
-    return math.floor(size * 2) / 2
+    """The mark's size in points, from the shared geometry (gongwen/geometry.mark_size)."""
+    return model_mark_size(doc).pt
 
 
 def _mark_items(doc: Document, g: Geometry, em_top: float) -> tuple[list[Item], float]:
