@@ -15,7 +15,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from marshmallow import ValidationError, fields, post_load, validate, validates_schema
+from marshmallow import ValidationError, fields, post_load, validate, validates, validates_schema
 
 from forms.base import BaseSchema, SettingsSchema
 from forms.fields import Money, Text
@@ -28,6 +28,7 @@ from rules.indicators import (
     tree_id,
     validate_indicator_set,
 )
+from rules.operators import OPERATORS
 from rules.rounding import total
 
 TREE_CHOICES = dict(TREE_LABELS)
@@ -65,7 +66,9 @@ class DeclarationIndicatorSchema(BaseSchema):
     level1 = _optional(20, "一级指标", suggest="level1")
     level2 = _optional(30, "二级指标", suggest="level2")
     name = _optional(100, "三级指标", autocomplete="indicator")
-    operator = _optional(10, "指标性质", suggest="operator")
+    # A fixed list the rules enforce (after reading “>=” as ≥): a select on the web form; left
+    # empty when the value carries its sign (“≥500人次”).
+    operator = _optional(10, "指标性质", choices={op: op for op in OPERATORS})
     target_value = IndicatorValue(load_default="", metadata={"label": "指标值"})
     measure_unit = _optional(20, "度量单位", suggest="measure_unit")
     explanation = _optional(300, "指标解释")
@@ -206,9 +209,9 @@ class ProjectDeclarationSchema(DeclarationBase):
     department = Text(required=True, max_length=60, metadata={"label": "主管部门", "group": "基本信息"})
     department_code = _optional(20, "主管部门代码", group="基本信息")
     implementing_unit = Text(required=True, max_length=60, metadata={"label": "实施单位", "group": "基本信息"})
-    project_attribute = Text(required=True, max_length=20,
-                             metadata={"label": "项目属性", "group": "基本信息", "suggest": "project_attribute",
-                                       "help": "如新增项目、延续项目、经常性项目、一次性项目"})
+    # Only the target_declaration.choices.project_attributes setting's values (a select on the
+    # web form, the workbook's drop-down list); the instance's field lists them (__init__).
+    project_attribute = Text(required=True, max_length=20, metadata={"label": "项目属性", "group": "基本信息"})
     project_period = Text(required=True, max_length=40,
                           metadata={"label": "项目期", "group": "基本信息", "help": "如“2025年—2027年”或“1年”"})
     project_type = _optional(40, "项目类型", group="基本信息", suggest="project_type",
@@ -225,6 +228,20 @@ class ProjectDeclarationSchema(DeclarationBase):
                        metadata={"label": "年度目标", "group": "总体目标", "help": "分条写：目标1：……；目标2：……"})
     indicators = fields.Nested(IndicatorBlocksSchema, load_default=dict,
                                metadata={"label": "绩效指标", "group": "绩效指标"})
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["project_attribute"]  # a copy per instance; its metadata dict is shared
+        field.metadata = {**field.metadata, "choices": {v: v for v in self.project_attributes()}}
+
+    def project_attributes(self) -> list[str]:
+        return list(self.form_settings()["choices"]["project_attributes"])
+
+    @validates("project_attribute")
+    def _check_attribute(self, value, **kwargs):
+        allowed = self.project_attributes()
+        if value not in allowed:
+            raise ValidationError(f"项目属性应为{'、'.join(allowed[:-1])}或{allowed[-1]}，不是“{value}”：请从列表中选择。")
 
     @validates_schema(skip_on_field_errors=False)
     def _check_rules(self, data, **kwargs):

@@ -251,13 +251,16 @@ def form(kind_id: str):
 
 
 def form_suggestions(kind: kinds.Kind, values: dict) -> dict[str, list[str]]:
-    """The lists a declaration form offers while typing: the blank workbook's drop-down lists, and
+    """The lists a declaration form offers while typing: the blank workbook's drop-down lists of
+    free-text fields (一级/二级指标, 度量单位), and
     for 项目类型 the library's categories and sectors (the autocomplete ranks the chosen one's
     entries first)."""
     if not kind.extra.get("blank_form"):
         return {}
     settings = current_settings()
     lists = validation_lists(str(values.get("tree") or ""), settings)
+    for fixed in ("operator", "project_attribute"):  # selects on the form (their fields' choices)
+        lists.pop(fixed)
     library = default_library(settings)
     lists["project_type"] = list(dict.fromkeys([*library.categories(), *library.sectors()]))
     return lists

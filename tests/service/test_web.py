@@ -153,18 +153,56 @@ def test_a_new_form_starts_with_the_clerks_unit_and_the_year(client):
 
 
 def test_declaration_form_offers_the_blank_workbooks_lists(client):
-    """The same drop-down lists as the blank xlsx, offered while typing (datalists)."""
+    """The same drop-down lists as the blank xlsx: offered while typing (datalists) where the
+    schema takes free text (一级/二级指标, 度量单位), selects where it takes only the list's values
+    (项目属性, 指标性质)."""
     from generators.declaration import validation_lists
     from rules.settings import defaults
 
     html = client.get("/forms/target_declaration").get_data(as_text=True)
     lists = validation_lists("", defaults())
-    for name in ("level1", "level2", "operator", "measure_unit", "project_attribute"):
+    for name in ("level1", "level2", "measure_unit"):
         assert f'<datalist id="suggest-{name}">' in html, name
         for item in lists[name][:3]:
             assert f'<option value="{item}"></option>' in html, (name, item)
     assert 'name="indicators.annual.__index__.level1" value="" list="suggest-level1"' in html
-    assert 'list="suggest-project_attribute"' in html
+    for name in ("operator", "project_attribute"):
+        assert f'<datalist id="suggest-{name}">' not in html and f'list="suggest-{name}"' not in html
+    assert _options(html, "project_attribute") == [("", "（未选择）")] + [(v, v) for v in lists["project_attribute"]]
+    assert _options(html, "indicators.annual.__index__.operator") == [("", "（未选择）")] + [(v, v) for v in lists["operator"]]
+
+
+def _options(html: str, name: str) -> list[tuple[str, str]]:
+    select = re.search(rf'<select id="[^"]*" name="{re.escape(name)}">(.*?)</select>', html, re.S)
+    assert select, name
+    from html import unescape
+
+    return [(unescape(v), unescape(t)) for v, t in
+            re.findall(r'<option value="([^"]*)"[^>]*>([^<]*)</option>', select.group(1))]
+
+
+def test_fixed_lists_keep_a_stored_value_and_refuse_others(client, app, world):
+    """A stored value not in the list (an API's “>=”, a 项目属性 of older settings) stays the
+    selected option; the schema refuses a 项目属性 outside the list, naming the field."""
+    from storage.models import Submission, dumps
+
+    data = load_sample("target_declaration")
+    data["indicators"]["annual"][0]["operator"] = ">="
+    clerk = login(app, world, "clerk_a")
+    pid = clerk.post("/api/v1/submissions", json={"kind": "target_declaration", "data": data}).get_json()["id"]
+    with app.extensions["jxdoc.db"].write() as session:  # as stored under a list that has changed since
+        sub = session.query(Submission).filter_by(public_id=pid).one()
+        sub.data_json = dumps({**sub.data, "project_attribute": "跨年项目"})
+    html = clerk.get(f"/forms/target_declaration?draft={pid}").get_data(as_text=True)
+    assert _options(html, "project_attribute")[-1] == ("跨年项目", "跨年项目")
+    assert '<option value="跨年项目" selected>' in html
+    assert _options(html, "indicators.annual.0.operator")[-1] == (">=", ">=")
+    assert '<option value="&gt;=" selected>' in html
+    resp = clerk.post("/api/v1/submissions", json={"kind": "target_declaration",
+                                                   "data": {**data, "project_attribute": "跨年项目"}, "action": "submit"})
+    assert resp.status_code == 422
+    assert resp.get_json()["errors"]["project_attribute"] == [
+        "项目属性应为新增项目、延续项目、经常性项目或一次性项目，不是“跨年项目”：请从列表中选择。"]
 
 
 def test_an_unfinished_draft_lists_what_it_lacks_instead_of_a_preview(client):
