@@ -403,8 +403,8 @@ def _file_header(doc: Document, g: Geometry) -> tuple[list[dict], int]:
     blocks += mark_blocks
     cursor += mark_h
     # 发文字号 two blank lines below the mark (gongwen/geometry.number_em_top, as in the PDF).
-    mark_em_bottom = cursor - mark_h // max(len(doc.mark_names or ("",)), 1) + size * 20
-    number_em = shared.number_em_top(g.layout, Length.twip(mark_em_bottom)).twips
+    mark_em_bottom = shared.mark_em_bottom(Length.twip(cursor - mark_h), Length(size), len(doc.mark_names))
+    number_em = shared.number_em_top(g.layout, mark_em_bottom).twips
     number_top = number_em - g.em_top(g.body_sz * 10)
     number_blocks, last_top = _number_blocks(doc, g, number_top, cursor)
     blocks += number_blocks
@@ -426,7 +426,7 @@ def _letter_header(doc: Document, g: Geometry) -> tuple[list[dict], int]:
     mark_top = twips(shared.mark_top(g.layout, letter=True))  # from the top of the page
     mark_paragraphs = [_para(g, _mark_runs(g, name + (doc.mark_suffix if i == 0 else ""), size), jc="center", line=h)
                        for i, name in enumerate(names)]
-    em_bottom = mark_top + (len(names) - 1) * h + size * 20
+    em_bottom = shared.mark_em_bottom(Length.twip(mark_top), Length(size), len(names)).twips
     # The double lines from the page's corner (gongwen/geometry.letter_lines), translated to EMU.
     lines = shared.letter_lines(g.layout, Length.twip(em_bottom))
     e = EMU_PER_TWIP

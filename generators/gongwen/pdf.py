@@ -70,7 +70,6 @@ FACE_METRICS = {
 EM_ASCENT = 0.88
 
 # Same conventions as the docx renderer, so both outputs put things in the same places.
-MARK_ROW = 1.1  # pitch of stacked mark names, in em of the mark
 
 
 def _pt(value: float) -> str:
@@ -198,10 +197,10 @@ def mark_size(doc: Document, g: Geometry) -> float:
 
 def _mark_items(doc: Document, g: Geometry, em_top: float) -> tuple[list[Item], float]:
     """The 发文机关标志 with its em box top at `em_top`; returns the items and the bottom of its
-    last row (the row pitch is MARK_ROW em, as in the docx renderer)."""
+    last row (the row pitch is geometry.MARK_ROW_EM, as in the docx)."""
     size = mark_size(doc, g)
     scale = float(g.layout["mark"].get("char_scale", 1.0)) or 1.0
-    row = MARK_ROW * size
+    row = shared.MARK_ROW_EM * size
     line_top = em_top - g.em_offset(XIAOBIAOSONG, size, row)
     names = doc.mark_names or ("",)
     font = f"font-size:{_pt(size)};line-height:{_pt(row)}"
@@ -288,8 +287,8 @@ def _file_banner(doc: Document, g: Geometry) -> tuple[list[Item], float]:
     # 发文字号 two blank lines below the mark, and the title's grid line: decided once for both
     # formats (gongwen/geometry.py).
     size = mark_size(doc, g)
-    mark_em_bottom = mark_top + (len(doc.mark_names or ("",)) - 1) * MARK_ROW * size + size
-    number_em = shared.number_em_top(g.layout, Length(mark_em_bottom)).pt
+    mark_em_bottom = shared.mark_em_bottom(Length(mark_top), Length(size), len(doc.mark_names))
+    number_em = shared.number_em_top(g.layout, mark_em_bottom).pt
     number_items, last_top = _number_items(doc, g, number_em - g.body_em_top())
     items += number_items
     em_bottom = last_top + g.body_em_top() + g.body_pt
@@ -307,7 +306,7 @@ def _letter_banner(doc: Document, g: Geometry) -> tuple[list[Item], float]:
     mark_top = shared.mark_top(g.layout, letter=True).pt - g.top
     items, _ = _mark_items(doc, g, mark_top)
     size = mark_size(doc, g)
-    em_bottom = mark_top + (len(doc.mark_names or ("",)) - 1) * MARK_ROW * size + size
+    em_bottom = shared.mark_em_bottom(Length(mark_top), Length(size), len(doc.mark_names)).pt
     # The double lines from the page's corner (gongwen/geometry.letter_lines), drawn in the type area.
     lines = shared.letter_lines(g.layout, Length(em_bottom + g.top))
     items += [Item("red-rule", _box(s.x.pt - g.left, s.y.pt - g.top, s.length.pt, s.thickness.pt)) for s in lines]
