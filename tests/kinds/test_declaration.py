@@ -77,7 +77,10 @@ def test_project_xlsx_money_print_setup_dropdowns_and_protection():
     assert ws["E10"].value == 62.5 and ws["E10"].number_format == "#,##0.00"
     assert int(ws.page_setup.paperSize) == 9  # A4
     assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.page_setup.fitToWidth == 1 and ws.page_setup.fitToHeight == 0
-    assert ws.print_title_rows == "$1:$3"  # title, year and 项目名称 on every page
+    # Two indicator blocks (中期, 年度): no one run of print titles fits both, so the page breaks
+    # after the basic information and the blocks start page 2 under their own captions (row 15).
+    assert ws.print_title_rows is None
+    assert [brk.id for brk in ws.row_breaks.brk] == [14] and ws["A15"].value == "中期绩效指标"
     assert ws.print_area == "'项目支出绩效目标申报表'!$A$1:$H$38"
     lists = {dv.formula1.strip('"'): str(dv.sqref) for dv in ws.data_validations.dataValidation}
     assert lists["≥,≤,=,定性"] == "E16:E23 E25:E34"
