@@ -12,8 +12,17 @@ A column that fails either is widened to the nearest width that passes; the mill
 come from the columns that need nothing, in proportion to their width. Text is wrapped here as a
 line-breaking engine does for CJK: any character may end a line, a run of Latin letters, digits
 and their punctuation only where it ends. The PDF (174 mm portrait type width), the docx (170 mm)
-must both pass, checked as printed (tests/office/test_cell_lines.py). The xlsx keeps its
-builder's widths for now: Calc's 11 pt cells wrap at other widths.
+must both pass, checked as printed (tests/office/test_cell_lines.py).
+
+The xlsx is measured in its own units (xlsx_widths): a column's width counts digits of the
+workbook's default face (Calibri 11 pt), and a cell wraps its 11 pt text in that many digits, a
+CJK character being one em. Excel and WPS have Calibri (7 px a digit at 96 dpi); Calc, through
+the project's fontconfig, measures Noto Serif CJK's wider digit instead (measured on Calc's
+prints: 服务对象满意度指标 breaks after eight characters in 15.2 units, 评价得分 after three in
+6.8, both w × 8.17 px, with its padding and margins cancelling out). A column passes when its
+captions and figures pass across the whole band between the two. The same two rules are fitted
+there, the widths summing to the builder's total, so the fit-to-width scale of the printed
+sheet stays as it was.
 """
 
 from __future__ import annotations
@@ -124,26 +133,14 @@ def _fitted(need: _Needs, mm: float, landscape: bool) -> float:
     return mm
 
 
-def fitted_widths(sheet: Sheet) -> list[float]:
-    """The columns' widths in millimetres, summing to the docx's type width (the PDF and the
-    xlsx scale them); cached on the sheet, since the three renderers and a batch ask again."""
-    cached = sheet.__dict__.get("_fitted_widths")
-    if cached is not None:
-        return cached
-    landscape = sheet.landscape
-    total = TYPE_MM[landscape]
-    weights = [max(col.width, 0.1) for col in sheet.columns]
-    scale = total / sum(weights) if weights else 0
-    widths = [w * scale for w in weights]
-    if not isinstance(sheet.rows, list) or not widths:  # a streamed sheet keeps its builder's shares
-        sheet.__dict__["_fitted_widths"] = widths
-        return widths
-    needs = _needs(sheet)
+def _spread(widths: list[float], needs: list[_Needs], grow, total: float) -> list[float]:
+    """Each column widened by `grow` (its need, its width → the width that passes), the width it
+    takes coming from the columns that need none, in proportion; `total` kept."""
     fixed: set[int] = set()
     for _round in range(8):
         changed = {}
         for i, need in enumerate(needs):
-            grown = _fitted(need, widths[i], landscape)
+            grown = grow(need, widths[i])
             if grown > widths[i] + 1e-9:
                 changed[i] = grown
         if not changed:
@@ -156,10 +153,73 @@ def fitted_widths(sheet: Sheet) -> list[float]:
         room = sum(widths[i] for i in free)
         if room <= extra * 1.5:  # nothing left to take from: the page decides
             factor = total / sum(widths)
-            widths = [w * factor for w in widths]
-            break
+            return [w * factor for w in widths]
         for i in free:
             widths[i] -= extra * widths[i] / room
+    return widths
+
+
+def fitted_widths(sheet: Sheet) -> list[float]:
+    """The columns' widths in millimetres, summing to the docx's type width (the PDF scales
+    them); cached on the sheet, since the three renderers and a batch ask again."""
+    cached = sheet.__dict__.get("_fitted_widths")
+    if cached is not None:
+        return cached
+    landscape = sheet.landscape
+    total = TYPE_MM[landscape]
+    weights = [max(col.width, 0.1) for col in sheet.columns]
+    scale = total / sum(weights) if weights else 0
+    widths = [w * scale for w in weights]
+    if not isinstance(sheet.rows, list) or not widths:  # a streamed sheet keeps its builder's shares
+        sheet.__dict__["_fitted_widths"] = widths
+        return widths
+    widths = _spread(widths, _needs(sheet), lambda need, mm: _fitted(need, mm, landscape), total)
     sheet.__dict__["_fitted_widths"] = widths
     return widths
 
+
+
+# The xlsx's measure (units of the default face's digit; see the module's docstring).
+XLSX_DIGIT_PX = (7.0, 8.17)  # Calibri's '0' at 11 pt, 96 dpi (Excel, WPS); Noto Serif CJK's, which Calc
+#                             takes for Calibri through the project's fontconfig (0.557 em)
+XLSX_BODY_PT = 11.0  # the cells' size (xlsx_parts.BODY_PT; headers are 11 pt bold)
+XLSX_STEPS = 8  # capacities checked across the band between the two
+
+
+def _xlsx_capacities(units: float) -> tuple[float, ...]:
+    """CJK characters of the cells' size that one line holds in a column `units` wide, from
+    Excel's digit to Calc's and a little past either (whole characters, closing punctuation)."""
+    em = XLSX_BODY_PT * 96 / 72
+    low, high = units * XLSX_DIGIT_PX[0] / em * 0.98, units * XLSX_DIGIT_PX[1] / em * 1.02
+    return tuple(low + (high - low) * i / XLSX_STEPS for i in range(XLSX_STEPS + 1))
+
+
+def _xlsx_grow(need: _Needs, units: float) -> float:
+    for i in range(0, 400):  # in tenths of a digit
+        caps = _xlsx_capacities(units + i / 10)
+        if caps[0] >= need.figure and not any(_lone(p, cap) for p in need.captions for cap in caps):
+            return units + i / 10
+    return units
+
+
+@lru_cache(maxsize=1024)
+def _xlsx_fitted(spec: tuple[tuple[float, frozenset[Shape], float], ...]) -> tuple[float, ...]:
+    """Fitted xlsx widths of a column spec ((builder width, caption shapes, widest figure) a
+    column): a batch's thousand units share a few specs."""
+    needs = []
+    for _w, captions, figure in spec:
+        need = _Needs()
+        need.captions, need.figure = set(captions), figure
+        needs.append(need)
+    widths = [w for w, _c, _f in spec]
+    return tuple(_spread(widths, needs, _xlsx_grow, sum(widths)))
+
+
+def xlsx_widths(sheet: Sheet) -> list[float]:
+    """The columns' xlsx widths (digits of the default face), fitted to the content as Calc and
+    Excel wrap 11 pt cells, summing to the builder's widths."""
+    widths = [max(col.width, 0.1) for col in sheet.columns]
+    if not isinstance(sheet.rows, list) or not widths:  # a streamed sheet keeps its builder's widths
+        return widths
+    spec = tuple((w, frozenset(n.captions), n.figure) for w, n in zip(widths, _needs(sheet), strict=True))
+    return list(_xlsx_fitted(spec))

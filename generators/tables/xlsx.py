@@ -43,6 +43,7 @@ from openpyxl.utils import get_column_letter, quote_sheetname
 
 from generators.grid import Cell, Sheet, Workbook
 from generators.tables import KIND_ALIGN, RATIO_PLACES, is_number
+from generators.tables.widths import xlsx_widths
 from generators.tables.xlsx_pages import row_breaks
 from generators.tables.xlsx_parts import Look, SheetPlan, core_part, package, sheet_member, styles_member
 from rules.formatting import chinese_date
@@ -225,7 +226,7 @@ def _sheet_plan(sheet: Sheet, looks: _Looks, lists: _Lists) -> SheetPlan:
     width = sheet.width
     height = sheet.height()
     last = height + len(sheet.notes)
-    plan = SheetPlan(name=_sheet_title(sheet.name), widths=[col.width for col in sheet.columns],
+    plan = SheetPlan(name=_sheet_title(sheet.name), widths=xlsx_widths(sheet),
                      protect=sheet.protect, landscape=sheet.landscape, fit_width=sheet.fit_width,
                      last_row=max(last, 1), last_col=max(width, 1),
                      repeat_rows=_print_titles(sheet), print_rows=last if width else 0)

@@ -1,7 +1,6 @@
-"""Column widths fitted to the content (generators/tables/widths.py), as printed: in the PDF and
-the docx printed by LibreOffice, no caption leaves its last character alone on a line and every
-figure is printed whole. (The xlsx printed by Calc still breaks a few captions: Calc's 11 pt
-cells wrap earlier than the widths assume.)"""
+"""Column widths fitted to the content (generators/tables/widths.py), as printed: in the PDF, the
+docx printed by LibreOffice and the xlsx printed by Calc, no caption leaves its last character
+alone on a line and every figure is printed whole."""
 
 from __future__ import annotations
 
@@ -47,7 +46,7 @@ def printed(tmp_path_factory):
         if pdf is not None:
             (folder / f"{name}.pdf").write_bytes(pdf)
             files["pdf"] = folder / f"{name}.pdf"
-        for fmt in ("docx",):
+        for fmt in ("docx", "xlsx"):
             if fmt in kind.formats:
                 file = folder / f"{name}-{fmt}.{fmt}"
                 file.write_bytes(docx if fmt == "docx" else pipeline.render(kind, data, fmt))
