@@ -15,6 +15,7 @@ from openpyxl.utils import get_column_letter
 
 from bench.tables import big_sheet
 from generators.grid import Cell, Column, Sheet, Workbook
+from generators.tables.widths import lone_last_character, widest_token
 from generators.tables.xlsx import render_xlsx
 from tests.generators.tables_sample import CAUSES, HYPERLINK, INJECTIONS, MEASURES, self_evaluation_workbook
 
@@ -159,6 +160,21 @@ def test_text_that_looks_like_a_value_or_formula_stays_that_text(text):
     assert cell.quotePrefix is (text[0] in "=+-@\r＝＋－＠")
 
 
+def test_column_widths_fitted_to_captions_and_figures_in_xlsx_units():
+    """评价得分 in 6.8 digits printed 评价得/分 in Calc: the column takes width from the one that
+    needs none, the total stays, and across Excel's and Calc's digit no caption leaves one
+    character and the figure fits."""
+    sheet = Sheet(name="表", columns=[Column(6.8), Column(8), Column(30)], header_rows=1)
+    sheet.add(Cell("评价得分", "header"), Cell("金额", "header"), Cell("说明", "header"))
+    sheet.add(Cell("优", "text"), Cell(Decimal("1843216.37"), "money"), Cell("文字", "text"))
+    ws = openpyxl.load_workbook(io.BytesIO(render_xlsx(Workbook(title="t", sheets=[sheet]))))["表"]
+    widths = [ws.column_dimensions[c].width for c in "ABC"]
+    assert sum(widths) == pytest.approx(44.8, abs=0.05) and widths[2] < 30
+    for units in widths[0], widths[0] * 7 / 8.17:  # Calc's digit, and Excel's at the same pixels
+        assert not lone_last_character("评价得分", units * 8.17 / (11 * 96 / 72))
+    assert widths[1] * 7 / (11 * 96 / 72) >= widest_token("1,843,216.37")
+
+
 def test_control_characters_are_dropped_not_fatal():
     sheet = Sheet(name="表", columns=[Column(10)])
     sheet.add(Cell("甲\x07乙\x0b丙", "text"))
@@ -182,7 +198,9 @@ def test_print_setup(ws, wb):
 
 
 def test_layout_fonts_fills_borders(ws):
-    assert ws.column_dimensions["A"].width == 12 and ws.column_dimensions["I"].width == 22
+    widths = [ws.column_dimensions[get_column_letter(i)].width for i in range(1, 10)]
+    assert sum(widths) == pytest.approx(113, abs=0.05)  # the builder's total: the fit-to-width scale kept
+    assert widths[8] > widths[6]  # the builder's proportions, fitted to the content
     assert ws.row_dimensions[1].height == 40  # Sheet.row_heights
     assert ws.row_dimensions[2].height == 20
     title = ws["A1"]
