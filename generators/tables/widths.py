@@ -27,10 +27,11 @@ sheet stays as it was.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from functools import lru_cache
 
-from generators.grid import Sheet
+from generators.grid import Sheet, StreamedRows
 from generators.tables import NUMERIC_KINDS, cell_text
 
 CHAR_MM = 10.5 * 25.4 / 72  # a CJK character of the 五号 body face
@@ -217,9 +218,13 @@ def _xlsx_fitted(spec: tuple[tuple[float, frozenset[Shape], float], ...]) -> tup
 
 def xlsx_widths(sheet: Sheet) -> list[float]:
     """The columns' xlsx widths (digits of the default face), fitted to the content as Calc and
-    Excel wrap 11 pt cells, summing to the builder's widths."""
+    Excel wrap 11 pt cells, summing to the builder's widths. A streamed sheet (a summary's
+    thousands of 分单位 rows) is fitted to the rows it holds before the stream (its captions) only, so
+    its rows are made once for the file; its streamed figures are not measured."""
     widths = [max(col.width, 0.1) for col in sheet.columns]
-    if not isinstance(sheet.rows, list) or not widths:  # a streamed sheet keeps its builder's widths
+    if not widths:
         return widths
+    if isinstance(sheet.rows, StreamedRows):  # fitted to its head (the captions): one pass of the rows only
+        sheet = dataclasses.replace(sheet, rows=list(sheet.rows.head))
     spec = tuple((w, frozenset(n.captions), n.figure) for w, n in zip(widths, _needs(sheet), strict=True))
     return list(_xlsx_fitted(spec))
