@@ -33,6 +33,7 @@ from functools import lru_cache
 
 from generators.grid import Sheet, StreamedRows
 from generators.tables import NUMERIC_KINDS, cell_text
+from generators.tables.xlsx_parts import BODY_PT
 
 CHAR_MM = 10.5 * 25.4 / 72  # a CJK character of the 五号 body face
 PAD_MM = 2.4  # a cell's left and right padding and rules (PDF 2 × 3 pt + 0.75 pt; docx 2 × 57 twips)
@@ -183,7 +184,7 @@ def fitted_widths(sheet: Sheet) -> list[float]:
 # The xlsx's measure (units of the default face's digit; see the module's docstring).
 XLSX_DIGIT_PX = (7.0, 8.17)  # Calibri's '0' at 11 pt, 96 dpi (Excel, WPS); Noto Serif CJK's, which Calc
 #                             takes for Calibri through the project's fontconfig (0.557 em)
-XLSX_BODY_PT = 11.0  # the cells' size (xlsx_parts.BODY_PT; headers are 11 pt bold)
+XLSX_BODY_PT = float(BODY_PT)  # the cells' size in the xlsx styles (headers are the same size, bold)
 XLSX_STEPS = 8  # capacities checked across the band between the two
 
 
