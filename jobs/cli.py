@@ -33,7 +33,7 @@ from jobs.runner import (
     drive,
     get_batch,
 )
-from storage.batches import Batch, BatchItem
+from storage.batches import PROBLEMS, Batch, BatchItem
 from storage.db import Database
 from storage.migrate import upgrade
 
@@ -219,12 +219,12 @@ def _run_and_write(db: Database, cfg: JobConfig, batch: Batch, output: Path) -> 
                                        contents=batchkinds.get(batch.kind).contents))
     if batch.summary.get("text"):
         click.echo(batch.summary["text"])
-    bad = state["invalid"] + state["failed"]
+    bad = sum(state[s] for s in PROBLEMS)
     if bad:
         click.echo(Messages.invalid.format(count=bad, manifest=files.MANIFEST), err=True)
         shown = 0
         for item in archive.items(db, batch.id):
-            for line in item.errors if item.status in ("invalid", "failed") else []:
+            for line in item.errors if item.status in PROBLEMS else []:
                 if shown < 20:
                     named = line.startswith("单位“")  # the disclosure messages name their unit
                     click.echo(f"  {line}" if named else f"  {item.unit_code} {item.unit_name}：{line}", err=True)

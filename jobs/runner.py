@@ -52,7 +52,7 @@ from jobs import batchkinds
 from jobs.files import UNITS_DIR, batch_dir, sweep_temp_files, units_dir
 from jobs.importer import ImportResult
 from jobs.work import infrastructure_fault, init_worker, process_chunk
-from storage.batches import DONE, EXCLUDED, FAILED, INVALID, PENDING, RUNNING, Batch, BatchItem, dumps
+from storage.batches import DONE, EXCLUDED, FAILED, INVALID, MISSING, PENDING, RUNNING, Batch, BatchItem, dumps
 from storage.db import Database
 from storage.models import utcnow
 
@@ -283,7 +283,7 @@ def complete(db: Database, owner: str, results: list[dict[str, Any]], *, backoff
                 continue
             finished.append({
                 "item_id": result["id"],
-                "new_status": {"done": DONE, "excluded": EXCLUDED}.get(result["status"], INVALID),
+                "new_status": {"done": DONE, "excluded": EXCLUDED, "missing": MISSING}.get(result["status"], INVALID),
                 "new_errors": dumps(result.get("errors") or []),
                 "new_result": dumps(result.get("result") or {}),
                 "new_size": int(result.get("size") or 0),
@@ -333,7 +333,7 @@ def counts(db: Database, batch_id: int) -> dict[str, int]:
         rows = session.execute(select(BatchItem.status, func.count()).where(BatchItem.batch_id == batch_id)
                                .group_by(BatchItem.status)).all()
     found = {status: n for status, n in rows}
-    return {s: found.get(s, 0) for s in (PENDING, RUNNING, DONE, INVALID, FAILED, EXCLUDED)}
+    return {s: found.get(s, 0) for s in (PENDING, RUNNING, DONE, INVALID, MISSING, FAILED, EXCLUDED)}
 
 
 def next_expiry(db: Database, batch_id: int) -> _dt.datetime | None:

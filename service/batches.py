@@ -58,7 +58,7 @@ from service.extensions import csrf
 from service.settings_store import current_settings
 from service.signing import BATCH_SIGN_ACTION
 from storage import seals
-from storage.batches import FINAL, Batch, BatchItem
+from storage.batches import FINAL, PROBLEMS, Batch, BatchItem
 
 bp = Blueprint("batches", __name__)
 FORMATS = ("xlsx", "docx", "pdf", "ofd")
@@ -307,7 +307,7 @@ def show(public_id: str):
     body = progress(batch)
     with get_db().read() as session:
         problems = list(session.scalars(
-            select(BatchItem).where(BatchItem.batch_id == batch.id, BatchItem.status.in_(("invalid", "failed")))
+            select(BatchItem).where(BatchItem.batch_id == batch.id, BatchItem.status.in_(PROBLEMS))
             .order_by(BatchItem.seq).limit(50)))
     return render_template("batches/show.html", batch=body, problems=problems)
 
@@ -364,7 +364,7 @@ def api_items(public_id: str):
         "items": [{"seq": i.seq, "unit": {"code": i.unit_code, "name": i.unit_name}, "status": i.status,
                    "status_label": i.status_label, "attempts": i.attempts,
                    "file": f"{files.UNITS_DIR}/{i.output_name}" if i.status == "done" else None,
-                   "errors": i.errors if i.status in ("invalid", "failed") else []} for i in items],
+                   "errors": i.errors if i.status in PROBLEMS else []} for i in items],
         "next_after": items[-1].seq if len(items) == ITEMS_PAGE else None,
     })
 

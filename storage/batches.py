@@ -13,13 +13,16 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models import Base, dumps, public_id, utcnow
 
-# Item states. `invalid` (the unit's rows have errors), `failed` (rendering kept failing) and
-# `excluded` (a unit kept out of publication, with its reason: nothing to render) are final like
-# `done`; only `pending` and `running` with an expired lease are ever claimed.
+# Item states. `invalid` (the unit's rows have errors), `missing` (a unit in scope that filed
+# nothing: the disclosure batch), `failed` (rendering kept failing) and `excluded` (a unit kept out
+# of publication, with its reason: nothing to render) are final like `done`; only `pending` and
+# `running` with an expired lease are ever claimed.
 PENDING, RUNNING, DONE, INVALID, FAILED, EXCLUDED = "pending", "running", "done", "invalid", "failed", "excluded"
-FINAL = (DONE, INVALID, FAILED, EXCLUDED)
-ITEM_LABELS = {PENDING: "等待中", RUNNING: "生成中", DONE: "已生成", INVALID: "填报有误", FAILED: "生成失败",
-               EXCLUDED: "不予公开"}
+MISSING = "missing"
+FINAL = (DONE, INVALID, MISSING, FAILED, EXCLUDED)
+PROBLEMS = (INVALID, MISSING, FAILED)  # final without a file, with messages saying why
+ITEM_LABELS = {PENDING: "等待中", RUNNING: "生成中", DONE: "已生成", INVALID: "填报有误", MISSING: "未提交材料",
+               FAILED: "生成失败", EXCLUDED: "不予公开"}
 # Batch states: `running` until every item is final, then `finalising` while the summary and
 # the manifest are written, then `done`.
 BATCH_LABELS = {"running": "生成中", "finalising": "汇总中", "done": "已完成"}
@@ -118,4 +121,5 @@ class BatchItem(Base):
         return ITEM_LABELS.get(self.status, self.status)
 
 
-__all__ = ["Batch", "BatchItem", "dumps", "PENDING", "RUNNING", "DONE", "INVALID", "FAILED", "EXCLUDED", "FINAL"]
+__all__ = ["Batch", "BatchItem", "dumps", "PENDING", "RUNNING", "DONE", "INVALID", "MISSING", "FAILED", "EXCLUDED", "FINAL",
+           "PROBLEMS"]

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from rules.monitoring import MonitoringInputError, fund_execution
 from rules.statistics import DEPARTMENT, PROJECT
-from storage.batches import DONE, EXCLUDED, FAILED, INVALID, Batch, BatchItem
+from storage.batches import DONE, EXCLUDED, PROBLEMS, Batch, BatchItem
 from storage.db import Database
 from storage.models import Submission, dumps
 
@@ -204,7 +204,7 @@ def disclosure_results(db: Database, year: int) -> dict[str, dict]:
                     results[item.unit_code] = {"required": False, "published": False, "reason": reason}
                 elif item.status == DONE:
                     results[item.unit_code] = {"required": True, "published": True}
-                elif item.status in (INVALID, FAILED):
+                elif item.status in PROBLEMS:  # required, not published (未提交材料 too)
                     results[item.unit_code] = {"required": True, "published": False}
     return results
 

@@ -36,7 +36,7 @@ from jobs.batchkinds import BatchKind, register
 from jobs.files import MANIFEST, UNITS_DIR, csv_cell, write_atomically, write_csv, write_output
 from jobs.importer import ImportResult, unique_output_name
 from jobs.runner import batch_key, create_batch
-from storage.batches import DONE, EXCLUDED, FAILED, INVALID, Batch
+from storage.batches import DONE, EXCLUDED, MISSING, PROBLEMS, Batch
 
 KIND = "disclosure"
 FMT = "pdf"
@@ -73,6 +73,7 @@ class Messages:
     unit_prefix = "单位“{code} {name}”"
     summary = "共{total}家单位：生成公开文件{published}家（共{pages}页），不予公开{excluded}家"
     problems = "；另有{count}家单位材料有误或生成失败，未生成公开文件，详见清单"
+    missing = "；{count}家单位未提交材料"
     title = "{year}年度绩效信息公开"
     ofd_signing = "OFD公开文件暂不支持电子签章：请关闭批量签章，或选择生成PDF。"
 
@@ -153,11 +154,12 @@ class DisclosureUnit:
     data: dict
     errors: list[str] = field(default_factory=list)
     missing_report: bool = False
+    no_material: bool = False  # a unit in scope that filed nothing: its item ends 未提交材料
     output_name: str = ""
 
     def payload(self) -> dict:
         return {"unit": {"code": self.code, "name": self.name}, "data": self.data, "errors": self.errors,
-                "missing_report": self.missing_report}
+                "missing_report": self.missing_report, "no_material": self.no_material}
 
 
 def _excluded_payload(year: int | None, name: str, code: str, reason: str) -> dict:
@@ -281,7 +283,7 @@ def from_stored(db, year: int, exclusions: Mapping[str, str] | None = None) -> I
         unit = DisclosureUnit(code[:40], name[:100], 0, {"year": year, "unit": name, "unit_code": code, "report": None,
                                                          "department_evaluation": None, "project_evaluations": []})
         unit.errors.append(Messages.no_material.format(year=year))
-        unit.missing_report = True
+        unit.missing_report = unit.no_material = True
         units.append(unit)
     for code in sorted(groups):
         entry = groups[code]
@@ -397,6 +399,8 @@ def process_item(kind_id: str, item: Mapping[str, Any], fmt: str, out_dir: str,
     payload = item["payload"]
     data, unit = payload["data"], payload["unit"]
     errors = list(payload.get("errors") or [])
+    if payload.get("no_material"):
+        return {"id": item["id"], "status": MISSING, "errors": errors}
     validated = None
     try:
         validated = pipeline.validate(KIND, data, settings)
@@ -472,7 +476,7 @@ def manifest_rows(db, batch: Batch) -> Iterable[list[str]]:
         done = item.status == DONE
         if item.status == EXCLUDED:
             note = result.get("reason") or ""
-        elif item.status in (INVALID, FAILED):
+        elif item.status in PROBLEMS:
             note = "\n".join(item.errors)
         else:
             note = ""
@@ -497,9 +501,12 @@ def finish(db, batch: Batch, directory: Path) -> dict:
     pages = sum(r.pages for r in published)
     text = Messages.summary.format(total=len(rows) + problems, published=len(published), pages=pages,
                                    excluded=len(rows) - len(published))
-    text += (Messages.problems.format(count=problems) if problems else "") + "。"
+    missing = sum(1 for item in archive.items(db, batch.id) if item.status == MISSING)
+    problems -= missing
+    text += (Messages.problems.format(count=problems) if problems else "")
+    text += (Messages.missing.format(count=missing) if missing else "") + "。"
     return {"text": text, "published": len(published), "excluded": len(rows) - len(published),
-            "problems": problems, "pages": pages}
+            "problems": problems, "missing": missing, "pages": pages}
 
 
 register(BatchKind(KIND, process_item, finish, (INDEX_XLSX, INDEX_HTML, MANIFEST),

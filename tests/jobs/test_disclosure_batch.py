@@ -255,9 +255,12 @@ def test_http_start_progress_download(app, world, bureau):
     assert body["kind"] == "disclosure" and body["total"] == 5 and body["year"] == YEAR and body["format"] == "pdf"
     assert resp.headers["Location"].endswith(body["id"])
     done = wait_done(bureau, body["id"])
-    assert done["counts"]["done"] == 2 and done["counts"]["excluded"] == 1 and done["counts"]["invalid"] == 2
+    # 未提交材料, a status of its own: not 填报有误 (nothing was filed to be wrong)
+    assert (done["counts"]["done"], done["counts"]["excluded"], done["counts"]["missing"],
+            done["counts"]["invalid"]) == (2, 1, 2, 0)
     assert done["percent"] == 100
     assert done["summary_text"].startswith("共5家单位：生成公开文件2家") and "目录" in done["contents"]
+    assert done["summary_text"].endswith("；2家单位未提交材料。") and "材料有误" not in done["summary_text"]
     download = bureau.get(done["download_url"])
     assert download.status_code == 200 and download.mimetype == "application/zip"
     assert int(download.headers["Content-Length"]) == len(download.data)
@@ -267,8 +270,16 @@ def test_http_start_progress_download(app, world, bureau):
         f"各单位/{unit_code(1)}_{unit_name(1)}.pdf", f"各单位/{unit_code(3)}_{unit_name(3)}.pdf"]
     assert [r[7] for r in index_rows(z)] == ["", "涉密", ""]
     items = bureau.get(f"/api/v1/batches/{body['id']}/items").get_json()["items"]
-    assert [i["status_label"] for i in items] == ["填报有误", "填报有误", "已生成", "不予公开", "已生成"]
-    assert all(i["errors"][0].startswith("未提交材料：") for i in items[:2])
+    assert [i["status_label"] for i in items] == ["未提交材料", "未提交材料", "已生成", "不予公开", "已生成"]
+    assert [i["status"] for i in items[:2]] == ["missing", "missing"]
+    assert all(i["errors"] == [batch_disclosure.Messages.no_material.format(year=YEAR)] for i in items[:2])
+    silent = [r for r in manifest(z)[1:] if r[3] == "未提交材料"]
+    assert [r[1] for r in silent] == [i["unit"]["code"] for i in items[:2]]
+    assert all(r[4] == "" and r[7].startswith("未提交材料：") for r in silent)  # no file, the reason
+    assert bureau.get(f"/api/v1/batches/{body['id']}/items?status=missing").get_json()["items"] == items[:2]
+    page = bureau.get(f"/batches/{body['id']}").get_data(as_text=True)
+    assert "未提交材料 2" in page and "填报有误 0" in page
+    assert page.count("<td>未提交材料</td>") == 2
 
     # the same form post again (HTML, textarea) is the same batch
     again = bureau.post("/batches", data={"kind": "disclosure", "year": str(YEAR), "exclusions": f"{unit_code(2)} 涉密"})
