@@ -43,7 +43,8 @@ def wait_ready(port: int, timeout: float = 60) -> None:
 SIGN_IN_SCRIPT = """
 import secrets
 from service import create_app
-from service.auth import create_admin, create_api_token
+from service.first_admin import create_admin
+from service.sessions import create_api_token
 from service.database import get_db
 from storage.models import User
 app = create_app()

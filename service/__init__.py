@@ -44,9 +44,9 @@ def create_app(config: dict | None = None) -> Flask:
     jsonbody.init_app(app)
     csrf.init_app(app)
 
-    from service import auth
+    from service import first_admin, gate
 
-    auth.init_app(app)  # the gate: every route needs a signed-in user unless marked @public
+    gate.init_app(app)  # the gate: every route needs a signed-in user unless marked @public
 
     from service import front
 
@@ -54,7 +54,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     from service import api, batches, drafts, library, web
 
-    # JSON API: bearer tokens need no CSRF token; cookie sessions send X-CSRFToken (service.auth)
+    # JSON API: bearer tokens need no CSRF token; cookie sessions send X-CSRFToken (service.gate)
     csrf.exempt(api.bp)
     for module in (api, web, batches, library, drafts):
         app.register_blueprint(module.bp)
@@ -63,7 +63,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     for module in (account, submissions, admin, dashboard, verify):
         app.register_blueprint(module.bp)
-    auth.bootstrap_admin(app)  # JXDOC_ADMIN_USERNAME/JXDOC_ADMIN_PASSWORD, once, if no admin exists
+    first_admin.bootstrap_admin(app)  # JXDOC_ADMIN_USERNAME/JXDOC_ADMIN_PASSWORD, once, if no admin exists
 
     @app.after_request
     def _security_headers(response):

@@ -12,10 +12,12 @@ from sqlalchemy import func, select
 
 import kinds
 from forms.base import FieldErrors
-from service import auth, settings_store
-from service.auth import ADMIN, current_user, roles_required
+from service import audit, invitations, passwords, roles, settings_store
 from service.database import get_db
 from service.errors import ApiError
+from service.gate import roles_required
+from service.roles import ADMIN
+from service.sessions import current_user
 from storage.models import ROLES, AuditEvent, Department, DocTemplate, SavedSettings, Unit, User, utcnow
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -72,35 +74,35 @@ def users():
     if request.method == "POST":
         username = form.get("username", "").strip()
         role = form.get("role", "")
-        if auth.username_problems(username):
-            errors["username"] = auth.username_problems(username)
+        if passwords.username_problems(username):
+            errors["username"] = passwords.username_problems(username)
         if role not in ROLES:
             errors["role"] = [Messages.role_unknown]
         unit_id = _int(form.get("unit_id"))
         department_id = _int(form.get("department_id"))
-        if role == auth.UNIT_CLERK and unit_id is None:
+        if role == roles.UNIT_CLERK and unit_id is None:
             errors["unit_id"] = [Messages.unit_required]
-        if role == auth.DEPARTMENT_REVIEWER and department_id is None:
+        if role == roles.DEPARTMENT_REVIEWER and department_id is None:
             errors["department_id"] = [Messages.department_required]
         display_name = form.get("display_name", "").strip()[:100]
         if not errors:
             with get_db().write() as session:
                 if session.scalar(select(User).where(func.lower(User.username) == username.lower())):
                     errors["username"] = [Messages.username_taken.format(name=username)]
-                elif unit_id is not None and role == auth.UNIT_CLERK and session.get(Unit, unit_id) is None:
+                elif unit_id is not None and role == roles.UNIT_CLERK and session.get(Unit, unit_id) is None:
                     errors["unit_id"] = [Messages.unit_required]
-                elif (department_id is not None and role == auth.DEPARTMENT_REVIEWER
+                elif (department_id is not None and role == roles.DEPARTMENT_REVIEWER
                       and session.get(Department, department_id) is None):
                     errors["department_id"] = [Messages.department_required]
                 else:
                     user = User(username=username, display_name=display_name, role=role, active=True,
-                                unit_id=unit_id if role == auth.UNIT_CLERK else None,
-                                department_id=department_id if role == auth.DEPARTMENT_REVIEWER else None,
+                                unit_id=unit_id if role == roles.UNIT_CLERK else None,
+                                department_id=department_id if role == roles.DEPARTMENT_REVIEWER else None,
                                 password_hash=None, session_nonce=secrets.token_hex(16), created_at=utcnow())
                     session.add(user)
                     session.flush()
-                    token = auth.new_invitation(session, user, current_user())
-                    auth.audit(session, "user_create", target=f"user:{username}", comment=ROLES[role])
+                    token = invitations.new_invitation(session, user, current_user())
+                    audit.audit(session, "user_create", target=f"user:{username}", comment=ROLES[role])
                     invite = {"username": username, "url": _invite_url(token)}
         if errors:
             status = 422
@@ -136,10 +138,10 @@ def update_user(user_id: int):
                 raise ApiError(409, Messages.self_deactivate)
             user.active = action == "activate"
             user.session_nonce = secrets.token_hex(16)  # signs the user out at once
-            auth.audit(session, "user_update", target=f"user:{user.username}", comment=action)
+            audit.audit(session, "user_update", target=f"user:{user.username}", comment=action)
         elif action == "invite":
-            token = auth.new_invitation(session, user, current_user())
-            auth.audit(session, "invite", target=f"user:{user.username}")
+            token = invitations.new_invitation(session, user, current_user())
+            audit.audit(session, "invite", target=f"user:{user.username}")
             invite = _invite_url(token)
         else:
             raise ApiError(422, errors={"action": ["操作只能是 deactivate、activate 或 invite。"]})
@@ -184,10 +186,10 @@ def units():
                     if department_id is not None and session.get(Department, department_id) is None:
                         department_id = None
                     session.add(Unit(code=code, name=name, department_id=department_id))
-                    auth.audit(session, "unit_create", target=f"unit:{code}", comment=name)
+                    audit.audit(session, "unit_create", target=f"unit:{code}", comment=name)
                 else:
                     session.add(Department(code=code, name=name))
-                    auth.audit(session, "department_create", target=f"department:{code}", comment=name)
+                    audit.audit(session, "department_create", target=f"department:{code}", comment=name)
         status = 422 if errors else 201
         if not errors:
             form = {}
@@ -283,7 +285,7 @@ def templates():
                 session.add(DocTemplate(kind=kind.id, name=name, content=content,
                                         variables_json=json.dumps(sorted(variables), ensure_ascii=False),
                                         uploaded_by_id=current_user().id, uploaded_at=utcnow()))
-                auth.audit(session, "template_upload", target=f"template:{kind.id}:{name}")
+                audit.audit(session, "template_upload", target=f"template:{kind.id}:{name}")
             flash(f"模板“{name}”已上传，{kind.name}的页面上会出现“按模板下载”。")
             return redirect(url_for("admin.templates"))
         status = 422
@@ -301,7 +303,7 @@ def delete_template(template_id: str):
         tpl = session.scalar(select(DocTemplate).where(DocTemplate.public_id == template_id))
         if tpl is None:
             raise ApiError(404)
-        auth.audit(session, "template_delete", target=f"template:{tpl.kind}:{tpl.name}")
+        audit.audit(session, "template_delete", target=f"template:{tpl.kind}:{tpl.name}")
         session.delete(tpl)
     flash("模板已删除。")
     return redirect(url_for("admin.templates"))
@@ -342,7 +344,7 @@ def seals():
             status = 422
         else:
             with get_db().write() as session:
-                auth.audit(session, "seal_register", target=f"organ:{organ.name}"[:200],
+                audit.audit(session, "seal_register", target=f"organ:{organ.name}"[:200],
                            comment=f"证书 {organ.subject}，指纹 {organ.fingerprint}")
             flash(f"已登记“{organ.name}”的印章和签名证书。")
             return redirect(url_for("admin.seals"))
@@ -361,6 +363,6 @@ def remove_seal():
     if not registry.remove(data_dir(), organ):
         raise ApiError(404)
     with get_db().write() as session:
-        auth.audit(session, "seal_remove", target=f"organ:{organ}"[:200])
+        audit.audit(session, "seal_remove", target=f"organ:{organ}"[:200])
     flash(f"已删除“{organ}”的印章和签名证书。")
     return redirect(url_for("admin.seals"))

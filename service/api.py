@@ -9,10 +9,12 @@ import kinds
 from forms.base import FieldErrors
 from kinds import pipeline
 from service import document_jobs, render_limits, signing, workflow
-from service.auth import current_user, find_submission, public, scope_submissions
 from service.database import get_db
 from service.downloads import file_response
 from service.errors import ApiError
+from service.gate import public
+from service.scopes import find_submission, scope_submissions
+from service.sessions import current_user
 from service.settings_store import current_settings
 from storage.models import Submission
 from storage.records import normalised

@@ -49,12 +49,13 @@ from jobs.runner import (
     retry_failed,
 )
 from rules.settings import thaw
-from service import auth
-from service.auth import ADMIN, FINANCE_BUREAU, roles_required
+from service import audit
 from service.database import get_db
 from service.downloads import content_disposition
 from service.errors import ApiError
 from service.extensions import csrf
+from service.gate import roles_required
+from service.roles import ADMIN, FINANCE_BUREAU
 from service.settings_store import current_settings
 from service.signing import BATCH_SIGN_ACTION
 from storage import seals
@@ -213,7 +214,7 @@ def _create_disclosure(fields) -> Batch:
     if settings["signing"]["batches"]["sign"]:
         # Who started the signing and when: the verification of any of its files finds it here.
         with db.write() as session:
-            auth.audit(session, BATCH_SIGN_ACTION, target=f"batch:{batch.public_id}",
+            audit.audit(session, BATCH_SIGN_ACTION, target=f"batch:{batch.public_id}",
                        comment=f"签章机关：{seals.default_organ(current_app.config['DATA_DIR'], settings)}；批次：{batch.title}")
     return batch
 
@@ -391,7 +392,7 @@ def api_retry(public_id: str):
     return response
 
 
-# The JSON API authenticates with tokens or checks its own CSRF header (service.auth); the
+# The JSON API authenticates with tokens or checks its own CSRF header (service.gate); the
 # multipart upload of the API must not need the HTML form's token.
 csrf.exempt(api_create)
 csrf.exempt(api_retry)

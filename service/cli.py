@@ -203,7 +203,7 @@ def _front(app, host: str, port: int) -> str:
 
 def _sign_in_help(app) -> None:
     """Create the first administrator from the environment if asked to; otherwise say how."""
-    from service.auth import SIGN_IN_HELP, bootstrap_admin
+    from service.first_admin import SIGN_IN_HELP, bootstrap_admin
 
     outcome = bootstrap_admin(app)
     given = [name for name in ("JXDOC_ADMIN_USERNAME", "JXDOC_ADMIN_PASSWORD") if os.environ.get(name, "").strip()]
@@ -226,7 +226,7 @@ def _sign_in_help(app) -> None:
 @click.option("--password-stdin", is_flag=True, help="从标准输入读取密码（便于脚本）。")
 def create_admin_command(username: str, display_name: str, password_stdin: bool) -> None:
     from service import create_app
-    from service.auth import create_admin
+    from service.first_admin import create_admin
     from storage.migrate import upgrade
 
     app = create_app()

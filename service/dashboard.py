@@ -27,10 +27,12 @@ from kinds import get as get_kind
 from rules.periods import due_date, parse_period
 from rules.rounding import percent
 from rules.statistics import PROJECT, SCOPE_LABELS, Statistics, compute
-from service.auth import SEE_ALL, current_user, roles_required
 from service.database import get_db
 from service.drafts import summary_drafts
 from service.formview import error_links, parse_form, widgets
+from service.gate import roles_required
+from service.roles import SEE_ALL
+from service.sessions import current_user
 from service.settings_store import current_settings
 from service.timefmt import local_today
 from service.workflow import store_submission

@@ -24,7 +24,7 @@ from kinds import pipeline
 from kinds.pipeline import Output
 from rules.indicators import TREE_LABELS, TREES, convert_tree, tree_id
 from rules.library import default_library
-from service import auth, workflow
+from service import scopes, workflow
 from service.database import get_db
 from service.downloads import file_response
 from service.errors import ApiError
@@ -177,7 +177,7 @@ def import_form_web(kind_id: str):
     sub = None
     if draft_id:
         with get_db().read() as session:
-            sub = auth.find_submission(session, draft_id, kind=kind.id)
+            sub = scopes.find_submission(session, draft_id, kind=kind.id)
     settings = current_settings()
     schema = kind.schema_instance(settings=settings)
     try:
@@ -205,7 +205,7 @@ def import_form_web(kind_id: str):
 def declaration_reviews(public_id: str):
     """The reviews of a declaration, newest first, so the clerk sees the opinions to act on."""
     with get_db().read() as session:
-        parent = auth.find_submission(session, public_id)  # 404 outside the user's scope
+        parent = scopes.find_submission(session, public_id)  # 404 outside the user's scope
         # Reviews are written by reviewers, outside the clerk's unit: whoever sees the
         # declaration sees the opinions on it.
         rows = session.scalars(select(Submission).where(Submission.parent_id == parent.id)

@@ -20,9 +20,9 @@ from flask import current_app, url_for
 
 from generators.pdf import TooManyPages, page_limit
 from kinds import Kind, pipeline
-from service.auth import current_user
 from service.database import get_db
 from service.errors import ApiError
+from service.sessions import current_user
 from storage.models import RenderQuota, utcnow
 
 WINDOW = _dt.timedelta(hours=1)

@@ -405,7 +405,7 @@ def _place(message: str, names: list[str]) -> str | None:
 def save_form(page: str, form: Mapping[str, str], user) -> dict[str, list[str]]:
     """Parse, validate (with everything else in force) and save one page; the field errors or {}."""
     from forms.base import illegal_characters
-    from service import auth
+    from service import audit
     from service.database import get_db
     from storage.models import SavedSettings, utcnow
 
@@ -459,7 +459,7 @@ def save_form(page: str, form: Mapping[str, str], user) -> dict[str, list[str]]:
                 session.add(row)
             row.values_json = json.dumps(values, ensure_ascii=False, sort_keys=True)
             row.updated_at, row.updated_by_id = utcnow(), user.id if user else None
-        auth.audit(session, "settings_save", user=user, target=f"settings:{page}",
+        audit.audit(session, "settings_save", user=user, target=f"settings:{page}",
                    comment=json.dumps(new, ensure_ascii=False)[:2000])
     if has_request_context():
         g.pop("jxdoc_settings", None)
@@ -470,7 +470,7 @@ def reset(page: str, user) -> None:
     """Forget what was saved on this page: defaults and the settings file apply again."""
     from sqlalchemy import select
 
-    from service import auth
+    from service import audit
     from service.database import get_db
     from storage.models import SavedSettings, utcnow
 
@@ -488,6 +488,6 @@ def reset(page: str, user) -> None:
             else:
                 row.values_json = json.dumps(values, ensure_ascii=False, sort_keys=True)
                 row.updated_at, row.updated_by_id = utcnow(), user.id if user else None
-        auth.audit(session, "settings_reset", user=user, target=f"settings:{page}")
+        audit.audit(session, "settings_reset", user=user, target=f"settings:{page}")
     if has_request_context():
         g.pop("jxdoc_settings", None)

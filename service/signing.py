@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from generators.signing import SigningError, Verification, sha256, verify_pdf
 from kinds.pipeline import Output
-from service import auth
+from service import audit, roles, sessions
 from service.database import get_db
 from service.errors import ApiError
 from service.timefmt import local_time
@@ -25,7 +25,7 @@ from storage.models import AuditEvent, Submission
 
 SIGN_ACTION = "sign"
 BATCH_SIGN_ACTION = "batch_sign"  # a disclosure batch that signs every unit's file (target batch:<id>)
-SIGNER_ROLES = (auth.FINANCE_BUREAU, auth.ADMIN)
+SIGNER_ROLES = (roles.FINANCE_BUREAU, roles.ADMIN)
 HASH_PREFIX = "sha256:"
 
 
@@ -39,7 +39,7 @@ def may_sign(user) -> bool:
 
 def require_signer() -> None:
     """Only the finance bureau and administrators sign (checked before anything is rendered)."""
-    if not may_sign(auth.current_user()):
+    if not may_sign(sessions.current_user()):
         raise ApiError(403, "只有财政局和管理员可以签章。")
 
 
@@ -63,7 +63,7 @@ def record_signature(digest: str, organs: list[str], filename: str, submission: 
                      user=None) -> None:
     with get_db().write() as session:
         row = session.get(Submission, submission.id) if submission is not None else None
-        auth.audit(session, SIGN_ACTION, user=user, submission=row, target=HASH_PREFIX + digest,
+        audit.audit(session, SIGN_ACTION, user=user, submission=row, target=HASH_PREFIX + digest,
                    comment=f"签章机关：{'、'.join(organs)}；文件：{filename}")
 
 

@@ -1,7 +1,7 @@
 """Pages of stored documents: the clerk's list, the reviewer's queue, one document's page with
 its history, comments, preview and review actions, and its downloads.
 
-Every lookup goes through service.auth.find_submission: an id outside the user's scope answers
+Every lookup goes through service.scopes.find_submission: an id outside the user's scope answers
 404, the same as an id that does not exist.
 """
 
@@ -14,12 +14,13 @@ from sqlalchemy.orm import joinedload
 import kinds
 from forms.base import FieldErrors
 from kinds import pipeline
-from service import auth, changes, render_limits, signing, workflow
-from service.auth import current_user, find_submission, scope_submissions
+from service import changes, render_limits, roles, scopes, signing, workflow
 from service.database import get_db
 from service.downloads import file_response
 from service.errors import ApiError
 from service.formview import path_label
+from service.scopes import find_submission, scope_submissions
+from service.sessions import current_user
 from service.settings_store import current_settings
 from storage.models import DocTemplate, Submission
 
@@ -32,7 +33,7 @@ PAGE_SIZE = 200
 def index():
     """Clerks see their unit's documents; reviewers open on their queue (已提交)."""
     user = current_user()
-    reviewer = user.role in auth.REVIEWERS
+    reviewer = user.role in roles.REVIEWERS
     status = request.args.get("status", "submitted" if reviewer else "")
     if status not in ("", *Submission.STATUSES):
         status = ""
@@ -41,7 +42,7 @@ def index():
         stmt = stmt.where(Submission.status == status)
     with get_db().read() as session:
         rows = session.scalars(stmt.order_by(Submission.updated_at.desc()).limit(PAGE_SIZE)).all()
-    title = "待审核" if reviewer and status == "submitted" else ("我的文档" if user.role == auth.UNIT_CLERK else "文档")
+    title = "待审核" if reviewer and status == "submitted" else ("我的文档" if user.role == roles.UNIT_CLERK else "文档")
     return render_template("submissions/index.html", rows=rows, status=status, title=title,
                            statuses=Submission.STATUSES, kind_names={k.id: k.name for k in kinds.all_kinds()})
 
@@ -62,7 +63,7 @@ def _page(public_id: str, errors: dict | None = None, status: int = 200, **extra
         since_return = changes.since_return(kind.schema_instance(settings=current_settings()), events, sub.data)
     return render_template(
         "submissions/show.html", sub=sub, kind=kind, events=events, templates=templates, unfinished=unfinished,
-        can_edit=auth.can_edit(user, sub), can_review=auth.can_review(user, sub) and sub.status == "submitted",
+        can_edit=scopes.can_edit(user, sub), can_review=scopes.can_review(user, sub) and sub.status == "submitted",
         comments=[e for e in events if e.comment], preview="pdf" in kind.formats and not unfinished,
         errors=errors or {}, since_return=since_return,
         can_sign=signing.may_sign(user) and "pdf" in kind.formats, warnings=workflow.submission_warnings(sub),

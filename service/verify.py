@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, render_template, request
 
-from service.auth import public
+from service.gate import public
 from service.signing import verify
 
 bp = Blueprint("verify", __name__, url_prefix="/verify")

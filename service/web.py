@@ -15,13 +15,15 @@ from forms.base import CONFIRMATIONS, FieldErrors, UnconfirmedWarnings
 from generators.declaration import validation_lists
 from kinds import pipeline
 from rules.library import default_library
-from service import auth, render_limits, workflow
-from service.auth import DELETED, current_user, find_submission, scope_submissions
+from service import audit, render_limits, scopes, workflow
 from service.database import get_db
 from service.downloads import file_response
 from service.errors import ApiError
 from service.formview import Option, error_links, parse_confirmations, parse_form, path_label, placed, widgets
 from service.preview import Preview, page_images
+from service.roles import DELETED
+from service.scopes import find_submission, scope_submissions
+from service.sessions import current_user
 from service.settings_store import current_settings
 from service.timefmt import local_today
 from storage.models import ApiToken, Submission, Unit
@@ -198,7 +200,7 @@ def form(kind_id: str):
     if request.method == "GET":
         if draft_id:
             sub = _load_draft(draft_id, kind)
-            if not auth.can_edit(current_user(), sub):
+            if not scopes.can_edit(current_user(), sub):
                 # Submitted or approved, or someone else's: read it on its own page.
                 return redirect(url_for("submissions.show", public_id=sub.public_id))
             values, version = sub.data, str(sub.version)
@@ -296,7 +298,7 @@ def _draft_version(public_id: str) -> str:
 def _is_plain_draft(public_id: str) -> bool:
     with get_db().read() as session:
         sub = session.scalar(scope_submissions(select(Submission), current_user()).where(Submission.public_id == public_id))
-        return sub is not None and sub.status == "draft" and auth.can_edit(current_user(), sub)
+        return sub is not None and sub.status == "draft" and scopes.can_edit(current_user(), sub)
 
 
 def _return_comment(public_id: str) -> str:
@@ -317,9 +319,9 @@ def delete_draft(kind_id: str, public_id: str):
     user = current_user()
     with get_db().write() as session:
         sub = find_submission(session, public_id, user, kind=kind.id)
-        if sub.status != "draft" or not auth.can_edit(user, sub):
+        if sub.status != "draft" or not scopes.can_edit(user, sub):
             abort(409)
-        auth.audit(session, "delete", submission=sub, from_status=sub.status, to_status=DELETED)
+        audit.audit(session, "delete", submission=sub, from_status=sub.status, to_status=DELETED)
         sub.status = DELETED
     flash(f"草稿“{sub.title}”已删除。")
     return redirect(url_for("web.index"))

@@ -22,7 +22,7 @@ import kinds
 from forms.base import FieldErrors, illegal_characters
 from forms.review import OUTCOMES
 from kinds import pipeline
-from service import auth
+from service import audit, roles, scopes, sessions
 from service.database import get_db
 from service.errors import ApiError
 from service.settings_store import current_settings
@@ -53,7 +53,7 @@ class Messages:
 
 def submission_context(kind: kinds.Kind, data, user, sub: Submission | None = None) -> dict:
     """What the checks need beyond the payload: the previous monitoring period of the project."""
-    unit_id = sub.unit_id if sub is not None else (user.unit_id if user is not None and user.role == auth.UNIT_CLERK
+    unit_id = sub.unit_id if sub is not None else (user.unit_id if user is not None and user.role == roles.UNIT_CLERK
                                                   else None)
     if not isinstance(data, dict) or unit_id is None:
         return {}
@@ -90,7 +90,7 @@ def document_unit(session, user, data: dict) -> int | None:
     from storage.models import Unit
     from storage.records import claimed_unit
 
-    if user.role == auth.UNIT_CLERK:
+    if user.role == roles.UNIT_CLERK:
         return user.unit_id
     claim = claimed_unit(data)
     if claim is None:
@@ -100,7 +100,7 @@ def document_unit(session, user, data: dict) -> int | None:
         where = or_(where, Unit.name == claim["name"])
     units = session.scalars(select(Unit).where(where)).all()
     for unit in units:
-        if not auth.unit_in_scope(user, unit):
+        if not scopes.unit_in_scope(user, unit):
             raise ApiError(403, Messages.out_of_scope.format(unit=unit.name))
     return units[0].id if units else None
 
@@ -143,12 +143,12 @@ def store_submission(kind: kinds.Kind, payload, action: str, sub: Submission | N
     returned), and only from the `version` it was read at (409 naming both otherwise)."""
     from sqlalchemy.orm.exc import StaleDataError
 
-    user = auth.current_user()
-    if user is None or user.role not in auth.AUTHORS:
+    user = sessions.current_user()
+    if user is None or user.role not in roles.AUTHORS:
         raise ApiError(403, Messages.not_author)
-    if sub is not None and not auth.is_author(user, sub):
+    if sub is not None and not scopes.is_author(user, sub):
         raise ApiError(403, Messages.not_author)
-    if sub is not None and not auth.can_edit(user, sub):
+    if sub is not None and not scopes.can_edit(user, sub):
         raise ApiError(409, Messages.not_editable.format(status=sub.status_label))
     if action not in ("save", "submit"):
         raise ApiError(422, errors={"action": ["操作只能是 save（保存草稿）或 submit（提交）。"]})
@@ -182,8 +182,8 @@ def store_submission(kind: kinds.Kind, payload, action: str, sub: Submission | N
             before = ""
         else:
             # Reload inside the write transaction: a reviewer may have acted since it was read.
-            sub = auth.find_submission(session, sub.public_id, user)
-            if not auth.can_edit(user, sub):
+            sub = scopes.find_submission(session, sub.public_id, user)
+            if not scopes.can_edit(user, sub):
                 raise ApiError(409, Messages.not_editable.format(status=sub.status_label))
             if sub.version != version:
                 from service.timefmt import local_time
@@ -200,7 +200,7 @@ def store_submission(kind: kinds.Kind, payload, action: str, sub: Submission | N
             session.flush()
         except StaleDataError:  # another transaction saved it between our read and this write
             raise _stale(version, version + 1, "刚刚保存") from None
-        auth.audit(session, action, submission=sub, from_status=before, to_status=status)
+        audit.audit(session, action, submission=sub, from_status=before, to_status=status)
         link_review(session, kind, sub, status)  # a submitted review moves its declaration's status
         session.refresh(sub)
     return sub
@@ -212,24 +212,24 @@ def link_review(session, kind: kinds.Kind, sub: Submission, status: str) -> None
     Called by store_submission inside the transaction that stores the review, so either both
     change or neither does. The declaration must be waiting for review (submitted) — unless this
     very review already moved it and is being corrected — and be one the signed-in reviewer may
-    review (service.auth: scope and role); the move is audited like a reviewer's approve/return. The outcome → status map is the target_review.outcomes
+    review (service.scopes: scope and role); the move is audited like a reviewer's approve/return. The outcome → status map is the target_review.outcomes
     setting (修改后通过 returns the form by default: the clerk changes it and submits again).
     """
     reviewed_kinds = kind.extra.get("reviews")
     data = sub.data
     if not reviewed_kinds or status != "submitted" or not data.get("declaration_id"):
         return
-    user = auth.current_user()  # None only outside a request (scripts, tests): no scope to apply
+    user = sessions.current_user()  # None only outside a request (scripts, tests): no scope to apply
     stmt = select(Submission).where(Submission.public_id == data["declaration_id"], Submission.kind.in_(reviewed_kinds))
     if user is not None:
-        stmt = auth.scope_submissions(stmt, user)
+        stmt = scopes.scope_submissions(stmt, user)
     parent = session.scalar(stmt)
     if parent is None:
         raise FieldErrors({"declaration_id": [f"找不到编号为“{data['declaration_id']}”的绩效目标申报表：请核对申报表编号。"]})
     if parent.kind != data.get("declaration_kind"):
         name = kinds.get(parent.kind).name
         raise FieldErrors({"declaration_kind": [f"该编号对应的是{name}，请将被审核的申报表改为“{name}”。"]})
-    if user is not None and not auth.can_review(user, parent):
+    if user is not None and not scopes.can_review(user, parent):
         raise FieldErrors({"declaration_id": ["只有该申报表所属主管部门或财政局的审核人员可以审核，且不能审核自己填写的申报表。"]})
     if parent.status != "submitted" and sub.parent_id != parent.id:
         raise FieldErrors({"declaration_id": [f"该申报表当前状态为“{parent.status_label}”，只能审核已提交的申报表。"]})
@@ -239,7 +239,7 @@ def link_review(session, kind: kinds.Kind, sub: Submission, status: str) -> None
     parent.status, parent.updated_at = after, utcnow()
     # The declaration's history shows the transition like a reviewer's approve/return would.
     comment = f"绩效目标审核结论：{OUTCOMES[data['outcome']]}。{data.get('changes') or data.get('opinion', '')}"
-    event = auth.audit(session, "approve" if after == "approved" else "return", user=user, submission=parent,
+    event = audit.audit(session, "approve" if after == "approved" else "return", user=user, submission=parent,
                        from_status=before, to_status=after, comment=comment[:2000])
     if after == "returned":
         event.snapshot_json = parent.data_json  # what the clerk's changes are shown against
@@ -250,7 +250,7 @@ def review(public_id: str, action: str, comment: str, user: User | None = None) 
     """Apply a reviewer's `action` (return, approve) or add a comment (anyone who can see the
     document). Raises ApiError 404 outside the user's scope, 403 for the wrong role, 409 for the
     wrong status and 422 for a missing comment."""
-    user = user or auth.current_user()
+    user = user or sessions.current_user()
     comment = (comment or "").strip()
     if action not in (*REVIEW_ACTIONS, "comment"):
         raise ApiError(422, errors={"action": [Messages.unknown_action]})
@@ -260,14 +260,14 @@ def review(public_id: str, action: str, comment: str, user: User | None = None) 
     if bad:
         raise ApiError(422, errors=bad)
     with get_db().write() as session:
-        sub = auth.find_submission(session, public_id, user)
+        sub = scopes.find_submission(session, public_id, user)
         if action == "comment":
             if not comment:
                 raise ApiError(422, errors={"comment": [Messages.comment_empty]})
-            auth.audit(session, "comment", user=user, submission=sub, comment=comment,
+            audit.audit(session, "comment", user=user, submission=sub, comment=comment,
                        from_status=sub.status, to_status=sub.status)
             return sub
-        if not auth.can_review(user, sub):
+        if not scopes.can_review(user, sub):
             raise ApiError(403, Messages.not_reviewer)
         before, after = REVIEW_ACTIONS[action]
         if sub.status != before:
@@ -276,7 +276,7 @@ def review(public_id: str, action: str, comment: str, user: User | None = None) 
         if action == "return" and not comment:
             raise ApiError(422, errors={"comment": [Messages.comment_required]})
         sub.status, sub.updated_at = after, utcnow()
-        event = auth.audit(session, action, user=user, submission=sub, from_status=before, to_status=after,
+        event = audit.audit(session, action, user=user, submission=sub, from_status=before, to_status=after,
                            comment=comment)
         if action == "return":
             event.snapshot_json = sub.data_json  # what the clerk's changes are shown against
@@ -299,4 +299,4 @@ def event_json(event: AuditEvent) -> dict:
 def record_download(sub: Submission, fmt: str) -> None:
     with get_db().write() as session:
         row = session.get(Submission, sub.id)
-        auth.audit(session, "download", submission=row, target=fmt, from_status=row.status, to_status=row.status)
+        audit.audit(session, "download", submission=row, target=fmt, from_status=row.status, to_status=row.status)

@@ -1,6 +1,6 @@
 """Shared fixtures: an app on its own temporary database, its clients, and the CLI runner.
 
-Every route needs a signed-in user (service.auth), so the clients come signed in:
+Every route needs a signed-in user (service.gate), so the clients come signed in:
 
     client          unit A's clerk (单位填报人员) — the default for API and form tests (the
                     finance bureau in modules listed in CLIENT_ROLE_BY_MODULE)
@@ -46,7 +46,7 @@ class World:
              "bureau": "finance_bureau", "admin": "admin"}
 
     def __init__(self, app):
-        from service.auth import hash_password
+        from service.passwords import hash_password
         from storage.models import Department, Unit, User
 
         self.app = app
@@ -87,7 +87,7 @@ def world(app):
 def login(app, world: World, who: str):
     """A test client whose session belongs to `who` (set directly: the sign-in form itself is
     tested in tests/service/test_auth.py)."""
-    from service.auth import open_session
+    from service.sessions import open_session
 
     client = app.test_client()
     user = world.user(who)

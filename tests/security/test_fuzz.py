@@ -70,7 +70,7 @@ def api(tmp_path_factory):
     """One app for the module (a fresh one per operation would cost a second each), its
     schemathesis schema, and a bearer token per role."""
     from service import create_app
-    from service.auth import create_api_token
+    from service.sessions import create_api_token
     from storage.migrate import upgrade
     from storage.models import User
 

@@ -217,7 +217,7 @@ def test_argon2id_with_library_defaults(app):
     app.config["PASSWORD_HASH_FAST"] = False
     app.extensions.pop("jxdoc.hasher", None)
     with app.app_context():
-        from service.auth import hash_password
+        from service.passwords import hash_password
 
         hashed = hash_password("irrelevant-secret")
     default = PasswordHasher()
@@ -230,15 +230,15 @@ def test_a_token_is_touched_at_most_once_a_minute(app, world, monkeypatch):
     write per request would queue every worker behind the one write lock."""
     import datetime as dt
 
-    from service import auth
+    from service import gate
     from storage.models import ApiToken
 
     html = login(app, world, "clerk_a").post("/account/tokens", data={"name": "脚本"}).get_data(as_text=True)
     token = re.search(r'<code class="token">([^<]+)</code>', html).group(1)
     headers = {"Authorization": f"Bearer {token}"}
     touched = []
-    original = auth._touch_token
-    monkeypatch.setattr(auth, "_touch_token", lambda token_id: (touched.append(token_id), original(token_id)))
+    original = gate.touch_token
+    monkeypatch.setattr(gate, "touch_token", lambda token_id: (touched.append(token_id), original(token_id)))
     script = app.test_client()
     db = app.extensions["jxdoc.db"]
 

@@ -47,7 +47,7 @@ class Ctx:
         return sub.public_id
 
     def token_of(self, who: str) -> int:
-        from service.auth import create_api_token
+        from service.sessions import create_api_token
         from storage.models import ApiToken
 
         with self.app.app_context(), self._db().write() as session:
@@ -63,7 +63,7 @@ class Ctx:
     def invitation(self) -> str:
         import secrets
 
-        from service.auth import new_invitation
+        from service.invitations import new_invitation
         from storage.models import User
 
         with self.app.app_context(), self._db().write() as session:

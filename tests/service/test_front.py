@@ -23,7 +23,7 @@ def test_nginx_accepts_the_configuration(tmp_path):
 
 def test_the_client_address_is_the_one_nginx_saw(tmp_path):
     from service import create_app
-    from service.auth import public
+    from service.gate import public
 
     app = create_app({"TESTING": True, "DATA_DIR": str(tmp_path), "SECRET_KEY": "x", "FRONT_PROXY": True,
                       "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}"})

@@ -54,12 +54,12 @@ def test_the_cookie_lives_twelve_hours(app, world):
 
 
 def test_a_session_past_twelve_hours_is_refused_by_the_server(app, world, monkeypatch):
-    from service import auth
+    from service import sessions
 
     client, _ = _sign_in(app)
     assert client.get("/").status_code == 200
-    later = auth.utcnow() + dt.timedelta(hours=12, minutes=1)
-    monkeypatch.setattr(auth, "utcnow", lambda: later)
+    later = sessions.utcnow() + dt.timedelta(hours=12, minutes=1)
+    monkeypatch.setattr(sessions, "utcnow", lambda: later)
     assert client.get("/").status_code == 302
 
 
@@ -124,14 +124,14 @@ def test_an_administrators_token_cannot_create_administrators(app, world):
 
 
 def test_admin_only_views_refuse_tokens_even_if_routed_under_api(app, world):
-    from service import auth
+    from service import gate, roles
 
-    view = auth.roles_required(auth.ADMIN)(lambda: "ok")
+    view = gate.roles_required(roles.ADMIN)(lambda: "ok")
     with app.test_request_context("/api/v1/x"):
         from flask import g
 
         g.jxdoc_user, g.jxdoc_auth = world.user("admin"), "token"
-        with pytest.raises(auth.ApiError) as exc:
+        with pytest.raises(gate.ApiError) as exc:
             view()
     assert exc.value.code == 403 and "管理员操作需要登录" in exc.value.message
 
@@ -146,12 +146,12 @@ def test_a_password_change_revokes_the_users_tokens(app, world):
 
 
 def test_tokens_expire(app, world, monkeypatch):
-    from service import auth
+    from service import sessions
 
     token = _token(app, world)
     assert app.test_client().get("/api/v1/kinds", headers=_bearer(token)).status_code == 200
-    later = auth.utcnow() + dt.timedelta(days=91)
-    monkeypatch.setattr(auth, "utcnow", lambda: later)
+    later = sessions.utcnow() + dt.timedelta(days=91)
+    monkeypatch.setattr(sessions, "utcnow", lambda: later)
     resp = app.test_client().get("/api/v1/kinds", headers=_bearer(token))
     assert resp.status_code == 401 and resp.get_json()["message"] == "API令牌无效、已过期或已吊销。"
 
@@ -177,7 +177,7 @@ def test_anonymous_failures_do_not_lock_the_owner_out(app, world):
 
 
 def test_thirty_failures_from_one_address_do_not_lock_its_other_users_out(app, world, monkeypatch):
-    from service import auth
+    from service import signin
 
     for n in range(30):
         _fail(app, f"guess{n}", "10.0.0.99")
@@ -185,17 +185,17 @@ def test_thirty_failures_from_one_address_do_not_lock_its_other_users_out(app, w
     if resp.status_code == 429:  # at most a short wait, never a quarter of an hour
         wait = int(resp.headers["Retry-After"])
         assert wait <= 60
-        later = auth.utcnow() + dt.timedelta(seconds=wait + 1)
-        monkeypatch.setattr(auth, "utcnow", lambda: later)
+        later = signin.utcnow() + dt.timedelta(seconds=wait + 1)
+        monkeypatch.setattr(signin, "utcnow", lambda: later)
         resp = _sign_in(app, "clerk_b", ip="10.0.0.99")[1]
     assert resp.status_code == 302
 
 
 def test_a_guesser_waits_longer_and_longer(app, world, monkeypatch):
-    from service import auth
+    from service import signin
 
-    now = [auth.utcnow()]
-    monkeypatch.setattr(auth, "utcnow", lambda: now[0])
+    now = [signin.utcnow()]
+    monkeypatch.setattr(signin, "utcnow", lambda: now[0])
     waits = []
     for _ in range(8):
         resp = _fail(app, "clerk_a", "10.0.0.66")
