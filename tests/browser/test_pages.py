@@ -95,6 +95,26 @@ def _stored(page, kind_id: str, action: str = "submit") -> str:
     return response.json()["id"]
 
 
+def _api(page, method: str, path: str, data: dict) -> dict:
+    page.goto("/")
+    token = page.get_attribute('meta[name="csrf-token"]', "content")
+    response = page.context.request.fetch(path, method=method, headers={"X-CSRFToken": token}, data=data)
+    assert response.status < 300, response.text()
+    return response.json()
+
+
+def _resubmitted(clerk, bureau) -> str:
+    """A declaration returned by the bureau, changed in two fields and submitted again: its page
+    lists the changes (退回后修改的内容)."""
+    data = load_sample("target_declaration")
+    pid = _api(clerk, "POST", "/api/v1/submissions", {"kind": "target_declaration", "data": data, "action": "submit"})["id"]
+    version = _api(bureau, "POST", f"/api/v1/submissions/{pid}/review", {"action": "return", "comment": "请核对。"})["version"]
+    data["project_lead"] = "王晓红"
+    data["indicators"]["midterm"][0]["name"] = "每公里安保工程综合造价（含设计、监理等全部费用）"
+    _api(clerk, "PUT", f"/api/v1/submissions/{pid}", {"data": data, "action": "submit", "version": version})
+    return pid
+
+
 def test_every_page_fits_a_phone_and_passes_axe(actor, live_server, axe_source, shots):
     problems: list[str] = []
     anonymous = actor("clerk_b")
@@ -127,7 +147,9 @@ def test_every_page_fits_a_phone_and_passes_axe(actor, live_server, axe_source, 
         problems.append(f"refused form @375: axe {json.dumps(violations, ensure_ascii=False)}")
 
     bureau = actor("bureau")
+    resubmitted = _resubmitted(clerk, bureau)
     for path, name in [("/", "bureau-home"), ("/submissions", "bureau-queue"), (f"/submissions/{submitted}", "bureau-review"),
+                       (f"/submissions/{resubmitted}", "bureau-resubmitted"),
                        ("/statistics", "bureau-statistics"), ("/batches", "bureau-batches")]:
         check_page(bureau, path, name, axe_source, shots, problems)
 
