@@ -14,13 +14,13 @@ items remain, so a lost or repeated message changes nothing:
 
 from __future__ import annotations
 
-import os
-
 from celery import Celery
+
+from storage.config import env
 
 
 def make_celery(redis_url: str | None = None) -> Celery:
-    url = redis_url or os.environ.get("JXDOC_REDIS_URL") or "redis://127.0.0.1:6379/0"
+    url = redis_url or env("REDIS_URL") or "redis://127.0.0.1:6379/0"
     app = Celery("jxdoc", broker=url, include=["jobs.tasks"])
     app.conf.update(
         task_acks_late=True,
@@ -30,7 +30,7 @@ def make_celery(redis_url: str | None = None) -> Celery:
         task_serializer="json",
         accept_content=["json"],
         broker_connection_retry_on_startup=True,
-        broker_transport_options={"visibility_timeout": int(os.environ.get("JXDOC_CELERY_VISIBILITY_TIMEOUT", "3600"))},
+        broker_transport_options={"visibility_timeout": int(env("CELERY_VISIBILITY_TIMEOUT", "3600"))},
         worker_hijack_root_logger=False,
         worker_send_task_events=False,
         task_default_queue="jxdoc",

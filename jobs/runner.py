@@ -52,6 +52,7 @@ from jobs import batchkinds
 from jobs.files import UNITS_DIR, batch_dir, sweep_temp_files, units_dir
 from jobs.importer import ImportResult
 from jobs.work import infrastructure_fault, init_worker, process_chunk
+from storage import config as storage_config
 from storage.batches import DONE, EXCLUDED, FAILED, INVALID, MISSING, PENDING, RUNNING, Batch, BatchItem, dumps
 from storage.db import Database
 from storage.models import utcnow
@@ -93,17 +94,15 @@ class JobConfig:
 
     @classmethod
     def from_mapping(cls, config: Mapping[str, Any]) -> JobConfig:
-        env = os.environ
-
         def number(name: str, default, cast=int):
-            raw = config.get(name, env.get(f"JXDOC_{name}"))
+            raw = config.get(name, storage_config.env(name))
             return default if raw in (None, "") else cast(raw)
 
         return cls(
             database_url=config["DATABASE_URL"],
             data_dir=str(config["DATA_DIR"]),
-            runner=str(config.get("JOB_RUNNER") or env.get("JXDOC_JOB_RUNNER") or "embedded"),
-            redis_url=str(config.get("REDIS_URL") or env.get("JXDOC_REDIS_URL") or cls.redis_url),
+            runner=str(config.get("JOB_RUNNER") or storage_config.env("JOB_RUNNER") or "embedded"),
+            redis_url=str(config.get("REDIS_URL") or storage_config.env("REDIS_URL") or cls.redis_url),
             lease_seconds=number("JOB_LEASE_SECONDS", 120.0, float),
             chunk=number("JOB_CHUNK", 8),
             processes=number("JOB_PROCESSES", 0),
@@ -117,9 +116,7 @@ class JobConfig:
 
     @classmethod
     def from_environment(cls) -> JobConfig:
-        from storage import config as _config
-
-        return cls.from_mapping(_config.from_environment(_config.defaults()))
+        return cls.from_mapping(storage_config.from_environment(storage_config.defaults()))
 
     @property
     def pool_size(self) -> int:

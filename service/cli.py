@@ -17,6 +17,7 @@ import kinds
 from forms.base import FieldErrors, UnconfirmedWarnings
 from kinds import pipeline
 from service import cli_signing
+from storage.config import PREFIX, env
 
 
 def _fail(message: str, code: int = 2) -> None:
@@ -62,7 +63,7 @@ def _settings(settings_file: str | None):
     from rules.settings import read_override_file
     from service.settings_store import load_settings
 
-    path = settings_file or os.environ.get("JXDOC_SETTINGS_FILE")
+    path = settings_file or env("SETTINGS_FILE")
     return load_settings(read_override_file(path) if path else None)
 
 
@@ -196,7 +197,7 @@ def _front(app, host: str, port: int) -> str:
                        max_body_bytes=app.config["MAX_CONTENT_LENGTH"],
                        client_timeout=app.config["CLIENT_TIMEOUT"])
     front.prepare(spec)
-    os.environ[front.CONF_ENV] = str(spec.conf)
+    os.environ[PREFIX + front.CONF_KEY] = str(spec.conf)
     os.environ["JXDOC_FRONT_PROXY"] = "1"  # the client's address comes in nginx's X-Forwarded-For
     return str(spec.socket)
 
@@ -206,7 +207,7 @@ def _sign_in_help(app) -> None:
     from service.first_admin import SIGN_IN_HELP, bootstrap_admin
 
     outcome = bootstrap_admin(app)
-    given = [name for name in ("JXDOC_ADMIN_USERNAME", "JXDOC_ADMIN_PASSWORD") if os.environ.get(name, "").strip()]
+    given = [f"JXDOC_{key}" for key in ("ADMIN_USERNAME", "ADMIN_PASSWORD") if env(key, "").strip()]
     if outcome == "created":
         click.echo("已按 JXDOC_ADMIN_USERNAME 创建第一个管理员账号，请用它登录。")
     elif outcome.startswith("invalid:"):
@@ -233,8 +234,8 @@ def create_admin_command(username: str, display_name: str, password_stdin: bool)
     upgrade(app.config["DATABASE_URL"])
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
-    elif os.environ.get("JXDOC_ADMIN_PASSWORD"):
-        password = os.environ["JXDOC_ADMIN_PASSWORD"]
+    elif env("ADMIN_PASSWORD"):
+        password = env("ADMIN_PASSWORD")
     else:
         password = click.prompt("密码（至少10个字符）", hide_input=True, confirmation_prompt="再次输入密码")
     with app.app_context():
@@ -332,7 +333,7 @@ def batch(kind_id: str, input_file: Path | None, output: Path, year: int | None,
     from jobs.cli import run_batch_command
     from rules.settings import deep_merge, read_override_file
 
-    path = settings_file or os.environ.get("JXDOC_SETTINGS_FILE")
+    path = settings_file or env("SETTINGS_FILE")
     _settings(settings_file)  # refuse a bad settings file before any work
     override = read_override_file(path) if path else None
     chosen = {key: True for key, flag in (("sign", sign), ("pdfa", pdfa)) if flag}

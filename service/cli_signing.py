@@ -15,6 +15,7 @@ import click
 from sqlalchemy.exc import SQLAlchemyError
 
 from forms.base import FieldErrors
+from storage.config import env
 
 
 def _data_dir() -> str:
@@ -24,12 +25,10 @@ def _data_dir() -> str:
 
 
 def _settings(settings_file: str | None):
-    import os
-
     from rules.settings import read_override_file
     from service.settings_store import load_settings
 
-    path = settings_file or os.environ.get("JXDOC_SETTINGS_FILE")
+    path = settings_file or env("SETTINGS_FILE")
     return load_settings(read_override_file(path) if path else None)
 
 

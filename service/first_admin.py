@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import secrets
 
 from sqlalchemy import exists, func, select
@@ -13,6 +12,7 @@ from service.audit import audit
 from service.database import get_db
 from service.passwords import hash_password, password_problems, username_problems
 from service.roles import ADMIN
+from storage.config import env
 from storage.models import (
     User,
     utcnow,
@@ -46,8 +46,8 @@ def create_admin(username: str, password: str, display_name: str = "") -> User:
 def bootstrap_admin(app) -> str:
     """Create the first administrator from JXDOC_ADMIN_USERNAME / JXDOC_ADMIN_PASSWORD when none
     exists. Returns what happened, for the run command to print. There is no default password."""
-    username = os.environ.get("JXDOC_ADMIN_USERNAME", "").strip()
-    password = os.environ.get("JXDOC_ADMIN_PASSWORD", "")
+    username = env("ADMIN_USERNAME", "").strip()
+    password = env("ADMIN_PASSWORD", "")
     with app.app_context():
         try:
             with get_db().read() as db_session:

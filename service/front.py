@@ -22,7 +22,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-CONF_ENV = "JXDOC_FRONT_NGINX_CONF"  # tells gunicorn's hooks which nginx to start
+CONF_KEY = "FRONT_NGINX_CONF"  # JXDOC_FRONT_NGINX_CONF tells gunicorn's hooks which nginx to start
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,8 @@ import subprocess
 import time
 from pathlib import Path
 
-from service.front import CONF_ENV, nginx_argv
+from service.front import CONF_KEY, nginx_argv
+from storage.config import env
 
 _front: subprocess.Popen | None = None
 
@@ -23,7 +24,7 @@ def _die_with_parent() -> None:
 
 def when_ready(server) -> None:
     global _front
-    conf = os.environ.get(CONF_ENV)
+    conf = env(CONF_KEY)
     if not conf:
         return
     _front = subprocess.Popen(nginx_argv(Path(conf)), preexec_fn=_die_with_parent)  # noqa: S603,PLW1509

@@ -10,8 +10,15 @@ ROOT = Path(__file__).resolve().parent.parent
 PREFIX = "JXDOC_"
 
 
+def env(key: str, default: str | None = None) -> str | None:
+    """The JXDOC_<key> environment variable as written. Every JXDOC_* variable is read here (the
+    web app's through from_environment, the runner's, Celery's and the command line's through
+    this), so one module says what the environment can change (tests/test_config_reader.py)."""
+    return os.environ.get(PREFIX + key, default)
+
+
 def _data_dir() -> Path:
-    return Path(os.environ.get(f"{PREFIX}DATA_DIR", ROOT / "var")).resolve()
+    return Path(env("DATA_DIR") or ROOT / "var").resolve()
 
 
 def defaults() -> dict:
@@ -55,7 +62,7 @@ def from_environment(base: dict) -> dict:
     """Override any default key from JXDOC_<KEY>, converting to the default's type."""
     out = dict(base)
     for key, default in base.items():
-        raw = os.environ.get(PREFIX + key)
+        raw = env(key)
         if raw is None:
             continue
         if isinstance(default, bool):
@@ -69,7 +76,7 @@ def from_environment(base: dict) -> dict:
                 raise RuntimeError(f"环境变量 {PREFIX}{key} 应为整数，现在是 {raw!r}。") from None
         else:
             out[key] = raw
-    if os.environ.get(PREFIX + "MAX_UPLOAD_MB"):
+    if env("MAX_UPLOAD_MB"):
         out["MAX_CONTENT_LENGTH"] = out["MAX_UPLOAD_MB"] * 1024 * 1024
     return out
 
