@@ -15,6 +15,7 @@ from marshmallow import ValidationError, fields
 
 from rules.amounts import AmountError, parse_amount
 from rules.amounts import message as amount_message
+from rules.formatting import chinese_ymd
 from rules.rounding import AMOUNT_LIMIT, to_decimal
 
 # XML 1.0 allows TAB, LF, CR and U+0020–U+D7FF, U+E000–U+FFFD, U+10000–U+10FFFF. Anything else
@@ -212,7 +213,7 @@ class ChineseDate(fields.Field):
                 raise self.make_error("invalid")
             y, m, d = (int(g) for g in match.groups())
             if cn and (match.group(2).startswith("0") or match.group(3).startswith("0")):
-                raise self.make_error("padded", suggest=f"{y}年{m}月{d}日")
+                raise self.make_error("padded", suggest=chinese_ymd(y, m, d))
             try:
                 parsed = _dt.date(y, m, d)
             except ValueError as exc:

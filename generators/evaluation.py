@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from generators.grid import Cell, Column, Sheet, Workbook
-from rules.formatting import money_text, percent_text
+from rules.formatting import chinese_date, money_text, percent_text
 from rules.indicators import number_text
 from rules.scoring import QUALITATIVE, level1_label, section
 
@@ -223,7 +223,7 @@ def self_evaluation_notes(data: Mapping[str, Any], scoring: Mapping[str, Any], *
         if data.get(key):
             signers.append(f"{label}：{data[key]}")
     if data.get("date"):
-        signers.append(f"填报日期：{data['date'].year}年{data['date'].month}月{data['date'].day}日")
+        signers.append(f"填报日期：{chinese_date(data['date'])}")
     if signers:
         notes.append("　　".join(signers))
     return notes
@@ -606,7 +606,7 @@ def result_application_workbook(data: Mapping[str, Any]) -> Workbook:
         date = data.get("date")
         sheet.notes.append("　　".join(x for x in (
             f"填报人：{data['filled_by']}" if data.get("filled_by") else "",
-            f"填报日期：{date.year}年{date.month}月{date.day}日" if date else "") if x))
+            f"填报日期：{chinese_date(date)}" if date else "") if x))
     return Workbook(title=sheet.rows[0][0].value, sheets=[sheet], meta={"author": data["finance_bureau"]})
 
 

@@ -18,6 +18,7 @@ from decimal import Decimal
 from typing import Any
 
 from generators.grid import Cell, Column, Sheet, Workbook
+from rules.formatting import chinese_date
 from rules.indicators import number_text
 from rules.monitoring import CAUSE_LABELS, LIKELIHOOD_LABELS
 from rules.periods import as_of_text, parse_period
@@ -188,7 +189,7 @@ def _notes(data: Mapping[str, Any]) -> list[str]:
     notes.append("注：完成目标可能性为“有可能”或“完全不可能”的指标，须勾选偏差原因并在备注中说明纠偏措施。")
     signers = [f"{label}：{data[key]}" for label, key in (("填报人", "filled_by"), ("联系电话", "phone")) if data.get(key)]
     if data.get("date"):
-        signers.append(f"填报日期：{data['date'].year}年{data['date'].month}月{data['date'].day}日")
+        signers.append(f"填报日期：{chinese_date(data['date'])}")
     if signers:
         notes.append("　　".join(signers))
     return notes

@@ -35,6 +35,7 @@ from openpyxl.utils import get_column_letter
 
 from generators.filenames import safe_filename
 from jobs.unitrows import RowStore, UnitStream
+from rules.formatting import chinese_date
 from rules.periods import PeriodError, normalise_label
 
 MAX_ROWS = 200_000  # rows per sheet of a batch workbook: 10,000 units × 20 indicators
@@ -188,7 +189,7 @@ def text_value(value: Any) -> str | None:
     if isinstance(value, Decimal):
         return format(value.normalize(), "f") if value == value.to_integral_value() else format(value, "f")
     if isinstance(value, _dt.date):
-        return f"{value.year}年{value.month}月{value.day}日"
+        return chinese_date(value)
     text = str(value).strip()
     return text or None
 

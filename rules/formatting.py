@@ -14,7 +14,13 @@ _BIG_UNITS = ["", "万", "亿", "万亿"]
 
 def chinese_date(value: _dt.date) -> str:
     """成文日期 per GB/T 9704-2012 7.3.5.4: Arabic numerals, full year, no zero padding."""
-    return f"{value.year}年{value.month}月{value.day}日"
+    return chinese_ymd(value.year, value.month, value.day)
+
+
+def chinese_ymd(year: int, month: int, day: int) -> str:
+    """The same format for a date given by its parts, which may not be a real day (a clerk's
+    typing echoed back)."""
+    return f"{year}年{month}月{day}日"
 
 
 def money_text(value, places: int = 2) -> str:

@@ -14,6 +14,7 @@ import kinds
 from forms.base import CONFIRMATIONS, FieldErrors, UnconfirmedWarnings
 from generators.declaration import validation_lists
 from kinds import pipeline
+from rules.formatting import chinese_date
 from rules.library import default_library
 from service import audit, render_limits, scopes, workflow
 from service.database import get_db
@@ -70,7 +71,7 @@ def due_items(settings, today: _dt.date | None = None) -> list[dict]:
     for label in settings["monitoring"]["periods"]["due"]:
         due = due_date(today.year, label, settings)
         items.append({"period": label, "year": today.year, "due": due, "days": (due - today).days,
-                      "due_text": f"{due.year}年{due.month}月{due.day}日"})
+                      "due_text": chinese_date(due)})
     return sorted(items, key=lambda i: (i["days"] < 0, abs(i["days"])))
 
 

@@ -50,6 +50,7 @@ from openpyxl.utils import get_column_letter
 
 from generators.grid import Sheet
 from generators.tables import layout
+from rules.formatting import chinese_date
 from rules.rounding import AMOUNT_LIMIT
 
 Value = str | Decimal | int | _dt.date | None
@@ -490,7 +491,7 @@ def _convert(kind: str, value: Any) -> tuple[Value, str | None]:
     if isinstance(value, Decimal):
         return f"{value.normalize():f}" if value != value.to_integral_value() else f"{value.to_integral_value():f}", None
     if isinstance(value, _dt.date):
-        return f"{value.year}年{value.month}月{value.day}日", None
+        return chinese_date(value), None
     return str(value), None
 
 
