@@ -122,7 +122,7 @@ def bar_chart(bars: Sequence[Bar], *, width_mm: float = 150, height_mm: float = 
         x -= _mm(4)
 
     out = io.BytesIO()
-    # zlib level 1: a chart of flat fills compresses almost as well as at level 9 (37 KB against
-    # 29 KB) in a quarter of the time (6 ms against 40 ms); `optimize` costs most of a report's render.
+    # zlib level 1: a chart of flat fills compresses almost as well as at level 9 in a fraction of
+    # the time; `optimize` costs most of a report's render (bench/FIGURES.md).
     image.save(out, format="PNG", dpi=(DPI, DPI), compress_level=1)
     return out.getvalue()

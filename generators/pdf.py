@@ -131,20 +131,20 @@ def font_config() -> FontConfiguration:
 # --- font subsets --------------------------------------------------------------------------------
 
 # weasyprint subsets every embedded font for every PDF. For the big CJK faces (Noto CJK has
-# 65 535 glyph slots and weasyprint keeps glyph ids) one subset costs 10–30 ms of HarfBuzz time,
-# most of a short document's rendering time. Many PDFs reuse a glyph set exactly: the page
+# 65 535 glyph slots and weasyprint keeps glyph ids) subsetting is most of a short document's
+# rendering time (figures here and below: bench/FIGURES.md). Many PDFs reuse a glyph set exactly: the page
 # numbers (“— 1 —”), a bureau's mark, re-rendered previews. So subsets are kept, keyed by the font
 # and the glyph ids; a new glyph set is subset as usual.
-# Bounded by bytes, not entries: a CJK subset of a long document is 1–3 MB, and in a batch where
-# every unit has other names almost every glyph set is new — 256 entries held ~1 GB per worker.
+# Bounded by bytes, not entries: a CJK subset of a long document is large, and in a batch where
+# every unit has other names almost every glyph set is new, so a count of entries bounds nothing.
 _SUBSET_CACHE_MAX = 256
 _SUBSET_CACHE_BYTES = 48 * 2**20
 _subset_cache: dict[tuple, bytes] = {}
 _subset_size = [0]  # bytes held by _subset_cache and _deflated
 _subset_lock = threading.Lock()
 # A kept subset is embedded again as the same bytes object, so its deflated stream is kept with it:
-# id(subset) -> (subset, deflated or None until first written). 15–20 ms of zlib a PDF whose fonts
-# repeat (a preview downloaded again, the body faces of a batch's units).
+# id(subset) -> (subset, deflated or None until first written): zlib is not paid again for a PDF
+# whose fonts repeat (a preview downloaded again, the body faces of a batch's units).
 _deflated: dict[int, tuple[bytes, bytes | None]] = {}
 
 
@@ -213,11 +213,11 @@ def _install_subset_cache() -> None:
     subset._jxdoc_cached = True
     font_class.subset = subset
 
-    # weasyprint serialises the whole font (15–20 MB for a Noto CJK face) into a new bytes object
+    # weasyprint serialises the whole font (a Noto CJK face is large) into a new bytes object
     # for every font of every PDF, only to read its first bytes and then subset it through the
     # HarfBuzz face. The faces live in the process-wide font configuration, so the bytes are kept
     # per face; the cache holds a reference on the face, so its address cannot be reused by
-    # another font. A handful of faces: about 80 MB per process for ~50 ms per PDF.
+    # another font. A handful of faces, held once per process, for time saved on every PDF.
     original_data = getattr(wp_fonts, "get_hb_object_data", None)
     if original_data is None or getattr(original_data, "_jxdoc_cached", False):
         return
@@ -233,7 +233,7 @@ def _install_subset_cache() -> None:
         data = original_data(hb_object)
         # Only the installed faces are worth keeping. weasyprint also serialises each PDF's own
         # subset face through here: those are small, new for every document, and keeping them
-        # (with a reference on their face) grew a disclosure worker by ~2.5 MB per PDF.
+        # (with a reference on their face) grew a disclosure worker with every PDF.
         if data is None or len(data) < _FACE_DATA_MIN_BYTES or len(_face_data) >= _FACE_DATA_MAX:
             return data
         keep = ffi.gc(harfbuzz.hb_face_reference(hb_object), harfbuzz.hb_face_destroy)
@@ -255,8 +255,8 @@ def _harfbuzz_subset(wp_fonts):
 
     weasyprint subsets with the glyph ids retained (the page streams name glyphs by id), then
     subsets the result again, keeping ids 0 to the last one used, to cut glyphs HarfBuzz's closure
-    added above it. For a Noto CJK face that second pass walks 45,000–60,000 glyph slots: 18–22 ms
-    of the 28–40 ms a subset takes. The glyphs added are the variation-sequence forms of the
+    added above it. For a Noto CJK face that second pass walks tens of thousands of glyph slots,
+    over half of a subset's time (bench/FIGURES.md). The glyphs added are the variation-sequence forms of the
     characters used (、 with VS2 is glyph 63145 of Noto Sans CJK SC), which come from the cmap's
     format-14 subtable; a PDF never selects a glyph by variation sequence. So a face is subset
     from a view of it without that subtable (`_SubsetSources`): the closure then stops at the
@@ -463,7 +463,7 @@ def _install_parser_cache() -> None:
 # --- stream compression --------------------------------------------------------------------------
 
 # pydyf deflates every PDF stream at level 9. On a disclosure PDF (subset CJK fonts, page streams)
-# zlib's default level 6 writes files 0.24 % larger in 56 % of the time: 3.5 ms a page of 8.
+# zlib's default level 6 writes files hardly larger in about half the time (bench/FIGURES.md).
 PDF_DEFLATE_LEVEL = 6
 
 

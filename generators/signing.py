@@ -64,7 +64,7 @@ class Pkcs12Key:
     _signer: Any = field(default=None, init=False, repr=False, compare=False)
 
     def _load(self):
-        # Opening a PKCS#12 file derives its key from the password (~17 ms): once per key object.
+        # Opening a PKCS#12 file derives its key from the password, slow by design: once per key object.
         if self._signer is None:
             self._signer = self._open()
         return self._signer

@@ -2,7 +2,7 @@
 
 A unit's rows may be anywhere in its workbook — its projects on one sheet, its indicators on
 another, interleaved with other units' rows in any order — so no unit is complete before the
-last row is read. Holding every row until then made a 10,000-unit import peak at 400 MB. Here
+last row is read, and holding every row until then grows with the workbook (bench/FIGURES.md). Here
 each row, as soon as it is read and turned into its record, goes into a private SQLite database
 (an empty file name: SQLite keeps it in a temporary file, spills to disk beyond its page cache,
 and deletes it when the connection closes), and the units are assembled afterwards one at a

@@ -23,10 +23,9 @@ INFRASTRUCTURE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.
 # A process that renders all day (a pool or Celery worker, a gunicorn worker of the service) makes
 # millions of container objects that live for one document: weasyprint's boxes and styles,
 # openpyxl's cells. With CPython's default thresholds (700, 10, 10) the collector runs after every
-# 700 of them and walks the whole heap (modules, fonts, compiled templates) every hundred runs:
-# 6.5 ms a page of a disclosure PDF, 8 % of its time. Documents are freed by reference counting,
-# not by the collector, so collecting less often costs little memory: 1.5 ms a page, and about
-# 20 MB more at the peak of a worker over 60 PDFs.
+# 700 of them and walks the whole heap (modules, fonts, compiled templates) every hundred runs, a
+# measurable share of a PDF's time. Documents are freed by reference counting, not by the
+# collector, so collecting less often costs little memory (figures: bench/FIGURES.md).
 WORKER_GC_THRESHOLDS = (20_000, 50, 100)
 
 

@@ -71,8 +71,8 @@ class Limits:
     max_rows: int = 10_000
     max_cols: int = 200
     max_errors: int = 100  # cell errors reported before the reader stops collecting
-    # openpyxl reads every shared string into a list before the first cell (about 150 bytes of
-    # Python objects each): 7.5 million short ones in a 2.5 MB upload took 1.2 GB. A form has a
+    # openpyxl reads every shared string into a list before the first cell, as Python objects far
+    # larger than the compressed upload (bench/FIGURES.md). A form has a
     # few hundred; 10,000 rows × 200 columns of distinct text would still be far below this.
     max_shared_strings: int = 100_000
     max_shared_strings_bytes: int = 16 * MiB  # the sharedStrings part inflated

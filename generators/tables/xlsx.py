@@ -7,8 +7,8 @@ notes under the table, A4 with the header rows repeated on each page.
 The grid model is turned into plain sheet plans here (cells with their style ids, merges, row
 heights, drop-down lists, print settings), and generators/tables/xlsx_parts.py writes the package
 from them with lxml. openpyxl's object model is not used to write: it builds an object per cell,
-row dimension and style and hashes each on assignment, so a one-page monitoring table took 8 ms,
-of which the cells were under one. openpyxl is still the reader (generators/tables/reader.py),
+row dimension and style and hashes each on assignment, so most of a small table's time went to
+the model rather than the cells (bench/FIGURES.md). openpyxl is still the reader (generators/tables/reader.py),
 and the tests read every file back with it and as raw XML.
 
 Rules kept from the first, openpyxl-based writer, each for a reason:
