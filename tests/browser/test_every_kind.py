@@ -208,8 +208,8 @@ def test_kind_submitted_with_optional_numbers_empty(kind_id, actor, live_server,
 
 
 def test_rate_typed_with_percent_sign_and_causes_ticked(actor, live_server, tmp_path):
-    """监控表: 96.4% typed for a % indicator, empty 调整后预算数 and 分值, two causes ticked; the stored
-    data holds the number and both causes."""
+    """监控表: 96.4% typed for a % indicator, empty 调整后预算数 and 分值, two causes ticked; the
+    document is stored as typed and its validated data holds the number and both causes."""
     data = sample("monitoring")
     row = next(r for r in data["indicators"] if "%" in str(r.get("target_value")))
     row["actual_value"] = "96.4%"
@@ -222,9 +222,12 @@ def test_rate_typed_with_percent_sign_and_causes_ticked(actor, live_server, tmp_
     url = submit_from_page(actor, "monitoring", data, tmp_path, "percent")
     with live_server.app.app_context():
         from storage.models import Submission
+        from storage.records import stored_data
 
         with live_server.app.extensions["jxdoc.db"].read() as session:
-            stored = session.query(Submission).filter_by(public_id=url.rsplit("/", 1)[1]).one().data
+            submission = session.query(Submission).filter_by(public_id=url.rsplit("/", 1)[1]).one()
+            typed, stored = submission.data, stored_data(submission)
+    assert next(r for r in typed["indicators"] if r["name"] == row["name"])["actual_value"] == "96.4%"
     got = next(r for r in stored["indicators"] if r["name"] == row["name"])
     assert got["actual_value"] == "96.4"
     assert all(line.get("adjusted_budget") is None for line in stored["funds"].values())
