@@ -12,7 +12,6 @@ from service.cli import main
 from tests.conftest import load_sample, login
 
 
-
 def over_budget() -> dict:
     """A 自评表 whose 执行数 exceeds its 全年预算数 on two rows (the sums still agree)."""
     payload = load_sample("self_evaluation")
