@@ -121,7 +121,7 @@ def test_clerk_and_bureau_work_one_declaration(actor, live_server, tmp_path):
     expect_values = {"name": "举办培训班期数", "level1": "产出指标", "level2": "数量指标", "operator": "≥",
                      "target_value": "4", "measure_unit": "期"}
     for field, value in expect_values.items():
-        assert clerk.locator(f'input[name="{prefix}{field}"]').input_value() == value, field
+        assert clerk.locator(f'[name="{prefix}{field}"]').input_value() == value, field  # input or select
     assert clerk.locator(f'input[name="{prefix}explanation"]').input_value()  # an empty explanation is filled
     assert clerk.locator("ul.suggestions").count() == 0  # the list closes after the pick
 
