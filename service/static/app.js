@@ -56,6 +56,11 @@
     document.querySelectorAll("table.list").forEach(function (t) {
       if (t.scrollWidth > t.clientWidth + 1 && !t.hasAttribute("tabindex")) t.setAttribute("tabindex", "0");
     });
+    // The download menu is a row of buttons on a wide screen and a folded 下载 menu on a phone.
+    var wide = window.matchMedia("(min-width: 701px)");
+    function placeDownloads() { document.querySelectorAll("details.downloads").forEach(function (d) { d.open = wide.matches; }); }
+    placeDownloads();
+    wide.addEventListener("change", placeDownloads);
     // A refused form: the summary of its errors takes the focus, its links move it to each field.
     var summary = document.getElementById("error-summary");
     if (summary) summary.focus();

@@ -190,3 +190,45 @@ def test_indicator_autocomplete_is_an_aria_combobox(actor, axe_source):
     assert name.input_value() == picked
     assert name.get_attribute("aria-expanded") == "false" and name.get_attribute("aria-activedescendant") is None
     assert clerk.js_errors == [], clerk.js_errors
+
+
+def test_phone_action_bar_is_one_row_and_its_downloads_open_above_it(actor, shots):
+    """On a phone the form's sticky bar keeps to one row (the formats fold into a 下载 menu that
+    opens above the bar, inside the screen); on a wide screen every format is a button in the bar.
+    The 审核 card's buttons stay under its comment box, not over it."""
+    clerk = actor("clerk_a")
+    clerk.set_viewport_size({"width": 375, "height": 800})
+    clerk.goto("/forms/target_declaration?sample=1")
+    bar = clerk.locator(".buttons.sticky")
+    box = bar.bounding_box()
+    button = clerk.get_by_role("button", name="保存草稿", exact=True).bounding_box()
+    assert box["height"] < button["height"] * 2, (box, button)  # one row, with its padding
+    download = clerk.get_by_role("button", name="下载 DOCX", exact=True)
+    assert not download.is_visible()
+    clerk.locator("details.downloads > summary").click()
+    assert download.is_visible()
+    clerk.screenshot(path=str(shots / "form-downloads-375.png"))
+    menu = clerk.locator(".download-menu").bounding_box()
+    assert menu["y"] >= 0 and menu["y"] + menu["height"] <= bar.bounding_box()["y"] + 1, (menu, box)
+    assert menu["x"] >= 0 and menu["x"] + menu["width"] <= 375
+    with clerk.expect_download() as info:
+        download.click()
+    assert info.value.suggested_filename.endswith(".docx")
+
+    clerk.set_viewport_size({"width": 1280, "height": 800})
+    clerk.goto("/forms/target_declaration?sample=1")
+    assert not clerk.locator("details.downloads > summary").is_visible()
+    for fmt in kinds.get("target_declaration").formats:
+        assert clerk.get_by_role("button", name=f"下载 {fmt.upper()}", exact=True).is_visible(), fmt
+
+    submitted = _stored(clerk, "target_declaration")
+    bureau = actor("bureau")
+    for width in WIDTHS:
+        bureau.set_viewport_size({"width": width, "height": 800})
+        bureau.goto(f"/submissions/{submitted}")
+        # The comment box at the foot of the screen: a sticky bar would sit on top of it there.
+        bureau.evaluate("() => document.getElementById('comment').scrollIntoView({block: 'end'})")
+        bureau.screenshot(path=str(shots / f"review-card-{width}.png"))
+        comment = bureau.locator("#comment").bounding_box()
+        approve = bureau.get_by_role("button", name="审核通过", exact=True).bounding_box()
+        assert approve["y"] >= comment["y"] + comment["height"], (width, comment, approve)
