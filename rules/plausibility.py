@@ -45,11 +45,12 @@ class FigureWarning:
         return {"key": self.key, "path": self.path, "code": self.code, "message": self.message}
 
 
+# Worded for every channel (form, API, CLI, a batch's 清单), so none tells the reader to tick a box.
 MESSAGES = {
     "over_budget": "{what}执行数{executed}万元大于预算数{budget}万元（执行率{rate}）：请核对金额和单位；"
                    "如确实超预算执行，请确认并说明原因（如追加预算尚未录入）。",
     "magnitude": "“{label}”填的是{amount}{unit}（即{yi}亿元），不像本栏的金额：是否把“元”填进了“{unit}”栏？"
-                 "请核对；确认无误请勾选确认。",
+                 "请核对；确属此数的，予以确认。",
     "rate_change": "本期执行率{rate}与上期（{previous_period}）的{previous_rate}相差{change}个百分点：请核对本期执行数；"
                    "确认无误请说明原因。",
     "rate_fell": "本期执行率{rate}低于上期（{previous_period}）的{previous_rate}：累计执行数不应减少，请核对；"

@@ -43,9 +43,9 @@ CASES = [
     ("department_self_evaluation", "元 typed into a 万元 task",
      setter(**{"tasks.0.budget": "18600000", "tasks.0.executed": "18124000"}),
      [("tasks.0.budget", "magnitude", "“预算数（万元）”填的是18,600,000.00万元（即1,860.00亿元），不像本栏的金额："
-       "是否把“元”填进了“万元”栏？请核对；确认无误请勾选确认。"),
+       "是否把“元”填进了“万元”栏？请核对；确属此数的，予以确认。"),
       ("tasks.0.executed", "magnitude", "“执行数（万元）”填的是18,124,000.00万元（即1,812.40亿元），不像本栏的金额："
-       "是否把“元”填进了“万元”栏？请核对；确认无误请勾选确认。")]),
+       "是否把“元”填进了“万元”栏？请核对；确属此数的，予以确认。")]),
     ("monitoring", "sample", setter(), []),
     ("monitoring", "spent more than the budget to date and projected",
      setter(**{"funds.other_funds.executed": "172.20", "funds.annual_total.executed": "812.35",
