@@ -36,6 +36,7 @@ from markupsafe import Markup
 
 from generators.docx_package import DocxTemplate, Part
 from generators.gongwen import geometry as shared
+from generators.gongwen import tables as report_tables
 from generators.gongwen.geometry import Length
 from generators.gongwen.model import (
     FANGSONG,
@@ -51,6 +52,7 @@ from generators.gongwen.model import (
 )
 from generators.gongwen.model import mark_size as model_mark_size
 from generators.tables import cell_align, cell_text, layout, owners
+from generators.tables.widths import whole_parts
 
 TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "templates" / "official" / "gongwen"
 
@@ -616,9 +618,11 @@ def _imprint_blocks(doc: Document, g: Geometry) -> list[dict]:
 
 # --- report blocks: tables and pictures ------------------------------------------------------------
 
-TABLE_SZ = 21  # half-points: 五号 (10.5 pt), the usual size of tables in reports
-TABLE_LINE = 1.3  # line height of table text, in em
-TABLE_MARGIN = 57  # twips (1 mm) of padding left and right in each cell
+TABLE_SZ = round(report_tables.CELL_PT * 2)  # half-points
+TABLE_LINE = round(report_tables.CELL_PT * 20 * report_tables.CELL_LINE)  # twips, exact
+TABLE_MARGIN = round(Length.mm(report_tables.PAD_X_MM).twips)  # left and right in each cell
+TABLE_MARGIN_Y = round(report_tables.PAD_Y_PT * 20)  # above and below
+TABLE_RULE = round(report_tables.RULE_PT * 8)  # eighths of a point
 CAPTION_SZ = 28  # 四号 captions
 IMAGE_RID = "rIdImage{}"
 IMAGE_PART = "media/image{}.png"
@@ -626,7 +630,7 @@ IMAGE_PART = "media/image{}.png"
 
 def _cell_paragraphs(g: Geometry, cell, empty: bool = False) -> list[dict]:
     face = HEITI if cell is not None and cell.kind == "header" else FANGSONG
-    line = round(TABLE_SZ * 10 * TABLE_LINE)
+    line = TABLE_LINE
     mark = _run(g, "", face, TABLE_SZ)
     if empty:
         return [_para(g, line=line, mark=mark)]
@@ -636,14 +640,13 @@ def _cell_paragraphs(g: Geometry, cell, empty: bool = False) -> list[dict]:
 
 
 def _table_blocks(g: Geometry, block) -> list[dict]:
-    """A grid.Sheet as a bordered Word table across the type area: column widths in proportion
-    to the sheet's, gridSpan for column spans, vMerge for row spans; the sheet's title rows are
-    left out (the caption names the table)."""
+    """A grid.Sheet as a bordered Word table across the type area: column widths fitted to the
+    content (gongwen/tables.py), gridSpan for column spans, vMerge for row spans; the sheet's
+    title rows are left out (the caption names the table)."""
     sheet = block.sheet
     placed, height = layout(sheet)
     grid = owners(placed, height, sheet.width)
-    weight = sum(c.width for c in sheet.columns)
-    cols = [math.floor(g.type_w * c.width / weight) for c in sheet.columns]
+    cols = whole_parts(report_tables.column_widths(sheet, float(g.layout["page"]["type_width_mm"])), g.type_w)
     rows = []
     for r in range(sheet.title_rows, height):
         cells, c = [], 0
@@ -662,10 +665,11 @@ def _table_blocks(g: Geometry, block) -> list[dict]:
                           "paragraphs": _cell_paragraphs(g, owner.cell, empty=not first)})
             c = owner.last_col + 1
         header = r < sheet.title_rows + sheet.header_rows
-        rows.append({"height": round(TABLE_SZ * 10 * TABLE_LINE) + 80, "rule": "atLeast", "cells": cells,
+        rows.append({"height": TABLE_LINE + 2 * TABLE_MARGIN_Y, "rule": "atLeast", "cells": cells,
                      "header": header})
-    line = {"sz": 4, "color": g.black}
+    line = {"sz": TABLE_RULE, "color": g.black}
     table = {"float": None, "width": sum(cols), "cols": cols, "rows": rows, "margin": TABLE_MARGIN,
+             "margin_y": TABLE_MARGIN_Y,
              "borders": {"top": line, "bottom": line, "insideH": line, "left": line, "right": line, "insideV": line}}
     blocks = []
     if block.caption:

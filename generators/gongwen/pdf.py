@@ -36,6 +36,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from generators import pdf as pdfkit
 from generators.gongwen import geometry as shared
+from generators.gongwen import tables as report_tables
 from generators.gongwen.geometry import Length
 from generators.gongwen.model import (
     DATE_ANCHOR,
@@ -384,15 +385,16 @@ class HtmlCell:
     cls: str  # kind and alignment classes
 
 
-def html_table(block: TableBlock) -> tuple[list[float], list[list[HtmlCell]], int]:
-    """Column widths (% of the type area), rows of cells (only where a cell starts) and the
-    number of leading header rows of a TableBlock; the sheet's title rows are left out."""
+def html_table(block: TableBlock, type_width_mm: float) -> tuple[list[float], list[list[HtmlCell]], int]:
+    """Column widths (% of the type area, fitted to the content: gongwen/tables.py), rows of
+    cells (only where a cell starts) and the number of leading header rows of a TableBlock; the
+    sheet's title rows are left out."""
     from generators.tables import cell_align, cell_text, layout
 
     sheet = block.sheet
     placed, height = layout(sheet)
-    weight = sum(c.width for c in sheet.columns)
-    widths = [c.width * 100 / weight for c in sheet.columns]
+    type_mm = float(type_width_mm)
+    widths = [w * 100 / type_mm for w in report_tables.column_widths(sheet, type_mm)]
     rows: list[list[HtmlCell]] = [[] for _ in range(sheet.title_rows, height)]
     for p in placed:
         if p.row < sheet.title_rows:
@@ -466,7 +468,7 @@ def _compiled(layout_key: str):
 def _css_text(layout_key: str, g: Geometry) -> str:
     layout = json.loads(layout_key)
     fonts = {role: _family(name) for role, name in layout["fonts"].items()}
-    return _css_template().render(g=g, pt=_pt, fonts=fonts, imprint=dict(zip(("thick_pt", "thin_pt"), (r.pt for r in shared.imprint_rules(layout)), strict=True)))
+    return _css_template().render(g=g, pt=_pt, fonts=fonts, cells=report_tables, imprint=dict(zip(("thick_pt", "thin_pt"), (r.pt for r in shared.imprint_rules(layout)), strict=True)))
 
 
 def render_css(doc: Document) -> str:

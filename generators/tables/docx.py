@@ -29,7 +29,7 @@ from markupsafe import Markup
 from generators.docx_package import DocxTemplate
 from generators.grid import Sheet, Workbook
 from generators.tables import cell_align, cell_text, edges, layout, owners, parts
-from generators.tables.widths import fitted_widths
+from generators.tables.widths import fitted_widths, whole_parts
 
 TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "templates" / "official" / "tables" / "docx"
 
@@ -116,13 +116,7 @@ def _paragraphs(text: str, ppr: Markup, rpr: Markup) -> list[dict[str, Any]]:
 def _grid(sheet: Sheet, total: int) -> list[int]:
     """Column widths in twips, in proportion to the fitted widths (generators/tables/widths.py),
     summing exactly to `total`."""
-    weights = fitted_widths(sheet)
-    whole = sum(weights)
-    edges, acc = [0], 0.0
-    for w in weights:
-        acc += w
-        edges.append(round(total * acc / whole))
-    return [b - a for a, b in zip(edges, edges[1:], strict=False)]
+    return whole_parts(fitted_widths(sheet), total)
 
 
 def _section(sheet: Sheet) -> dict[str, Any]:

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 
 from generators.grid import Sheet, StreamedRows
@@ -37,31 +38,59 @@ from generators.tables.xlsx_parts import BODY_PT
 
 CHAR_MM = 10.5 * 25.4 / 72  # a CJK character of the 五号 body face
 PAD_MM = 2.4  # a cell's left and right padding and rules (PDF 2 × 3 pt + 0.75 pt; docx 2 × 57 twips)
-TYPE_MM = {False: 170.0, True: 257.0}  # the docx's type width, the narrowest of the three formats
-PDF_TYPE_MM = {False: 174.0, True: 261.0}
 NARROW = 0.97  # LibreOffice's and Excel's faces run a little wider than weasyprint's
 HALF = 0.55  # Latin letters and digits, in CJK characters
+
+
+@dataclass(frozen=True)
+class Measure:
+    """How one format prints a table's cells: its type width, one CJK character of the cells'
+    face and a cell's left and right padding with its rule (millimetres), and how much of a line
+    its faces fill (below 1 where they run wider than the model's)."""
+
+    type_mm: float
+    char_mm: float = CHAR_MM
+    pad_mm: float = PAD_MM
+    factor: float = 1.0
+
+    def capacity(self, mm: float, total: float) -> float:
+        """CJK characters one line holds in a column `mm` wide of a table `total` wide."""
+        width = mm if self.type_mm == total else mm * self.type_mm / total
+        return (width - self.pad_mm) / self.char_mm * self.factor
+
+
+# The standalone forms: the docx (170 mm portrait type width, the narrowest, in which widths are
+# stated), the PDF (174 mm) and the docx as LibreOffice sets it.
+FORM_MEASURES = {landscape: (Measure(docx), Measure(pdf), Measure(docx, factor=NARROW))
+                 for landscape, docx, pdf in ((False, 170.0, 174.0), (True, 257.0, 261.0))}
 CAPTION_KINDS = frozenset({"header", "label"})
-_TOKEN = re.compile(r"[0-9A-Za-z.,%‰+\-−×/:()（）]+|.", re.S)
+_LATIN = r"[0-9A-Za-z.,%‰+\-−×/:()（）]+"
+CLOSING = "。，、；：！？）》」』”’"  # never starts a line (禁则): goes with the character before it
+# Tokens as the forms' captions are measured, and with the closing punctuation held to the
+# character before it (the reports' text cells, where “价。” alone on a line is a lone character).
+_TOKEN = {False: re.compile(rf"{_LATIN}|.", re.S), True: re.compile(rf"(?:{_LATIN}|.)[{CLOSING}]*", re.S)}
 _CJK = re.compile(r"[\u3400-\u9fff]")
 
 
+FULL_QUOTES = frozenset("‘’“”")  # full width in the CJK faces (仿宋, and Word's East Asian runs)
+
+
 def _advance(ch: str) -> float:
-    return HALF if ord(ch) < 0x2E80 else 1.0
+    return HALF if ord(ch) < 0x2E80 and ch not in FULL_QUOTES else 1.0
 
 
 @lru_cache(maxsize=4096)
-def _tokens(text: str) -> tuple[tuple[str, float], ...]:
-    return tuple((t, sum(_advance(ch) for ch in t)) for t in _TOKEN.findall(text))
+def _tokens(text: str, kinsoku: bool = False) -> tuple[tuple[str, float], ...]:
+    return tuple((t, sum(_advance(ch) for ch in t)) for t in _TOKEN[kinsoku].findall(text))
 
 
 Shape = tuple[tuple[tuple[float, bool], ...], ...]  # per paragraph, (width, one CJK character) a token
 
 
-def shape(text: str) -> Shape:
-    """What wrapping a text depends on: its tokens' widths, and which are one CJK character.
-    Captions of one shape (第1单位 … 第999单位) are checked once."""
-    return tuple(tuple((w, len(t) == 1 and bool(_CJK.match(t))) for t, w in _tokens(p))
+def shape(text: str, kinsoku: bool = False) -> Shape:
+    """What wrapping a text depends on: its tokens' widths, and which are one CJK character
+    (with `kinsoku`, the punctuation closing it: “价。”). Captions of one shape (第1单位 … 第999单位) are checked once."""
+    return tuple(tuple((w, len(t.rstrip(CLOSING)) == 1 and bool(_CJK.match(t))) for t, w in _tokens(p, kinsoku))
                  for p in text.split("\n") if len(p) > 1)
 
 
@@ -99,38 +128,33 @@ class _Needs:
         self.figure = 0.0  # the widest figure, in CJK characters
 
 
-def _needs(sheet: Sheet) -> list[_Needs]:
+def _needs(sheet: Sheet, whole_kinds: frozenset[str] = CAPTION_KINDS, kinsoku: bool = False) -> list[_Needs]:
     needs = [_Needs() for _ in sheet.columns]
     for r, c, cell in sheet.placed():
         if r < sheet.title_rows or cell.colspan != 1 or cell.value is None:
             continue
-        if cell.kind in CAPTION_KINDS:
+        if cell.kind in whole_kinds:
             text = cell_text(cell)
             if len(text) > 1:
-                needs[c].captions.add(shape(text))
+                needs[c].captions.add(shape(text, kinsoku))
         elif cell.kind in NUMERIC_KINDS:
             needs[c].figure = max(needs[c].figure, widest_token(cell_text(cell)))
     return needs
 
 
-def _capacities(mm: float, landscape: bool) -> tuple[float, ...]:
-    docx = (mm - PAD_MM) / CHAR_MM
-    pdf = (mm * PDF_TYPE_MM[landscape] / TYPE_MM[landscape] - PAD_MM) / CHAR_MM
-    return docx, pdf, docx * NARROW
-
-
-def _passes(need: _Needs, mm: float, landscape: bool) -> bool:
-    caps = _capacities(mm, landscape)
+def _passes(need: _Needs, mm: float, measures: tuple[Measure, ...]) -> bool:
+    total = measures[0].type_mm
+    caps = [m.capacity(mm, total) for m in measures]
     if need.figure and min(caps) < need.figure:
         return False
     return not any(_lone(paragraphs, cap) for paragraphs in need.captions for cap in caps)
 
 
-def _fitted(need: _Needs, mm: float, landscape: bool) -> float:
+def _fitted(need: _Needs, mm: float, measures: tuple[Measure, ...]) -> float:
     """The nearest width from `mm` up (in tenths of a character) that passes."""
-    step = CHAR_MM / 10
+    step = measures[0].char_mm / 10
     for i in range(0, 400):
-        if _passes(need, mm + i * step, landscape):
+        if _passes(need, mm + i * step, measures):
             return mm + i * step
     return mm
 
@@ -161,24 +185,38 @@ def _spread(widths: list[float], needs: list[_Needs], grow, total: float) -> lis
     return widths
 
 
-def fitted_widths(sheet: Sheet) -> list[float]:
-    """The columns' widths in millimetres, summing to the docx's type width (the PDF scales
-    them); cached on the sheet, since the three renderers and a batch ask again."""
-    cached = sheet.__dict__.get("_fitted_widths")
+def fitted_widths(sheet: Sheet, measures: tuple[Measure, ...] | None = None,
+                  whole_kinds: frozenset[str] = CAPTION_KINDS, kinsoku: bool = False) -> list[float]:
+    """The columns' widths in millimetres, summing to the first measure's type width (the other
+    formats scale them): by default a standalone form's (FORM_MEASURES), a report's tables pass
+    their own. `whole_kinds` are the kinds of cell whose text may not leave one character alone
+    on its last line (the forms': captions); with `kinsoku` that character's closing punctuation
+    goes with it. Cached on the sheet per arguments, since the renderers and a batch ask again."""
+    measures = measures or FORM_MEASURES[sheet.landscape]
+    key = (measures, whole_kinds, kinsoku)
+    cache = sheet.__dict__.setdefault("_fitted_widths", {})
+    cached = cache.get(key)
     if cached is not None:
         return cached
-    landscape = sheet.landscape
-    total = TYPE_MM[landscape]
+    total = measures[0].type_mm
     weights = [max(col.width, 0.1) for col in sheet.columns]
     scale = total / sum(weights) if weights else 0
     widths = [w * scale for w in weights]
-    if not isinstance(sheet.rows, list) or not widths:  # a streamed sheet keeps its builder's shares
-        sheet.__dict__["_fitted_widths"] = widths
-        return widths
-    widths = _spread(widths, _needs(sheet), lambda need, mm: _fitted(need, mm, landscape), total)
-    sheet.__dict__["_fitted_widths"] = widths
+    if isinstance(sheet.rows, list) and widths:  # a streamed sheet keeps its builder's shares
+        needs = _needs(sheet, whole_kinds, kinsoku)
+        widths = _spread(widths, needs, lambda need, mm: _fitted(need, mm, measures), total)
+    cache[key] = widths
     return widths
 
+
+def whole_parts(widths: list[float], total: int) -> list[int]:
+    """`widths` in proportion as whole units (a docx's twips) summing exactly to `total`."""
+    whole = sum(widths)
+    edges, acc = [0], 0.0
+    for w in widths:
+        acc += w
+        edges.append(round(total * acc / whole))
+    return [b - a for a, b in zip(edges, edges[1:], strict=False)]
 
 
 # The xlsx's measure (units of the default face's digit; see the module's docstring).

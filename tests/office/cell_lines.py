@@ -3,9 +3,9 @@ table cell's text broken badly: a caption leaving one character on a line (“�
 number cut in two (“1,843,216.3/7”, “96.50/%”).
 
 Read from `pdftotext -bbox-layout` (poppler): each line's box and text. A caption is broken when
-its last character is a line of its own starting within a line and a half under a line that ends
-with the characters before it, overlapping it horizontally; a figure is broken when no printed
-line holds its text whole.
+its last character (for a report's table, with any punctuation closing it) is a line of its own
+starting within a line and a half under a line that ends with the characters before it,
+overlapping it horizontally; a figure is broken when no printed line holds its text whole.
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ import re
 import subprocess
 from pathlib import Path
 from typing import NamedTuple
+
+from generators.tables.widths import CLOSING
 
 _LINE = re.compile(r'<line xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">(.*?)</line>', re.S)
 _WORD = re.compile(r"<word[^>]*>([^<]*)</word>")
@@ -59,16 +61,20 @@ def continuations(found: list[Line]) -> list[tuple[Line, Line]]:
     return pairs
 
 
-def bad_breaks(pdf: Path, captions: set[str], figures: set[str]) -> list[str]:
+def bad_breaks(pdf: Path, captions: set[str], figures: set[str], kinsoku: bool = False) -> list[str]:
     """Every caption of `captions` printed with its last character alone on a line under the
-    rest, and every figure of `figures` that no printed line holds whole, as text."""
+    rest (with `kinsoku`, also with the punctuation closing it, as the reports' tables are
+    fitted: generators/gongwen/tables.py), and every figure of `figures` that no printed line
+    holds whole, as text."""
     found_lines = lines(pdf)
     found = []
     for upper, lower in continuations(found_lines):
-        if len(lower.text) == 1 and CJK.match(lower.text):
+        last = lower.text.rstrip(CLOSING) if kinsoku else lower.text
+        if len(last) == 1 and CJK.match(last):
             for caption in captions:
-                if caption.endswith(lower.text) and len(caption) > 2 and upper.text.endswith(caption[-3:-1]):
-                    found.append(f"page {upper.page}: {caption[:-1]}/{lower.text}")
+                rest = caption[:-len(lower.text)]
+                if caption.endswith(lower.text) and len(rest) > 1 and upper.text.endswith(rest[-2:]):
+                    found.append(f"page {upper.page}: {rest}/{lower.text}")
     printed = "\n".join(line.text for line in found_lines)
     found += [f"figure {figure} broken" for figure in sorted(figures) if figure not in printed]
     return found
