@@ -11,8 +11,11 @@ in every column:
 A column that fails either is widened to the nearest width that passes; the millimetres it takes
 come from the columns that need nothing, in proportion to their width. Text is wrapped here as a
 line-breaking engine does for CJK: any character may end a line, a run of Latin letters, digits
-and their punctuation only where it ends. The PDF (174 mm portrait type width), the docx (170 mm)
-must both pass, checked as printed (tests/office/test_cell_lines.py).
+and their punctuation only where it ends. Every format a table is printed in must pass, each
+with its Measure (type width, cell face, padding; FORM_MEASURES for the standalone forms: the
+PDF's 174 mm portrait type width, the docx's 170 mm), checked as printed
+(tests/office/test_cell_lines.py). The tables in a report's body are fitted by the same function
+with their own measures and rule (generators/gongwen/tables.py).
 
 The xlsx is measured in its own units (xlsx_widths): a column's width counts digits of the
 workbook's default face (Calibri 11 pt), and a cell wraps its 11 pt text in that many digits, a
