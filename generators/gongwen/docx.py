@@ -50,6 +50,7 @@ from generators.gongwen.model import (
     TableBlock,
     text_width,
 )
+from generators.gongwen.model import mark_layout as model_mark_layout
 from generators.gongwen.model import mark_size as model_mark_size
 from generators.tables import cell_align, cell_text, layout, owners
 from generators.tables.widths import whole_parts
@@ -68,8 +69,9 @@ EM_DESCENT = 0.12
 # A single-line element set in its own exact line of 1.1 em has its em box starting exactly at
 # the top of the line (0.8 × 1.1 = 0.88), so "top edge at y" means "line starts at y".
 TIGHT_LINE = EM_ASCENT / BASELINE_RATIO
-# Twips added to each column of a joint mark so that its text never wraps.
-MARK_SLACK = 20
+# Twips each character of a joint mark's names is condensed by, so that names distributed over a
+# column exactly as wide as the widest never wrap.
+MARK_SLACK = 1
 
 
 def twips(length: Length) -> int:
@@ -113,9 +115,9 @@ class Geometry:
     @classmethod
     def from_settings(cls, layout: Mapping[str, Any]) -> Geometry:
         page, sizes = layout["page"], layout["sizes"]
-        page_w, page_h = mm(page["width_mm"]), mm(page["height_mm"])
-        top, left = mm(page["top_mm"]), mm(page["left_mm"])
-        type_w, type_h = mm(page["type_width_mm"]), mm(page["type_height_mm"])
+        box = shared.page_box(layout)
+        page_w, page_h, top, left, type_w, type_h = (twips(x) for x in (box.width, box.height, box.top, box.left,
+                                                                         box.type_width, box.type_height))
         body_pt = float(sizes["body_pt"])
         # 22 lines must fit: round the pitch down (579 twips ≈ 28.95 pt for 225 mm).
         line = type_h // int(page["lines_per_page"])
@@ -129,13 +131,15 @@ class Geometry:
         # from the character grid: LibreOffice puts every character wider than a grid cell into
         # two cells, so a 15.79 pt cell under a 16 pt font doubles the spacing (14 per line).
         char_spacing = math.floor((pitch_pt - body_pt) * 20)
-        # Page numbers (7.5): the top of “— 1 —” 7 mm below the type area. The footer line is a
-        # tight exact line (its em box starts at its top), and Word and LibreOffice put the
-        # bottom of the footer's last line at w:footer above the page's bottom edge, so
-        # footer = bottom margin − offset − line height. With the defaults: 1984 − 397 − 308 = 1279.
-        footer_line = round(float(sizes["page_number_pt"]) * 20 * TIGHT_LINE)
+        # Page numbers (7.5): the top of “— 1 —” the geometry's drop (7 mm) below the type area.
+        # The footer line is a tight exact line (its em box starts at its top), and Word and
+        # LibreOffice put the bottom of the footer's last line at w:footer above the page's
+        # bottom edge, so footer = bottom margin − drop − line height. With the defaults:
+        # 1984 − 397 − 308 = 1279.
+        number = shared.page_number_place(layout, 1)
+        footer_line = round(number.size.twips * TIGHT_LINE)
         bottom = page_h - top - type_h
-        footer = bottom - twips(shared.page_number_offset(layout)) - footer_line
+        footer = bottom - twips(number.below) - footer_line
         return cls(
             page_w=page_w,
             page_h=page_h,
@@ -152,7 +156,7 @@ class Geometry:
             body_sz=round(body_pt * 2),
             title_sz=round(float(sizes["title_pt"]) * 2),
             imprint_sz=round(float(sizes["imprint_pt"]) * 2),
-            page_number_sz=round(float(sizes["page_number_pt"]) * 2),
+            page_number_sz=round(number.size.pt * 2),
             red=str(layout["colors"]["red"]).lstrip("#").upper(),
             black=str(layout["colors"]["black"]).lstrip("#").upper(),
             fonts=dict(layout["fonts"]),
@@ -166,6 +170,11 @@ class Geometry:
     def chars(self, n: float) -> int:
         """n body characters in twips, rounded down so n characters always fit."""
         return math.floor(n * self.pitch)
+
+    def type_y(self, y: Length) -> float:
+        """A position the geometry gives from the type area's top, in twips from this section's
+        type area top (the top margin rounded to whole twips)."""
+        return (y + shared.page_box(self.layout).top).twips - self.top
 
     def em_top(self, size_twips: float, line: int | None = None) -> float:
         """Offset of the em box top below the top of an exact line."""
@@ -221,10 +230,12 @@ def _table(table: dict) -> dict:
 
 
 def _run(g: Geometry, text: str, face: str = FANGSONG, sz: int | None = None, color: str | None = None,
-         latin: bool = True, scale: int | None = None, tab: bool = False, field: str | None = None) -> dict:
+         latin: bool = True, scale: int | None = None, tab: bool = False, field: str | None = None,
+         spacing: int | None = None) -> dict:
     sz = sz or g.body_sz
     # Body-size runs are condensed so that 28 characters fill a line (see Geometry).
-    spacing = g.char_spacing if sz == g.body_sz and g.char_spacing else None
+    if spacing is None:
+        spacing = g.char_spacing if sz == g.body_sz and g.char_spacing else None
     return {"t": text, "rpr": _rpr(g.font(face, latin), sz, color, spacing, scale), "tab": tab, "field": field}
 
 
@@ -285,43 +296,44 @@ def mark_size_pt(doc: Document, g: Geometry) -> float:
     return model_mark_size(doc).pt
 
 
-def _mark_runs(g: Geometry, text: str, size_pt: float) -> list[dict]:
+def _mark_runs(g: Geometry, text: str, size_pt: float, condense: int | None = None) -> list[dict]:
     scale = float(g.layout["mark"].get("char_scale", 1.0))
     return [_run(g, text, XIAOBIAOSONG, round(size_pt * 2), g.red, latin=False,
-                 scale=round(scale * 100) if scale != 1.0 else None)]
+                 scale=round(scale * 100) if scale != 1.0 else None, spacing=condense)]
 
 
 def _mark_blocks(doc: Document, g: Geometry, size_pt: float) -> tuple[list[dict], int]:
     """The mark as flow blocks (a centred paragraph, or a borderless table for stacked names)
-    and its height in twips. Each name line is a tight exact line, so its em box starts at the
-    line's top."""
+    and its height in twips, each piece where gongwen/geometry's mark_layout puts it. Each name
+    line is a tight exact line, so its em box starts at the line's top."""
+    mark = model_mark_layout(doc)
     h = round(size_pt * 20 * TIGHT_LINE)
-    names = doc.mark_names or ("",)
-    if len(names) == 1:
-        return [_para(g, _mark_runs(g, names[0] + doc.mark_suffix, size_pt), jc="center", line=h)], h
-    char = size_pt * 20 * float(g.layout["mark"].get("char_scale", 1.0))
-    # The columns are as wide as their text (and a twip of slack each, so the distributed names do
-    # not wrap), as the PDF's, and the group never wider than the type area: a quarter character of
-    # padding per column put the centred mark 3 mm outside it.
-    name_w = math.ceil(max(text_width(n) for n in names) * char) + MARK_SLACK
-    suffix_w = math.ceil((text_width(doc.mark_suffix) + shared.joint_suffix_gap_chars(g.layout)) * char) + MARK_SLACK if doc.mark_suffix else 0
-    if name_w + suffix_w > g.type_w:
-        suffix_w = max(g.type_w - name_w, 0)
+    if mark.suffix is None and len(mark.names) == 1:
+        # Centred in the type area, as the geometry centres it.
+        return [_para(g, _mark_runs(g, mark.names[0].text, size_pt), jc="center", line=h)], h
+    # Stacked names: a table indented to the names' left edge, the names distributed over their
+    # column, exactly the geometry's width: LibreOffice wraps a name whose characters fill the
+    # column exactly, so they are condensed by MARK_SLACK twips each, which the distribution
+    # gives back. “文件” is indented in its own column to the geometry's place and set on the
+    # line of its em box top.
+    x0 = twips(mark.names[0].x)
+    name_w = twips(mark.names[0].width)
+    suffix_w = max(g.type_w - x0 - name_w, 0) if mark.suffix else 0
     rows = []
-    for i, name in enumerate(names):
+    for i, piece in enumerate(mark.names):
         cells = [{"width": name_w, "vmerge": None, "valign": "top",
-                  "paragraphs": [_para(g, _mark_runs(g, name, size_pt), jc="distribute", line=h)]}]
-        if suffix_w:
-            # The names are distributed over their column, so the gap is the suffix's own indent.
-            paragraphs = [_para(g, _mark_runs(g, doc.mark_suffix, size_pt) if i == 0 else [], jc="left", line=h,
-                                ind={"left": round(shared.joint_suffix_gap_chars(g.layout) * char)}, mark=_mark_runs(g, "", size_pt)[0])]
-            cells.append({"width": suffix_w, "vmerge": "restart" if i == 0 else "continue", "valign": "center",
+                  "paragraphs": [_para(g, _mark_runs(g, piece.text, size_pt, -MARK_SLACK), jc="distribute", line=h)]}]
+        if mark.suffix:
+            paragraphs = [_para(g, _mark_runs(g, mark.suffix.text, size_pt) if i == 0 else [], jc="left", line=h,
+                                before=twips(mark.suffix.em_top) if i == 0 else 0,
+                                ind={"left": twips(mark.suffix.x) - x0 - name_w}, mark=_mark_runs(g, "", size_pt)[0])]
+            cells.append({"width": suffix_w, "vmerge": "restart" if i == 0 else "continue", "valign": "top",
                           "paragraphs": paragraphs})
         rows.append({"height": h, "rule": "exact", "cells": cells})
     cols = [name_w] + ([suffix_w] if suffix_w else [])
-    table = {"float": None, "width": sum(cols), "cols": cols, "rows": rows,
+    table = {"float": None, "indent": x0, "width": sum(cols), "cols": cols, "rows": rows,
              "borders": {"top": None, "bottom": None, "insideH": None}}
-    return [_table(table)], h * len(names)
+    return [_table(table)], h * len(mark.names)
 
 
 def _signer_lines(doc: Document, g: Geometry) -> list[list[str]]:
@@ -429,16 +441,14 @@ def _letter_header(doc: Document, g: Geometry) -> tuple[list[dict], int]:
     mark_paragraphs = [_para(g, _mark_runs(g, name + (doc.mark_suffix if i == 0 else ""), size), jc="center", line=h)
                        for i, name in enumerate(names)]
     em_bottom = shared.mark_em_bottom(Length.twip(mark_top), Length(size), len(names)).twips
-    # The double lines from the page's corner (gongwen/geometry.letter_lines), translated to EMU.
-    lines = shared.letter_lines(g.layout, Length.twip(em_bottom))
+    # The double lines (from the page's corner, translated to EMU), the first line under them and
+    # the title's grid line: gongwen/geometry.letter_head, as in the PDF.
+    head = shared.letter_head(g.layout, Length.twip(em_bottom), len(doc.header_lines))
     e = EMU_PER_TWIP
     shapes = [_shape(1, "发文机关标志", g.left * e, mark_top * e, g.type_w * e, h * len(names) * e, None, text=mark_paragraphs)]
     shapes += [_shape(2 + i, name, s.x.twips * e, s.y.twips * e, s.length.twips * e, s.thickness.twips * e, g.red)
-               for i, (name, s) in enumerate(zip(("上双线粗", "上双线细", "下双线细", "下双线粗"), lines, strict=True))]
-    # First line: its em box 7/8 of a 三号 character (14 pt) below the double line.
-    body = g.body_sz * 10
-    first_em_top = (lines[1].y + lines[1].thickness).twips + 0.875 * body
-    first_top = first_em_top - g.em_top(body) - g.top  # relative to the type area
+               for i, (name, s) in enumerate(zip(("上双线粗", "上双线细", "下双线细", "下双线粗"), head.strokes, strict=True))]
+    first_top = g.type_y(head.first_em_top) - g.em_top(g.body_sz * 10)
     lines = list(doc.header_lines) or [""]
     blocks = []
     for i, text in enumerate(lines):
@@ -451,10 +461,7 @@ def _letter_header(doc: Document, g: Geometry) -> tuple[list[dict], int]:
                             mark=_run(g, "")))
     blocks[0]["shapes"] = shapes
     cursor = first_top + len(lines) * g.line
-    # The title's grid line is decided once for both formats (gongwen/geometry.title_top), from
-    # the nominal position of the lines above it, not from this engine's own line tops.
-    below = shared.nominal_line_top(g.layout, Length.twip(first_em_top - g.top)) + len(lines) * Length.twip(g.line)
-    return blocks, shared.title_top(g.layout, below).twips - cursor
+    return blocks, head.title_top.twips - cursor
 
 
 # --- 主体 ------------------------------------------------------------------------------------------
@@ -767,15 +774,15 @@ def _blocks(doc: Document, g: Geometry) -> list[dict]:
     return blocks
 
 
-def _footer_paragraph(g: Geometry, odd: bool) -> dict:
-    """“— N —” in 四号宋体 with half-width digits (7.5): odd pages right, even pages left, one
-    character in; a tight exact line so the glyph tops sit at the top of the footer line."""
-    sz = g.page_number_sz
-    indent = twips(shared.page_number_indent(g.layout))
+def _footer_paragraph(g: Geometry, page: int) -> dict:
+    """“— N —” in 四号宋体 with half-width digits (7.5) where gongwen/geometry.page_number_place
+    puts it on page `page`'s parity (odd pages right, even pages left, one character in); a
+    tight exact line so the glyph tops sit at the top of the footer line."""
+    place = shared.page_number_place(g.layout, page)
+    sz = round(place.size.pt * 2)
     runs = [_run(g, "— ", SONGTI, sz, latin=False), _run(g, "1", SONGTI, sz, latin=False, field="PAGE"),
             _run(g, " —", SONGTI, sz, latin=False)]
-    return _para(g, runs, jc="right" if odd else "left", line=g.footer_line,
-                 ind={"right": indent} if odd else {"left": indent})
+    return _para(g, runs, jc=place.side, line=g.footer_line, ind={place.side: twips(place.indent)})
 
 
 def _font_table(g: Geometry) -> list[dict]:
@@ -798,7 +805,7 @@ def _geometry_for(key: str) -> tuple[Geometry, dict, str]:
     shared = {
         "fonts": g.fonts, "latin": g.latin, "body_sz": g.body_sz, "line_pitch": g.line, "black": g.black,
         "body_twips": g.body_sz * 10, "font_table": _font_table(g),
-        "footer_odd": _footer_paragraph(g, True), "footer_even": _footer_paragraph(g, False),
+        "footer_odd": _footer_paragraph(g, 1), "footer_even": _footer_paragraph(g, 2),
         "footer_first": _para(g, line=g.footer_line, mark=_run(g, "", SONGTI, g.page_number_sz, latin=False)),
     }
     return g, shared, hashlib.sha1(key.encode()).hexdigest()  # noqa: S324 - a cache key, not security

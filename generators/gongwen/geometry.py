@@ -195,6 +195,58 @@ def mark_em_bottom(mark_top: Length, size: Length, rows: int) -> Length:
     return mark_top + size * (MARK_ROW_EM * (max(rows, 1) - 1)) + size
 
 
+@dataclass(frozen=True)
+class MarkPiece:
+    """A piece of the 发文机关标志: `text` spread evenly over `width` (its characters' own width
+    when it is one name alone), its left edge `x` from the type area's left edge, its em box top
+    `em_top` below the mark's top."""
+
+    text: str
+    x: Length
+    width: Length
+    em_top: Length
+
+
+@dataclass(frozen=True)
+class MarkLayout:
+    """The 发文机关标志 (7.2.4) laid out: its size, the horizontal scale of its characters, one
+    piece per stacked name (a single name carries “文件” itself) and, for a joint mark, “文件”
+    beside the names, vertically centred on them."""
+
+    size: Length
+    scale: float
+    names: tuple[MarkPiece, ...]
+    suffix: MarkPiece | None
+
+    @property
+    def em_height(self) -> Length:
+        """From the first row's em box top to the last row's em box bottom."""
+        return self.names[-1].em_top + self.size
+
+
+def mark_layout(layout: Mapping[str, Any], names: Sequence[tuple[str, float]], suffix: tuple[str, float]) -> MarkLayout:
+    """The mark centred in the type area. `names` and `suffix` are (text, width in characters);
+    a suffix of "" has none. A single name and its suffix make one line; stacked names are spread
+    to the widest (their rows MARK_ROW_EM apart) and “文件” follows them after the joint gap."""
+    size = mark_size(layout, [w for _, w in names] or [0.0], suffix[1] if suffix[0] else 0.0)
+    scale = float(layout["mark"].get("char_scale", 1.0)) or 1.0
+    char = size * scale
+    type_w = Length.mm(float(layout["page"]["type_width_mm"]))
+    names = list(names) or [("", 0.0)]
+    if len(names) == 1:
+        text, width = names[0][0] + suffix[0], (names[0][1] + (suffix[1] if suffix[0] else 0.0)) * char
+        return MarkLayout(size, scale, (MarkPiece(text, (type_w - width) * 0.5, width, Length(0)),), None)
+    name_w = char * max(w for _, w in names)
+    gap = char * joint_suffix_gap_chars(layout) if suffix[0] else Length(0)
+    suffix_w = char * suffix[1] if suffix[0] else Length(0)
+    x0 = (type_w - name_w - gap - suffix_w) * 0.5
+    rows = tuple(MarkPiece(text, x0, name_w, size * (MARK_ROW_EM * i)) for i, (text, _) in enumerate(names))
+    # “文件” centred on the stacked rows: its em box centred between the first top and last bottom.
+    centre = (rows[-1].em_top + size) * 0.5
+    tail = MarkPiece(suffix[0], x0 + name_w + gap, suffix_w, centre - size * 0.5) if suffix[0] else None
+    return MarkLayout(size, scale, rows, tail)
+
+
 def mark_top(layout: Mapping[str, Any], letter: bool) -> Length:
     """The top of the 发文机关标志's em box: below the type area's top in the 文件格式 (7.2.4),
     below the page's top edge in the 信函格式 (10.1)."""
@@ -236,15 +288,117 @@ def letter_lines(layout: Mapping[str, Any], mark_em_bottom: Length) -> tuple[Str
             Stroke(x, y2, length, thin), Stroke(x, y2 + thin + gap, length, thick))
 
 
-def page_number_offset(layout: Mapping[str, Any]) -> Length:
-    """From the bottom of the type area down to the top of “— 1 —” (7.5)."""
-    return Length.mm(float(layout["page_number"]["offset_mm"]))
+@dataclass(frozen=True)
+class LetterHead:
+    """The 信函格式's 版头 below its mark (10.1): the four strokes of the double lines (from the
+    page's corner), the em box top of the first line under them (份号 on the left, 发文字号 on
+    the right) and the title's line top, both from the type area's top."""
+
+    strokes: tuple[Stroke, ...]
+    first_em_top: Length
+    title_top: Length
+
+
+def letter_first_gap(layout: Mapping[str, Any]) -> Length:
+    """From the first double line's bottom to the em box top of the line below it: 7/8 of a 三号
+    (body size) character's height (10.1), the factor `letter.first_line_gap_em`."""
+    return body_size(layout) * float(layout["letter"]["first_line_gap_em"])
+
+
+def letter_head(layout: Mapping[str, Any], mark_em_bottom: Length, rows: int) -> LetterHead:
+    """The double lines under a 信函 mark whose em box ends at `mark_em_bottom` (from the page's
+    top), the first line `letter_first_gap` below them, and the title two lines below the last of
+    the `rows` lines (at least one) that start there."""
+    strokes = letter_lines(layout, mark_em_bottom)
+    top = Length.mm(float(layout["page"]["top_mm"]))
+    first = strokes[1].y + strokes[1].thickness + letter_first_gap(layout) - top
+    # The title's grid line from the nominal position of the lines above it, not from either
+    # engine's own line tops.
+    below = nominal_line_top(layout, first) + line_pitch(layout) * max(rows, 1)
+    return LetterHead(strokes, first, title_top(layout, below))
+
+
+# --- the page, the page numbers and the 版记 -----------------------------------------------------
+
+@dataclass(frozen=True)
+class PageBox:
+    """The page and its type area (5.2), from the page's top-left corner."""
+
+    width: Length
+    height: Length
+    top: Length  # 天头
+    left: Length  # 订口
+    type_width: Length
+    type_height: Length
+
+    @property
+    def right(self) -> Length:
+        return self.width - self.left - self.type_width
+
+    @property
+    def bottom(self) -> Length:
+        return self.height - self.top - self.type_height
+
+    @property
+    def type_bottom(self) -> Length:
+        """The bottom edge of the type area, from the page's top edge."""
+        return self.top + self.type_height
+
+
+def page_box(layout: Mapping[str, Any]) -> PageBox:
+    page = layout["page"]
+    return PageBox(*(Length.mm(float(page[k])) for k in ("width_mm", "height_mm", "top_mm", "left_mm",
+                                                          "type_width_mm", "type_height_mm")))
+
+
+# What `page_number.indent_chars` counts (7.5 “空一字” does not say which size the character is):
+# a character of the body grid (三号 at the grid's pitch, what the tools surveyed use) or one of
+# the page number's own size (四号).
+INDENT_CHARS = {"body": "正文字（三号，按版心每行字数）", "number": "页码字（四号）"}
+
+
+@dataclass(frozen=True)
+class PageNumberPlace:
+    """Where “— N —” goes on a page (7.5): flush to `side` of the type area ("right" on odd pages,
+    "left" on even ones), `indent` in from that edge; the top of the dashes' em box `below` the
+    type area's bottom edge; set in `size`."""
+
+    side: str
+    indent: Length
+    below: Length
+    size: Length
 
 
 def page_number_indent(layout: Mapping[str, Any]) -> Length:
-    """“— 1 —” this far in from the type area's right edge on odd pages, left edge on even (7.5),
-    in body characters of the grid."""
-    return char_pitch(layout) * float(layout["page_number"]["indent_chars"])
+    """“空一字”: `indent_chars` characters of the kind `indent_char` names (INDENT_CHARS)."""
+    numbers = layout["page_number"]
+    unit = str(numbers.get("indent_char", "body"))
+    if unit not in INDENT_CHARS:
+        raise ValueError(f"page_number.indent_char：应为 body（{INDENT_CHARS['body']}）或 number（{INDENT_CHARS['number']}），"
+                         f"而不是“{unit}”。")
+    char = char_pitch(layout) if unit == "body" else Length(float(layout["sizes"]["page_number_pt"]))
+    return char * float(numbers["indent_chars"])
+
+
+def page_number_place(layout: Mapping[str, Any], page: int) -> PageNumberPlace:
+    """The page number's place on page `page` (1-based): odd pages right, even pages left."""
+    return PageNumberPlace("right" if page % 2 else "left", page_number_indent(layout),
+                           Length.mm(float(layout["page_number"]["offset_mm"])),
+                           Length(float(layout["sizes"]["page_number_pt"])))
+
+
+def page_numbered(page: int, letter: bool) -> bool:
+    """Whether page `page` carries a number: all do, but page 1 of a 信函 (10.1). (7.5 takes the
+    number off a 版记 page only when blank pages stand before it; the renderers never leave one:
+    the 版记 goes on the page where the document ends.)"""
+    return not (letter and page == 1)
+
+
+def imprint_bottom(layout: Mapping[str, Any]) -> Length:
+    """The bottom of the 版记, from the page's top edge: its last rule on the bottom edge of the
+    type area of the last page (7.4); a 信函's 版记, without rules, at the very bottom of the type
+    area (10.1)."""
+    return page_box(layout).type_bottom
 
 
 def imprint_rules(layout: Mapping[str, Any]) -> tuple[Length, Length]:
@@ -253,7 +407,9 @@ def imprint_rules(layout: Mapping[str, Any]) -> tuple[Length, Length]:
     return Length(float(imprint["thick_pt"])), Length(float(imprint["thin_pt"]))
 
 
-__all__ = ["Length", "NameSlot", "Stroke", "imprint_rules", "letter_lines", "MARK_ROW_EM", "mark_em_bottom", "mark_size", "mark_top", "page_number_indent",
-           "page_number_offset", "rule_gap", "rule_thickness", "joint_suffix_gap_chars", "letter_double_gap", "seal_rise", "signature_gap_lines",
-           "star_break", "star_size", "PT_PER_MM", "body_size", "char_pitch", "joint_row_blank_lines",
-           "joint_signature_rows", "line_pitch", "nominal_line_top", "number_em_top", "title_top"]
+__all__ = ["INDENT_CHARS", "MARK_ROW_EM", "PT_PER_MM", "Length", "LetterHead", "MarkLayout", "MarkPiece", "NameSlot", "PageBox",
+           "PageNumberPlace", "Stroke", "body_size", "char_pitch", "imprint_bottom", "imprint_rules", "joint_row_blank_lines",
+           "joint_signature_rows", "joint_suffix_gap_chars", "letter_double_gap", "letter_first_gap", "letter_head", "letter_lines",
+           "line_pitch", "mark_em_bottom", "mark_layout", "mark_size", "mark_top", "nominal_line_top", "number_em_top", "page_box",
+           "page_number_indent", "page_number_place", "page_numbered", "rule_gap", "rule_thickness", "seal_rise",
+           "signature_gap_lines", "star_break", "star_size", "title_top"]

@@ -21,7 +21,15 @@ from typing import Any
 
 import jieba  # Chinese word segmentation (its dictionary loads on the first title that is broken)
 
-from generators.gongwen.geometry import Length, NameSlot, joint_row_blank_lines, joint_signature_rows
+from generators.gongwen.geometry import (
+    Length,
+    MarkLayout,
+    NameSlot,
+    joint_row_blank_lines,
+    joint_signature_rows,
+    page_numbered,
+)
+from generators.gongwen.geometry import mark_layout as geometry_mark_layout
 from generators.gongwen.geometry import mark_size as geometry_mark_size
 from rules.formatting import chinese_date
 
@@ -198,7 +206,7 @@ class Document:
 
     @property
     def page_number_on_first_page(self) -> bool:
-        return self.format != "letter"  # 10.1: a letter carries no number on page 1
+        return page_numbered(1, letter=self.format == "letter")  # 10.1: none on a letter's page 1
 
 
 def mark_size(doc: Document) -> Length:
@@ -206,6 +214,12 @@ def mark_size(doc: Document) -> Length:
     names = doc.mark_names or ("",)
     suffix = text_width(doc.mark_suffix) if doc.mark_suffix else 0.0
     return geometry_mark_size(doc.settings["layout"], [text_width(n) for n in names], suffix)
+
+
+def mark_layout(doc: Document) -> MarkLayout:
+    """The 发文机关标志 of this document laid out (geometry.mark_layout), for both renderers."""
+    suffix = (doc.mark_suffix, text_width(doc.mark_suffix)) if doc.mark_suffix else ("", 0.0)
+    return geometry_mark_layout(doc.settings["layout"], [(n, text_width(n)) for n in doc.mark_names or ("",)], suffix)
 
 
 def text_width(text: str) -> float:

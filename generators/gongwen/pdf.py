@@ -52,6 +52,7 @@ from generators.gongwen.model import (
     name_anchor,
     text_width,
 )
+from generators.gongwen.model import mark_layout as model_mark_layout
 from generators.gongwen.model import mark_size as model_mark_size
 
 TEMPLATE_DIR = pdfkit.TEMPLATES_DIR / "official"
@@ -92,6 +93,18 @@ def _family(name: Any) -> str:
 
 
 @dataclass(frozen=True)
+class NumberBox:
+    """A page number's @page margin box: the page selector (weasyprint's :right pages are the
+    odd ones), the side of the type area (geometry.page_number_place), the indent from it and
+    the top padding, points."""
+
+    selector: str
+    side: str
+    indent: float
+    below: float
+
+
+@dataclass(frozen=True)
 class Geometry:
     """Every measure of the page, in points, derived from settings["layout"]."""
 
@@ -109,8 +122,9 @@ class Geometry:
     title_pt: float
     imprint_pt: float
     number_pt: float
-    number_offset: float
-    number_indent: float
+    numbers: tuple[NumberBox, ...]  # odd pages, even pages
+    letter_unnumbered: tuple[str, ...]  # sides of the margin boxes emptied on a letter's page 1
+    imprint_raise: float  # the 版记's bottom above the page area's (the footnote area's margin)
     red: str
     black: str
     layout: Mapping[str, Any]
@@ -118,30 +132,29 @@ class Geometry:
     @classmethod
     def from_layout(cls, layout: Mapping[str, Any]) -> Geometry:
         page, sizes = layout["page"], layout["sizes"]
-        mm = PT_PER_MM
-        type_w, type_h = float(page["type_width_mm"]) * mm, float(page["type_height_mm"]) * mm
-        page_w, page_h = float(page["width_mm"]) * mm, float(page["height_mm"]) * mm
-        top, left = float(page["top_mm"]) * mm, float(page["left_mm"]) * mm
+        box = shared.page_box(layout)
         # Round both pitches down to 1/1000 pt: 22 lines and 28 characters must always fit.
-        line = math.floor(type_h / int(page["lines_per_page"]) * 1000) / 1000
-        pitch = math.floor(type_w / int(page["chars_per_line"]) * 1000) / 1000
+        line = math.floor(box.type_height.pt / int(page["lines_per_page"]) * 1000) / 1000
+        pitch = math.floor(box.type_width.pt / int(page["chars_per_line"]) * 1000) / 1000
+        places = {n: shared.page_number_place(layout, n) for n in (1, 2)}
         return cls(
-            page_w=page_w,
-            page_h=page_h,
-            top=top,
-            left=left,
-            right=page_w - left - type_w,
-            bottom=page_h - top - type_h,
-            type_w=type_w,
-            type_h=type_h,
+            page_w=box.width.pt,
+            page_h=box.height.pt,
+            top=box.top.pt,
+            left=box.left.pt,
+            right=box.right.pt,
+            bottom=box.bottom.pt,
+            type_w=box.type_width.pt,
+            type_h=box.type_height.pt,
             line=line,
             pitch=pitch,
             body_pt=float(sizes["body_pt"]),
             title_pt=float(sizes["title_pt"]),
             imprint_pt=float(sizes["imprint_pt"]),
-            number_pt=float(sizes["page_number_pt"]),
-            number_offset=shared.page_number_offset(layout).pt,
-            number_indent=shared.page_number_indent(layout).pt,
+            number_pt=places[1].size.pt,
+            numbers=tuple(NumberBox(":right" if n % 2 else ":left", q.side, q.indent.pt, q.below.pt) for n, q in places.items()),
+            letter_unnumbered=() if shared.page_numbered(1, letter=True) else (places[1].side,),
+            imprint_raise=(box.type_bottom - shared.imprint_bottom(layout)).pt,
             red=_hex(layout["colors"]["red"]),
             black=_hex(layout["colors"]["black"]),
             layout=layout,
@@ -197,39 +210,32 @@ def mark_size(doc: Document, g: Geometry) -> float:
 
 
 def _mark_items(doc: Document, g: Geometry, em_top: float) -> tuple[list[Item], float]:
-    """The 发文机关标志 with its em box top at `em_top`; returns the items and the bottom of its
-    last row (the row pitch is geometry.MARK_ROW_EM, as in the docx)."""
-    size = mark_size(doc, g)
-    scale = float(g.layout["mark"].get("char_scale", 1.0)) or 1.0
+    """The 发文机关标志 with its em box top at `em_top`, each piece where gongwen/geometry's
+    mark_layout puts it (stacked names spread over their width by letter-spacing); returns the
+    items and the bottom of its last row."""
+    mark = model_mark_layout(doc)
+    size, scale = mark.size.pt, mark.scale
     row = shared.MARK_ROW_EM * size
-    line_top = em_top - g.em_offset(XIAOBIAOSONG, size, row)
-    names = doc.mark_names or ("",)
+    offset = g.em_offset(XIAOBIAOSONG, size, row)
     font = f"font-size:{_pt(size)};line-height:{_pt(row)}"
-    squeeze = f";transform:scaleX({scale:.3f})" if scale != 1.0 else ""
+    squeeze = f";transform:scaleX({scale:.3f});transform-origin:50% 0" if scale != 1.0 else ""
     items: list[Item] = []
-    if len(names) == 1:
-        items.append(Item("mark", _box(0, line_top, g.type_w, row) + ";" + font + squeeze, names[0] + doc.mark_suffix))
-        return items, line_top + row
-    # Joint issue: names stacked and spread to the widest, “文件” to their right, vertically
-    # centred on them; the whole group centred in the type area.
-    char = size * scale
-    name_w = max(text_width(n) for n in names) * char
-    suffix_w = (text_width(doc.mark_suffix) + shared.joint_suffix_gap_chars(g.layout)) * char if doc.mark_suffix else 0.0
-    x0 = (g.type_w - name_w - suffix_w) / 2
-    for i, name in enumerate(names):
-        count = len(name)
-        spread = (name_w - text_width(name) * char) / (count - 1) / scale if count > 1 else 0.0
-        style = _box(x0, line_top + i * row, None, row) + ";" + font + f";letter-spacing:{_pt(spread)}"
-        if scale != 1.0:
-            style += f";transform:scaleX({scale:.3f});transform-origin:0 0"
-        items.append(Item("mark", style, name))
-    if doc.mark_suffix:
-        centre = line_top + (len(names) * row) / 2
-        style = _box(x0 + name_w + shared.joint_suffix_gap_chars(g.layout) * char, centre - row / 2, None, row) + ";" + font
-        if scale != 1.0:
-            style += f";transform:scaleX({scale:.3f});transform-origin:0 0"
-        items.append(Item("mark", style, doc.mark_suffix))
-    return items, line_top + len(names) * row
+    if mark.suffix is None and len(mark.names) == 1:
+        piece = mark.names[0]
+        # Centred on the geometry's centre; the box is as wide as the type area so that a name
+        # whose width the model counts a little short still stays in one centred line.
+        centre = piece.x.pt + piece.width.pt / 2
+        items.append(Item("mark", _box(centre - g.type_w / 2, em_top + piece.em_top.pt - offset, g.type_w, row) + ";" + font + squeeze,
+                          piece.text))
+        return items, em_top - offset + row
+    squeeze = squeeze.replace("50% 0", "0 0")
+    for piece in (*mark.names, *((mark.suffix,) if mark.suffix else ())):
+        count = len(piece.text)
+        natural = text_width(piece.text) * size * scale
+        spread = (piece.width.pt - natural) / (count - 1) / scale if count > 1 else 0.0
+        style = _box(piece.x.pt, em_top + piece.em_top.pt - offset, None, row) + ";" + font + f";letter-spacing:{_pt(spread)}"
+        items.append(Item("mark", style + squeeze, piece.text))
+    return items, em_top - offset + mark.names[-1].em_top.pt + row
 
 
 def _rule_items(doc: Document, g: Geometry, y: float) -> list[Item]:
@@ -308,17 +314,15 @@ def _letter_banner(doc: Document, g: Geometry) -> tuple[list[Item], float]:
     items, _ = _mark_items(doc, g, mark_top)
     size = mark_size(doc, g)
     em_bottom = shared.mark_em_bottom(Length(mark_top), Length(size), len(doc.mark_names)).pt
-    # The double lines from the page's corner (gongwen/geometry.letter_lines), drawn in the type area.
-    lines = shared.letter_lines(g.layout, Length(em_bottom + g.top))
-    items += [Item("red-rule", _box(s.x.pt - g.left, s.y.pt - g.top, s.length.pt, s.thickness.pt)) for s in lines]
-    first_em_top = lines[1].y.pt + lines[1].thickness.pt - g.top + 0.875 * g.body_pt
-    first_top = first_em_top - g.body_em_top()
+    # The double lines (from the page's corner, drawn in the type area), the first line under them
+    # and the title's grid line: gongwen/geometry.letter_head, as in the docx.
+    head = shared.letter_head(g.layout, Length(em_bottom + g.top), len(doc.header_lines))
+    items += [Item("red-rule", _box(s.x.pt - g.left, s.y.pt - g.top, s.length.pt, s.thickness.pt)) for s in head.strokes]
+    first_top = head.first_em_top.pt - g.body_em_top()
     items += _header_line_items(doc, g, first_top)
     if doc.doc_number:
         items.append(Item("line right", _box(0, first_top, g.type_w, g.line), doc.doc_number))
-    # The title's grid line is decided once for both formats (gongwen/geometry.title_top).
-    below = shared.nominal_line_top(g.layout, Length(first_em_top)) + max(len(doc.header_lines), 1) * Length(g.line)
-    return items, shared.title_top(g.layout, below).pt
+    return items, head.title_top.pt
 
 
 # --- 主体 and 版记 ---------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ import pytest
 from lxml import etree
 
 from generators.gongwen.docx import mark_size_pt, render_docx
+from generators.gongwen.model import mark_layout
 from tests.generators.conftest import make_doc
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
@@ -217,10 +218,19 @@ def test_joint_mark_stacks_names_with_wenjian_centred(joint):
     suffix = [r.findall("w:tc", NS)[1] for r in rows]
     assert attr(suffix[0], "w:tcPr/w:vMerge", "val") == "restart"
     assert suffix[1].find("w:tcPr/w:vMerge", NS) is not None and attr(suffix[1], "w:tcPr/w:vMerge", "val") is None
-    assert attr(suffix[0], "w:tcPr/w:vAlign", "val") == "center" and text(suffix[0]) == "文件"
+    assert text(suffix[0]) == "文件"
     cols = [int(c.get(w("w"))) for c in table.findall("w:tblGrid/w:gridCol", NS)]
     assert cols == [int(tc.find("w:tcPr/w:tcW", NS).get(w("w"))) for tc in rows[0].findall("w:tc", NS)]
-    assert sum(cols) <= 8844
+    # Placed where the shared geometry puts the pieces: the table indented to the names' left
+    # edge, “文件” indented in its column to its x and dropped to its em box top (vertically
+    # centred on the two names: half a row).
+    mark = mark_layout(joint)
+    indent = int(attr(table, "w:tblPr/w:tblInd", "w"))
+    assert indent == round(mark.names[0].x.twips) and indent + sum(cols) <= 8844
+    wenjian = suffix[0].find("w:p", NS)
+    assert indent + cols[0] + int(attr(wenjian, "w:pPr/w:ind", "left")) == round(mark.suffix.x.twips)
+    assert int(attr(wenjian, "w:pPr/w:spacing", "before")) == round(mark.suffix.em_top.twips)
+    assert mark.suffix.em_top.pt == pytest.approx(mark.size.pt * 1.1 / 2)
 
 
 # --- 主体 -----------------------------------------------------------------------------------------
