@@ -127,3 +127,31 @@ def test_pdf_full_layout_keeps_the_banner(settings, png):
 
     text = _pdf_text(render_pdf(_report(settings, png, plain=False))).replace(" ", "")
     assert "江夏市财政局文件" in text and "图1各一级指标得分" in text
+
+
+def test_table_columns_are_fitted_to_their_content_alike_in_docx_and_pdf(settings):
+    """A report's table takes its widths from gongwen/tables.py in both formats: a caption that
+    its builder's share would wrap as 满意度指/标 gets a column wide enough, and the docx's grid
+    and the PDF's columns are the same millimetres of the type area."""
+    import re
+
+    from generators.gongwen.pdf import render_html
+    from generators.gongwen.tables import CELL_PT, MM_PER_PT, PAD_X_MM, RULE_PT
+
+    sheet = Sheet("得分", [Column(1.2), Column(8.8)], header_rows=1)
+    sheet.add(Cell("满意度指标", "label"), Cell("受益群众满意度", "header"))
+    doc = dataclasses.replace(make_doc(settings, "report", attachments=[]),
+                              paragraphs=(TableBlock(sheet, "表1 满意度"),), plain=True)
+    type_mm = float(settings["layout"]["page"]["type_width_mm"])
+    char_mm, pad_mm = CELL_PT * MM_PER_PT, 2 * PAD_X_MM + RULE_PT * MM_PER_PT
+    assert (type_mm * 1.2 / 10 - pad_mm) / char_mm < 5  # the builder's share holds four characters a line
+
+    root = etree.fromstring(_parts(render_docx(doc))["word/document.xml"])
+    grid = [int(c.get(f"{W}w")) for c in next(root.iter(f"{W}tblGrid"))]
+    docx_mm = [w / 1440 * 25.4 for w in grid]
+    assert sum(grid) == round(type_mm / 25.4 * 1440)
+    assert (docx_mm[0] - pad_mm) / char_mm * 0.97 >= 5  # 满意度指标 on one line, in LibreOffice's faces too
+
+    html = render_html(doc)
+    pdf_mm = [float(p) * type_mm / 100 for p in re.findall(r'<col style="width:([\d.]+)%">', html)]
+    assert pdf_mm == pytest.approx(docx_mm, abs=0.05)
