@@ -21,6 +21,8 @@ milliseconds depend on the machine, ratios measured in one run much less.
     http      16 concurrent clients downloading a 公文 docx from gunicorn on loopback (p95 ≤ 100 ms)
     slow_clients  16 clients beside 100 connections sending a byte a second, `jxdoc serve` as
               `make run` starts it (p95 < 1 s, no errors)
+    statistics  the bureau's 统计 page and the 总结报告 draft's data over 10,000 units' stored
+              documents (1,000 with --quick), cold and warm (target: the page ≤ 2 s warm)
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from datetime import datetime
 from pathlib import Path
 
 from bench import documents, http_load, library_search, slow_clients, tables
+from bench import statistics as statistics_bench
 
 RESULTS = Path(__file__).resolve().parent / "results"
 DOCX_RATIO_TARGET = 8.0
@@ -48,6 +51,7 @@ HTTP_P95_TARGET_MS = 100.0
 SLOW_CLIENTS_P95_TARGET_MS = 1000.0
 SIGN_MS_TARGET = 50.0
 SIGNED_BATCH_RATIO_TARGET = 1.10
+STATISTICS_PAGE_TARGET_S = 2.0
 
 
 def machine() -> str:
@@ -231,10 +235,28 @@ def bench_slow_clients(table: Table, quick: bool) -> None:
               result["errors"] == 0 and p95 < SLOW_CLIENTS_P95_TARGET_MS)
 
 
+def bench_statistics(table: Table, quick: bool) -> None:
+    units = statistics_bench.UNITS_QUICK if quick else statistics_bench.UNITS_FULL
+    print(f"统计页：{units:,} 单位 …", flush=True)
+    result = statistics_bench.run(units)
+    table.raw["statistics"] = result
+
+    def shown(step: dict) -> str:
+        return (f"{step['wall_s']:.2f} s，CPU {step['cpu_s']:.2f} s（{step['cpu_s_per_1000_docs']:.3f} s/千份），"
+                f"峰值内存 {step['peak_rss_mb']:.0f} MB")
+
+    where = f"{units:,} 单位 {result['documents']:,} 份文档，负载 {result['loadavg_before'][0]}"
+    table.add(f"统计页数据，冷（{where}）", shown(result["page_data_cold"]))
+    table.add(f"统计页数据，热（{where}）", shown(result["page_data_warm"]), f"≤ {STATISTICS_PAGE_TARGET_S:.0f} s",
+              result["page_data_warm"]["wall_s"] <= STATISTICS_PAGE_TARGET_S)
+    table.add(f"统计页 GET，含渲染（{where}）", shown(result["page"]))
+    table.add(f"总结报告数据（{where}）", shown(result["draft_data"]))
+
+
 SECTIONS = {"documents": bench_documents, "ofd": bench_ofd, "memory": bench_memory, "batches": bench_batches,
             "disclosure": bench_disclosure, "signing": bench_signing, "tables": bench_tables, "library": bench_library,
             "http": bench_http,
-            "slow_clients": bench_slow_clients}
+            "slow_clients": bench_slow_clients, "statistics": bench_statistics}
 
 
 def main(argv: list[str] | None = None) -> int:

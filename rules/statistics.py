@@ -46,7 +46,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, localcontext
 from typing import Any
 
-from rules.indicators import count_indicators
+from rules.indicators import IndicatorCounts, count_indicators
 from rules.monitoring import MonitoringInputError, Summary, fund_execution, summarise, target_completion_rate
 from rules.public_funds import allocate_cents
 from rules.rounding import HUNDRED, ZERO, percent, quantize, ratio, to_decimal, total
@@ -366,7 +366,7 @@ def indicator_statistics(units: Sequence[Mapping[str, Any]], scope: str) -> Indi
                 continue
             found = True
             declarations += 1
-            counts = count_indicators(indicator_rows(record))
+            counts = _indicator_counts(record)
             level2 += counts.level2
             level3 += counts.level3
             quantitative += counts.quantitative
@@ -390,6 +390,41 @@ def indicator_statistics(units: Sequence[Mapping[str, Any]], scope: str) -> Indi
         mean_project_quantified_ratio=_mean(project_ratios),
         min_project_quantified_ratio=min(project_ratios) if project_ratios else None,
     )
+
+
+def _indicator_counts(record: Mapping[str, Any]) -> IndicatorCounts:
+    """A declaration's counts: as condensed() kept them, else counted from its indicators."""
+    kept = record.get(COUNTS_KEY)
+    if isinstance(kept, Mapping) and all(type(kept.get(k)) is int and kept[k] >= 0 for k in COUNT_FIELDS):
+        return IndicatorCounts(*(kept[k] for k in COUNT_FIELDS))
+    return count_indicators(indicator_rows(record))
+
+
+COUNTS_KEY = "indicator_counts"
+COUNT_FIELDS = ("level2", "level3", "quantitative")
+# What compute reads of a record besides the parts condensed() replaces by their figures.
+_KEPT = ("scope", "project_code", "project_name", "period")
+
+
+def condensed(list_name: str, record: Mapping[str, Any], settings: Mapping[str, Any] | None = None) -> dict:
+    """`record`, an entry of a unit's `list_name` list, with its long parts replaced by the figures
+    compute derives from them: a declaration's indicators by their counts, a monitoring form's
+    funds and indicators by its budget, executed amount and completion rate (monitoring_row).
+    compute gives the same statistics for either form (tests/rules/test_statistics.py); the
+    reader of stored documents keeps each document condensed once it is validated, so a year of
+    10,000 units is not counted again for every page (bench/statistics.py). A record compute
+    would refuse is kept whole, for compute to say why."""
+    kept = {k: record[k] for k in _KEPT if k in record}
+    if list_name == "declarations":
+        counts = count_indicators(indicator_rows(record))
+        return {**kept, COUNTS_KEY: {k: getattr(counts, k) for k in COUNT_FIELDS}}
+    if list_name == "monitoring":
+        try:
+            row = monitoring_row(None, record, settings)
+        except MonitoringInputError:
+            return dict(record)
+        return {**kept, **{k: row[k] for k in ("budget", "executed", "completion_rate", "self_evaluation_score")}}
+    return dict(record)
 
 
 def monitoring_row(

@@ -29,7 +29,7 @@ from rules.rounding import percent
 from rules.statistics import PROJECT, SCOPE_LABELS, Statistics, compute
 from service.database import get_db
 from service.drafts import summary_drafts
-from service.formview import error_links, parse_form, widgets
+from service.formview import error_links, parse_form, path_label, widgets
 from service.gate import roles_required
 from service.roles import SEE_ALL
 from service.sessions import current_user
@@ -37,7 +37,7 @@ from service.settings_store import current_settings
 from service.timefmt import local_today
 from service.workflow import store_submission
 from storage.models import Unit
-from storage.records import counted_submissions, load_units, of_year, unit_of, valid_stored
+from storage.records import ALL_KINDS, Refused, YearDocuments, load_units, year_documents
 
 bp = Blueprint("dashboard", __name__, url_prefix="/statistics")
 
@@ -46,6 +46,7 @@ DECLARED = ("target_declaration", "department_target_declaration")
 MONITORED = ("monitoring", "department_monitoring")
 EVALUATED = ("self_evaluation", "department_self_evaluation")
 DISCLOSED = ("disclosure",)
+PAGE_KINDS = tuple(dict.fromkeys(ALL_KINDS + DECLARED + MONITORED + EVALUATED + DISCLOSED))
 
 
 @dataclass
@@ -72,32 +73,24 @@ def _year() -> int:
     return year if 2000 <= year <= 2100 else today.year
 
 
-def coverage(year: int, settings: Mapping[str, Any], today: _dt.date) -> list[Coverage]:
+def coverage(documents: YearDocuments, year: int, settings: Mapping[str, Any], today: _dt.date) -> list[Coverage]:
     """Every unit known to the service (and every unit named in the year's documents), in code
     order, with what it filed in `year` and which monitoring returns are late."""
     rows: dict[str, Coverage] = {}
-    db = get_db()
-    with db.read() as session:
+    with get_db().read() as session:
         for unit in session.scalars(select(Unit).options(selectinload(Unit.department)).order_by(Unit.code)):
             rows[unit.code] = Coverage(unit.code, unit.name, unit.department.name if unit.department else NO_DEPARTMENT)
-        for sub, data in valid_stored((s for s in counted_submissions(session, DECLARED + MONITORED + EVALUATED
-                                                                        + DISCLOSED) if of_year(s, year)), settings):
-            if str(data.get("year", "")) != str(year):
-                continue
-            unit = unit_of(sub, data)
-            row = rows.setdefault(unit["code"], Coverage(unit["code"], unit["name"], NO_DEPARTMENT))
-            if sub.kind in DECLARED:
-                row.declared += 1
-            elif sub.kind in MONITORED:
-                row.monitored += 1
-                try:
-                    row.monitored_to = max(row.monitored_to, parse_period(data.get("period") or "1-12月").end_month)
-                except ValueError:
-                    pass
-            elif sub.kind in EVALUATED:
-                row.evaluated += 1
-            else:
-                row.disclosed += 1
+    for unit, fact in documents.documents:
+        row = rows.get(unit["code"]) or rows.setdefault(unit["code"], Coverage(unit["code"], unit["name"], NO_DEPARTMENT))
+        if fact.kind in DECLARED:
+            row.declared += 1
+        elif fact.kind in MONITORED:
+            row.monitored += 1
+            row.monitored_to = max(row.monitored_to, fact.period_end)
+        elif fact.kind in EVALUATED:
+            row.evaluated += 1
+        elif fact.kind in DISCLOSED:
+            row.disclosed += 1
     for label in settings["monitoring"]["periods"]["due"]:
         if due_date(year, label, settings) < today:
             end = parse_period(label).end_month
@@ -161,16 +154,51 @@ def index():
     return _page(_year(), {}, None, 200)
 
 
+@dataclass
+class PageData:
+    """What the 统计 page shows for a year, before it is rendered."""
+
+    rows: list[Coverage]
+    units: list[dict]
+    stats: Statistics
+    by_department: dict[str, Statistics]
+    refused: list[Refused] = field(default_factory=list)  # no longer valid: left out, listed
+
+
+def page_data(year: int, settings: Mapping[str, Any], today: _dt.date | None = None) -> PageData:
+    """The page's coverage rows and figures (overall and per department) for `year`."""
+    today = today or local_today(current_app.config["TIMEZONE"])
+    db = get_db()
+    with db.read() as session:
+        documents = year_documents(session, year, PAGE_KINDS, settings)
+    rows = coverage(documents, year, settings, today)
+    units = load_units(db, year, settings, documents=documents)
+    by_department = {name: compute(group, settings) for name, group in
+                     _department_of(units, {r.code: r.department for r in rows}).items()}
+    return PageData(rows, units, compute(units, settings), by_department, documents.refused)
+
+
+SHOWN_REFUSED = 200  # listed on the page; the count says how many more
+
+
+def refused_rows(refused: list[Refused], settings: Mapping[str, Any], limit: int = SHOWN_REFUSED) -> list[dict]:
+    """The documents left out of the figures, with their fields' labels and first messages."""
+    out = []
+    for doc in refused[:limit]:
+        kind = get_kind(doc.kind)
+        schema = kind.schema_instance(settings=settings)
+        problems = [f"{path_label(schema, path)}：{messages[0]}" for path, messages in list(doc.errors.items())[:3]]
+        out.append({"public_id": doc.public_id, "title": doc.title, "kind_name": kind.name,
+                    "unit": doc.unit["name"], "problems": problems})
+    return out
+
+
 def _page(year: int, draft_errors: dict, draft_values: dict | None, status: int):
     settings = current_settings()
     today = local_today(current_app.config["TIMEZONE"])
-    rows = coverage(year, settings, today)
-    units = load_units(get_db(), year, settings)
-    stats = compute(units, settings)
-    figures = stats.as_dict()
-    by_department = {name: compute(group, settings) for name, group in
-                     _department_of(units, {r.code: r.department for r in rows}).items()}
-    departments = department_rows(by_department)
+    data = page_data(year, settings, today)
+    rows, figures = data.rows, data.stats.as_dict()
+    departments = department_rows(data.by_department)
     totals = {key: sum(1 for r in rows if getattr(r, key)) for key in ("declared", "monitored", "evaluated", "disclosed")}
     schema = SummaryDraftSchema(settings=settings)
     draft_form = widgets(schema, draft_values if draft_values is not None else _draft_defaults(year, settings),
@@ -181,6 +209,7 @@ def _page(year: int, draft_errors: dict, draft_values: dict | None, status: int)
         charts=charts(figures, departments), scope_labels=SCOPE_LABELS, due=due, today=today,
         draft_form=draft_form, draft_errors=error_links(draft_form) if draft_errors else [],
         late=sum(1 for r in rows if r.late),
+        refused=refused_rows(data.refused, settings), refused_count=len(data.refused),
     ), status
 
 

@@ -13,8 +13,15 @@ form, validate the same way (tests/kinds/test_stored.py).
 
 from __future__ import annotations
 
+import datetime as _dt
+import hashlib
 import json
+import pickle
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
@@ -24,7 +31,7 @@ from rules.monitoring import MonitoringInputError, fund_execution
 from rules.statistics import DEPARTMENT, PROJECT
 from storage.batches import DONE, EXCLUDED, PROBLEMS, Batch, BatchItem
 from storage.db import Database
-from storage.models import Submission, dumps
+from storage.models import Submission, Unit, dumps
 
 
 class StoredInvalid(ValueError):
@@ -40,28 +47,44 @@ def stored_data(sub: Submission, settings=None) -> dict:
     """The validated data of a stored document in its normalised, JSON-safe form (amounts as
     Decimal strings, headings “（三）”…): its stored input re-validated through its kind's schema.
     StoredInvalid when it no longer validates."""
-    import kinds
     from forms.base import FieldErrors
-    from kinds import pipeline
 
-    kind = kinds.get(sub.kind)
     try:
-        data = pipeline.validate(kind, sub.data, settings)
+        return _validated(sub.kind, sub.data, settings)[1]
     except FieldErrors as exc:
         raise StoredInvalid(sub, exc.errors) from None
-    return normalised(kind, data, settings)
 
 
-def normalised(kind, data: Mapping[str, Any], settings=None) -> dict:
+def _validated(kind_id: str, stored: Mapping[str, Any], settings=None, schemas: dict | None = None) -> tuple[dict, dict]:
+    """(validated data with the kind's computed figures, its normalised form) of a stored input;
+    FieldErrors when it no longer validates. `schemas` keeps one schema instance per kind for a
+    reader of many documents."""
+    import kinds
+    from kinds import pipeline
+
+    kind = kinds.get(kind_id)
+    schema = None
+    if schemas is not None:
+        schema = schemas.get(kind_id) or schemas.setdefault(kind_id, kind.schema_instance(settings=settings))
+    data = pipeline.validate(kind, stored, settings, schema=schema)
+    return data, normalised(kind, data, settings, schema)
+
+
+def normalised(kind, data: Mapping[str, Any], settings=None, schema=None) -> dict:
     """Validated data as stored readers and the API see it: the schema's dump, JSON-safe (money as
     decimal strings)."""
-    return json.loads(dumps(kind.schema_instance(settings=settings).dump(data)))
+    schema = schema if schema is not None else kind.schema_instance(settings=settings)
+    return json.loads(dumps(schema.dump(data)))
 
 
 def of_year(sub: Submission, year: int) -> bool:
     """Whether a stored document may be of `year`, read cheaply before it is validated (the
     validated year is checked again by the reader)."""
-    return str(sub.data.get("year", "")).strip() == str(year)
+    return _raw_year(sub.data) == str(year)
+
+
+def _raw_year(data: Mapping[str, Any]) -> str:
+    return str(data.get("year", "")).strip()
 
 
 def valid_stored(subs: Iterable[Submission], settings=None) -> Iterable[tuple[Submission, dict]]:
@@ -94,31 +117,22 @@ def claimed_unit(data: Mapping[str, Any]) -> dict[str, str] | None:
     return {"code": str(code or "").strip(), "name": str(name or "").strip()}
 
 
-def unit_of(sub: Submission, data: Mapping[str, Any]) -> dict[str, str]:
-    """The unit a stored document belongs to: its unit row, else the unit its data names."""
-    if sub.unit is not None:
-        return {"code": sub.unit.code, "name": sub.unit.name}
-    claim = claimed_unit(data) or {"code": "", "name": "未注明单位"}
-    name = claim["name"] or claim["code"]
-    return {"code": claim["code"] or name, "name": name}
-
-
-def _score(sub: Submission, data: dict, settings) -> Any:
-    """The total of a self-evaluation, recomputed by its kind (stored data keeps only inputs)."""
+def _score(kind_id: str, data: Mapping[str, Any], settings) -> Any:
+    """The total of a self-evaluation: its kind's prepare step computed it from the inputs."""
     if isinstance(data.get("scoring"), Mapping):
         return data["scoring"].get("total")
     from kinds import pipeline
 
-    return pipeline.validate(sub.kind, data, settings)["scoring"]["total"]
+    return pipeline.validate(kind_id, data, settings)["scoring"]["total"]
 
 
-def _review_score(sub: Submission, data: dict, settings) -> Any:
+def _review_score(kind_id: str, data: Mapping[str, Any], settings) -> Any:
     """A review's total: stored data keeps the criteria scores, the kind's prepare adds the total."""
     if data.get("total_score") is not None or data.get("score") is not None:
         return data.get("total_score", data.get("score"))
     from kinds import pipeline
 
-    return pipeline.validate(sub.kind, data, settings)["total_score"]
+    return pipeline.validate(kind_id, data, settings)["total_score"]
 
 
 def _period_end(data: Mapping[str, Any]) -> int:
@@ -130,34 +144,101 @@ def _period_end(data: Mapping[str, Any]) -> int:
         return 0
 
 
-def group_records(subs: Iterable[Submission], year: int, settings=None) -> list[dict]:
-    """Per-unit records (rules.statistics input) of the given submissions of `year`."""
+@dataclass(frozen=True)
+class Facts:
+    """One stored document as the statistics and the 统计 page read it, taken from its data
+    validated again: its year, the unit it names, a monitoring form's period and project, and its
+    entry in its unit's record (`list_name`, `record`; rules.statistics input)."""
+
+    kind: str
+    year: str
+    claim: dict | None
+    period_end: int = 0
+    project: str | None = None
+    list_name: str | None = None
+    record: dict | None = None
+
+
+def facts(kind_id: str, stored: Mapping[str, Any], settings=None, schemas: dict | None = None,
+          condense: bool = False) -> Facts:
+    """The Facts of a stored input; FieldErrors when it no longer validates. With `condense`, the
+    record is rules.statistics.condensed (the figures compute derives, not the long lists)."""
+    from rules.statistics import condensed
+
+    validated, data = _validated(kind_id, stored, settings, schemas)
+    list_name = record = None
+    if kind_id in DECLARATION_KINDS:
+        list_name, record = "declarations", {**data, "scope": DECLARATION_KINDS[kind_id]}
+    elif kind_id in MONITORING_KINDS:
+        list_name, record = "monitoring", data
+    elif kind_id in SELF_EVALUATION_KINDS:
+        list_name = "self_evaluations"
+        record = {"scope": SELF_EVALUATION_KINDS[kind_id], "project_name": data.get("project_name"),
+                  "score": _score(kind_id, validated, settings)}
+    elif kind_id in REVIEW_KINDS:
+        list_name = "reviews"
+        record = {"project_name": data.get("project_name"), "score": _review_score(kind_id, validated, settings)}
+    if condense and record is not None:
+        record = condensed(list_name, record, settings)
+    return Facts(kind=kind_id, year=_raw_year(data), claim=claimed_unit(data),
+                 period_end=_period_end(data) if kind_id in ("monitoring", "department_monitoring") else 0,
+                 project=(data.get("project_code") or data.get("project_name")) if kind_id in MONITORING_KINDS else None,
+                 list_name=list_name, record=record)
+
+
+def _unit(stored_unit: tuple[str, str] | None, claim: Mapping[str, str] | None) -> dict[str, str]:
+    if stored_unit is not None:
+        return {"code": stored_unit[0], "name": stored_unit[1]}
+    claim = claim or {"code": "", "name": "未注明单位"}
+    name = claim["name"] or claim["code"]
+    return {"code": claim["code"] or name, "name": name}
+
+
+def unit_of(sub: Submission, data: Mapping[str, Any]) -> dict[str, str]:
+    """The unit a stored document belongs to: its unit row, else the unit its data names."""
+    return _unit((sub.unit.code, sub.unit.name) if sub.unit is not None else None, claimed_unit(data))
+
+
+def group(documents: Iterable[tuple[dict[str, str], Facts]]) -> list[dict]:
+    """Per-unit records (rules.statistics input) of (unit, facts) of one year's documents, in order."""
     units: dict[str, dict] = {}
-    for sub, data in valid_stored((s for s in subs if of_year(s, year)), settings):
-        if str(data.get("year", "")) != str(year):
+    latest: dict[tuple[str, Any], tuple[int, int]] = {}  # (unit, project) → (period end, index)
+    for unit, fact in documents:
+        if fact.list_name is None:
             continue
-        unit = unit_of(sub, data)
         entry = units.setdefault(unit["code"], {"unit": unit, "declarations": [], "monitoring": [],
                                                 "self_evaluations": [], "reviews": []})
-        if sub.kind in DECLARATION_KINDS:
-            entry["declarations"].append({**data, "scope": DECLARATION_KINDS[sub.kind]})
-        elif sub.kind in MONITORING_KINDS:
+        if fact.list_name == "monitoring":
             # A project is monitored several times a year (1-6月, 1-9月): the latest period counts.
-            key = data.get("project_code") or data.get("project_name")
-            same = [i for i, m in enumerate(entry["monitoring"])
-                    if (m.get("project_code") or m.get("project_name")) == key]
-            if not same:
-                entry["monitoring"].append(data)
-            elif _period_end(data) > _period_end(entry["monitoring"][same[0]]):
-                entry["monitoring"][same[0]] = data
-        elif sub.kind in SELF_EVALUATION_KINDS:
-            entry["self_evaluations"].append({"scope": SELF_EVALUATION_KINDS[sub.kind],
-                                              "project_name": data.get("project_name"),
-                                              "score": _score(sub, data, settings)})
-        elif sub.kind in REVIEW_KINDS:
-            entry["reviews"].append({"project_name": data.get("project_name"),
-                                     "score": _review_score(sub, data, settings)})
+            seen = latest.get((unit["code"], fact.project))
+            if seen is None:
+                latest[(unit["code"], fact.project)] = (fact.period_end, len(entry["monitoring"]))
+                entry["monitoring"].append(fact.record)
+            elif fact.period_end > seen[0]:
+                latest[(unit["code"], fact.project)] = (fact.period_end, seen[1])
+                entry["monitoring"][seen[1]] = fact.record
+        else:
+            entry[fact.list_name].append(fact.record)
     return list(units.values())
+
+
+def group_records(subs: Iterable[Submission], year: int, settings=None) -> list[dict]:
+    """Per-unit records (rules.statistics input) of the given submissions of `year`, whole."""
+    from forms.base import FieldErrors
+
+    found = []
+    schemas: dict = {}
+    for sub in subs:
+        data = sub.data
+        if _raw_year(data) != str(year):
+            continue
+        try:
+            fact = facts(sub.kind, data, settings, schemas)
+        except FieldErrors:
+            continue  # left out of figures: it cannot be counted reliably
+        if fact.year == str(year):
+            found.append((_unit((sub.unit.code, sub.unit.name) if sub.unit is not None else None, fact.claim), fact))
+    return group(found)
 
 
 def counted_submissions(session: Session, kinds: Iterable[str], stored_unit: bool = False) -> list[Submission]:
@@ -172,11 +253,161 @@ def counted_submissions(session: Session, kinds: Iterable[str], stored_unit: boo
     return list(session.scalars(stmt).all())
 
 
-def load_units(db: Database, year: int, settings=None, disclosure: Mapping[str, Mapping] | None = None) -> list[dict]:
-    """The per-unit records of `year` from the database. `disclosure` maps a unit code to its
-    {required, published, reason}, when the caller knows who published (the disclosure batch)."""
-    with db.read() as session:
-        units = group_records(counted_submissions(session, ALL_KINDS), year, settings)
+# ------------------------------------------------------------------ a year's documents, cached
+#
+# Validating a stored document costs 2–6 ms (bench/FIGURES.md): a county of 10,000 units files some
+# 45,000 a year. What the statistics take from each (Facts, condensed) is kept per process, keyed
+# by the document's public id and version (raised by every change: a save, a return, a
+# resubmission, a review) and by the settings it was validated under, so a page reads again only
+# the documents changed since. The entries are pickled: nothing a reader does to a record can
+# change what the next reader gets.
+
+FACTS_CACHE_BYTES = 64 * 2**20
+_MISS_BATCH = 500
+
+
+class FactsCache:
+    """Least recently used (key → pickled entry), bounded by bytes."""
+
+    def __init__(self, limit: int = FACTS_CACHE_BYTES):
+        self.limit, self.size = limit, 0
+        self._entries: OrderedDict[tuple, bytes] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple):
+        with self._lock:
+            blob = self._entries.get(key)
+            if blob is None:
+                return None
+            self._entries.move_to_end(key)
+        return pickle.loads(blob)  # noqa: S301 - written by this process, never read from outside
+
+    def put(self, key: tuple, value) -> None:
+        blob = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+        with self._lock:
+            old = self._entries.pop(key, None)
+            self.size += len(blob) - (len(old) if old is not None else 0)
+            self._entries[key] = blob
+            while self.size > self.limit and self._entries:
+                _, dropped = self._entries.popitem(last=False)
+                self.size -= len(dropped)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+            self.size = 0
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+FACTS_CACHE = FactsCache()
+
+
+@dataclass(frozen=True)
+class Refused:
+    """A counted document that no longer validates under the current settings: left out of the
+    figures, and listed so that its unit can be asked to correct it."""
+
+    public_id: str
+    kind: str
+    title: str
+    unit: dict
+    errors: dict
+
+
+@dataclass
+class YearDocuments:
+    """The counted documents of a year: (unit, facts) in submission order, and those refused."""
+
+    documents: list[tuple[dict[str, str], Facts]]
+    refused: list[Refused]
+
+
+def settings_key(settings) -> str:
+    """A digest of the settings a document is validated under (a changed setting re-validates)."""
+    from rules.settings import defaults
+
+    def plain(value):
+        if isinstance(value, Mapping):
+            return dict(value)
+        if isinstance(value, set | frozenset):
+            return sorted(value, key=repr)
+        if isinstance(value, Decimal | _dt.date):
+            return str(value)
+        raise TypeError(f"settings hold a {type(value).__name__}")
+
+    text = json.dumps(settings if settings is not None else defaults(), default=plain, sort_keys=True,
+                      ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def year_documents(session: Session, year: int, kinds: Iterable[str], settings=None,
+                   cache: FactsCache | None = FACTS_CACHE) -> YearDocuments:
+    """Every submitted or approved document of `kinds` whose data is of `year`, validated again
+    (or as the cache keeps it from an earlier validation of the same version under the same
+    settings). The rows are read without their data; only documents the cache does not know are
+    loaded, a batch at a time."""
+    from forms.base import FieldErrors
+
+    fingerprint = settings_key(settings)
+    stored_units = {uid: (code, name) for uid, code, name in session.execute(select(Unit.id, Unit.code, Unit.name))}
+    rows = session.execute(
+        select(Submission.id, Submission.public_id, Submission.version, Submission.kind, Submission.unit_id,
+               Submission.title)
+        .where(Submission.kind.in_(tuple(kinds)), Submission.status.in_(COUNTED_STATUSES))
+        .order_by(Submission.id)).all()
+    documents: list[tuple[dict[str, str], Facts]] = []
+    refused: list[Refused] = []
+    schemas: dict = {}
+    wanted = str(year)
+    for start in range(0, len(rows), _MISS_BATCH):
+        chunk = rows[start:start + _MISS_BATCH]
+        entries = {row.id: cache.get((row.public_id, row.version, fingerprint)) if cache is not None else None
+                   for row in chunk}
+        # Unknown, or known only by the year its input names, which is the one asked for now.
+        kinds_of = {row.id: row.kind for row in chunk}
+        missing = [row.id for row in chunk if entries[row.id] is None
+                   or (entries[row.id][0] == "year" and entries[row.id][1] == wanted)]
+        if missing:
+            for sid, text in session.execute(select(Submission.id, Submission.data_json)
+                                             .where(Submission.id.in_(missing))):
+                stored = json.loads(text)
+                raw = _raw_year(stored)
+                if raw != wanted:
+                    entry = ("year", raw, None)  # not validated until a reader asks for its year
+                else:
+                    try:
+                        entry = ("facts", raw, facts(kinds_of[sid], stored, settings, schemas, condense=True))
+                    except FieldErrors as exc:
+                        entry = ("refused", raw, (exc.errors, claimed_unit(stored)))
+                entries[sid] = entry
+        for row in chunk:
+            entry = entries[row.id]
+            if cache is not None and row.id in missing:
+                cache.put((row.public_id, row.version, fingerprint), entry)
+            what, raw, value = entry
+            if raw != wanted:
+                continue
+            if what == "refused":
+                errors, claim = value
+                refused.append(Refused(row.public_id, row.kind, row.title,
+                                       _unit(stored_units.get(row.unit_id), claim), errors))
+            elif value.year == wanted:
+                documents.append((_unit(stored_units.get(row.unit_id), value.claim), value))
+    return YearDocuments(documents, refused)
+
+
+def load_units(db: Database, year: int, settings=None, disclosure: Mapping[str, Mapping] | None = None,
+               documents: YearDocuments | None = None) -> list[dict]:
+    """The per-unit records of `year` from the database, each document condensed
+    (rules.statistics.condensed). `disclosure` maps a unit code to its {required, published,
+    reason}, when the caller knows who published (the disclosure batch); `documents`, when the
+    caller has read the year already (the 统计 page)."""
+    if documents is None:
+        with db.read() as session:
+            documents = year_documents(session, year, ALL_KINDS, settings)
+    units = group(documents.documents)
     if disclosure is None:
         disclosure = disclosure_results(db, year)
     for entry in units:

@@ -193,3 +193,44 @@ def test_bad_input_is_refused_with_paths(units, errors):
     with pytest.raises(StatisticsInputError) as exc:
         compute(units)
     assert exc.value.errors == errors
+
+
+def test_condensed_records_give_the_same_statistics():
+    """The reader of stored documents keeps each one condensed (indicator counts, monitoring
+    figures): compute must give exactly what it gives on the whole records."""
+    from rules.statistics import condensed
+
+    def with_funds(likelihood="确定能"):
+        units = dataset()
+        units[1]["monitoring"] = [{
+            "project_name": "河道清淤", "scope": "部门预算项目",
+            "funds": {"annual_total": {"initial_budget": "300.00", "executed": "120.50"}},
+            "indicators": [{"completion_likelihood": "确定能"}, {"completion_likelihood": likelihood}]}]
+        return units
+
+    def short(units):
+        return [{**u, **{name: [condensed(name, r) for r in u.get(name) or []]
+                         for name in ("declarations", "monitoring", "self_evaluations", "reviews")}}
+                if isinstance(u, dict) else u for u in units]
+
+    for units in (dataset(), with_funds()):
+        assert all("indicators" not in r for u in short(units) for r in u["declarations"])
+        assert compute(short(units)).as_dict() == compute(units).as_dict()
+        assert compute(short(units)) == compute(units)
+    (kept,) = short(with_funds())[1]["monitoring"]
+    assert (kept["budget"], kept["executed"], kept["completion_rate"]) == (D("300.00"), D("120.50"), D("1"))
+    # A record compute refuses stays whole: the same message names the same field.
+    with pytest.raises(StatisticsInputError) as whole:
+        compute(with_funds("有可能"))
+    with pytest.raises(StatisticsInputError) as condensed_form:
+        compute(short(with_funds("有可能")))
+    assert condensed_form.value.errors == whole.value.errors
+
+
+def test_counts_not_well_formed_are_counted_again():
+    from rules.statistics import indicator_statistics
+
+    units = [{"unit": "甲", "declarations": [{"scope": "project", "project_name": "P1", "indicators": P1,
+                                              "indicator_counts": {"level2": "9", "level3": -1, "quantitative": 99}}]}]
+    stats = indicator_statistics(units, "project")
+    assert (stats.level2, stats.level3, stats.quantitative) == (5, 5, 4)

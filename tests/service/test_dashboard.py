@@ -121,3 +121,85 @@ def test_draft_summary_errors_shown_on_the_page(bureau_client):
     assert response.status_code == 422
     html = response.get_data(as_text=True)
     assert 'id="error-summary"' in html and "发文机关" in html
+
+
+def _uncached_figures(app, settings=None):
+    """The statistics read the slow way: every stored document validated now, whole records."""
+    from storage.records import ALL_KINDS, counted_submissions, disclosure_results, group_records
+
+    settings = settings or defaults()
+    db = app.extensions["jxdoc.db"]
+    with app.app_context(), db.read() as session:
+        units = group_records(counted_submissions(session, ALL_KINDS), YEAR, settings)
+    assert not disclosure_results(db, YEAR)
+    return compute(units, settings)
+
+
+def _totals(html: str) -> dict[str, str]:
+    return {**_cells(html, "data-department", "合计"),
+            **dict(re.findall(r'data-figure="(coverage\.\w+)">(\d+)<', html))}
+
+
+def test_figures_follow_a_document_returned_changed_and_resubmitted(stored, bureau_client, world):
+    """The validated documents are kept between pages (storage.records.FACTS_CACHE); a return, a
+    change and a resubmission each raise the document's version, so the page reads it again."""
+    app = stored
+    clerk = login(app, world, "clerk_a")
+    html = bureau_client.get(f"/statistics?year={YEAR}").get_data(as_text=True)
+    before = _totals(html)
+    assert before["coverage.monitored"] == "1" and before["execution_rate"] == "55.74%"  # 702.35 of 1,260.00
+    (monitoring,) = [s for s in clerk.get("/api/v1/submissions").get_json() if s["kind"] == "monitoring"]
+
+    returned = bureau_client.post(f"/api/v1/submissions/{monitoring['id']}/review",
+                                  json={"action": "return", "comment": "请核对执行数。"})
+    assert returned.status_code == 200, returned.get_json()
+    html = bureau_client.get(f"/statistics?year={YEAR}").get_data(as_text=True)
+    assert _totals(html)["coverage.monitored"] == "0" and _totals(html)["execution_rate"] == "—"
+
+    data = {**load_sample("monitoring"), "year": YEAR, "period": "1-6月"}
+    data["funds"]["annual_total"]["executed"] = "1000.00"
+    data["funds"]["fiscal_appropriation"]["executed"] = "900.00"
+    data["funds"]["other_funds"]["executed"] = "100.00"
+    version = clerk.get(f"/api/v1/submissions/{monitoring['id']}").get_json()["version"]
+    resubmitted = clerk.put(f"/api/v1/submissions/{monitoring['id']}",
+                            json={"data": data, "action": "submit", "version": version})
+    assert resubmitted.status_code == 200, resubmitted.get_json()
+    html = bureau_client.get(f"/statistics?year={YEAR}").get_data(as_text=True)
+    after = _totals(html)
+    assert after["coverage.monitored"] == "1" and after["execution_rate"] == "79.37%"  # 1,000.00 of 1,260.00
+    expected = _uncached_figures(app)
+    assert after["execution_rate"] == _shown(percent(expected.monitoring.overall.execution_rate))
+    assert after["quantified_ratio"] == _shown(percent(expected.indicators["project"].pooled_quantified_ratio))
+
+
+def test_a_setting_that_refuses_stored_documents_leaves_them_out_and_lists_them(stored, bureau_client):
+    """Stored documents are validated under the settings in force: raising the 量化率 floor above
+    the declarations' 90 % refuses both; they leave the figures and are listed with the reason,
+    and come back when the setting does."""
+    import datetime as dt
+
+    from rules.settings import load_settings
+    from storage.models import SavedSettings
+
+    app = stored
+    db = app.extensions["jxdoc.db"]
+    html = bureau_client.get(f"/statistics?year={YEAR}").get_data(as_text=True)
+    assert _totals(html)["coverage.declared"] == "2" and "data-refused-count" not in html
+    with db.write() as session:
+        session.add(SavedSettings(section="declaration", updated_at=dt.datetime(2030, 1, 1),
+                                  values_json='{"indicators": {"min_quantified_ratio": "0.95"}}'))
+    html = bureau_client.get(f"/statistics?year={YEAR}").get_data(as_text=True)
+    totals = _totals(html)
+    assert totals["coverage.declared"] == "0" and totals["quantified_ratio"] == "—"
+    assert totals["coverage.monitored"] == "1"  # the other documents still count
+    assert 'data-refused-count="2"' in html
+    listed = re.findall(r'<li data-refused="([^"]+)"><a href="/submissions/\1">[^<]+</a>（项目支出绩效目标申报表，([^）]+)）：([^<]+)</li>',
+                        html)
+    assert sorted(unit for _, unit, _ in listed) == ["青溪县人民医院", "青溪县第一中学"]
+    assert all("定量指标占比为90.00%，低于95%" in problems for _, _, problems in listed), listed
+    strict = load_settings({"declaration": {"indicators": {"min_quantified_ratio": "0.95"}}})
+    assert _uncached_figures(app, strict).indicators.get("project") is None
+    with db.write() as session:
+        session.query(SavedSettings).delete()
+    html = bureau_client.get(f"/statistics?year={YEAR}").get_data(as_text=True)
+    assert _totals(html)["coverage.declared"] == "2" and "data-refused-count" not in html
