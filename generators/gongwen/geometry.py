@@ -354,7 +354,7 @@ def page_box(layout: Mapping[str, Any]) -> PageBox:
 # What `page_number.indent_chars` counts (7.5 “空一字” does not say which size the character is):
 # a character of the body grid (三号 at the grid's pitch, what the tools surveyed use) or one of
 # the page number's own size (四号).
-INDENT_CHARS = {"body": "正文字（三号，按版心每行字数）", "number": "页码字（四号）"}
+INDENT_CHARS = {"body": "正文的三号字，按版心每行字数", "number": "页码的四号字"}
 
 
 @dataclass(frozen=True)
@@ -369,13 +369,20 @@ class PageNumberPlace:
     size: Length
 
 
+def indent_char_problem(value: Any) -> str | None:
+    """The Chinese message for a `page_number.indent_char` that is none of INDENT_CHARS."""
+    if value in INDENT_CHARS:
+        return None
+    return ("page_number.indent_char：页码缩进的“字”应为 " + " 或 ".join(f"{k}（{v}）" for k, v in INDENT_CHARS.items())
+            + f"，而不是“{value}”。")
+
+
 def page_number_indent(layout: Mapping[str, Any]) -> Length:
     """“空一字”: `indent_chars` characters of the kind `indent_char` names (INDENT_CHARS)."""
     numbers = layout["page_number"]
-    unit = str(numbers.get("indent_char", "body"))
-    if unit not in INDENT_CHARS:
-        raise ValueError(f"page_number.indent_char：应为 body（{INDENT_CHARS['body']}）或 number（{INDENT_CHARS['number']}），"
-                         f"而不是“{unit}”。")
+    unit = numbers.get("indent_char", "body")
+    if problem := indent_char_problem(unit):
+        raise ValueError(problem)
     char = char_pitch(layout) if unit == "body" else Length(float(layout["sizes"]["page_number_pt"]))
     return char * float(numbers["indent_chars"])
 
@@ -408,7 +415,7 @@ def imprint_rules(layout: Mapping[str, Any]) -> tuple[Length, Length]:
 
 
 __all__ = ["INDENT_CHARS", "MARK_ROW_EM", "PT_PER_MM", "Length", "LetterHead", "MarkLayout", "MarkPiece", "NameSlot", "PageBox",
-           "PageNumberPlace", "Stroke", "body_size", "char_pitch", "imprint_bottom", "imprint_rules", "joint_row_blank_lines",
+           "PageNumberPlace", "Stroke", "body_size", "char_pitch", "imprint_bottom", "imprint_rules", "indent_char_problem", "joint_row_blank_lines",
            "joint_signature_rows", "joint_suffix_gap_chars", "letter_double_gap", "letter_first_gap", "letter_head", "letter_lines",
            "line_pitch", "mark_em_bottom", "mark_layout", "mark_size", "mark_top", "nominal_line_top", "number_em_top", "page_box",
            "page_number_indent", "page_number_place", "page_numbered", "rule_gap", "rule_thickness", "seal_rise",

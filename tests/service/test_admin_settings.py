@@ -115,3 +115,23 @@ def test_settings_changes_are_audited(app, world):
     form = _fields(admin.get("/admin/settings/official").get_data(as_text=True))
     admin.post("/admin/settings/official", data={**form, "action": "save"})
     assert "保存设置" in admin.get("/admin/audit").get_data(as_text=True)
+
+
+def test_page_number_indent_character_chosen_on_the_layout_page(app, world):
+    """What “空一字” counts (7.5 leaves it open) is a layout setting: a wrong value is refused beside
+    its field, “number” (四号) is saved and moves the number in the PDF to 14 pt from the edge."""
+    admin = login(app, world, "admin")
+    page = admin.get("/admin/settings/layout").get_data(as_text=True)
+    assert "页码缩进的“字”" in page
+    form = _fields(page)
+    assert form["layout.page_number.indent_char"] == "body"
+    resp = admin.post("/admin/settings/layout", data={**form, "layout.page_number.indent_char": "三号", "action": "save"})
+    assert resp.status_code == 422
+    assert "body（正文的三号字" in _block(resp.get_data(as_text=True), "s-layout_page_number_indent_char")
+    form["layout.page_number.indent_char"] = "number"
+    assert admin.post("/admin/settings/layout", data={**form, "action": "save"}).status_code == 302
+    with app.test_request_context():
+        from generators.gongwen.geometry import page_number_indent
+        from service.settings_store import current_settings
+
+        assert page_number_indent(current_settings()["layout"]).pt == 14
