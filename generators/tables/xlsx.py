@@ -43,9 +43,20 @@ from openpyxl.utils import get_column_letter, quote_sheetname
 
 from generators.grid import Cell, Sheet, Workbook
 from generators.tables import KIND_ALIGN, RATIO_PLACES, is_number
-from generators.tables.widths import xlsx_widths
-from generators.tables.xlsx_pages import row_breaks
-from generators.tables.xlsx_parts import Look, SheetPlan, core_part, package, sheet_member, styles_member
+from generators.tables.widths import _tokens, xlsx_widths
+from generators.tables.xlsx_pages import DIGIT_PX, row_breaks
+from generators.tables.xlsx_parts import (
+    BODY_PT,
+    NOTE_PT,
+    SONGTI_KINDS,
+    Look,
+    SheetPlan,
+    core_part,
+    font_size,
+    package,
+    sheet_member,
+    styles_member,
+)
 from rules.formatting import chinese_date
 from rules.rounding import quantize
 
@@ -67,9 +78,13 @@ DEFAULT_FONTS = {"songti": "宋体", "fangsong": "仿宋_GB2312"}
 # Row heights (points) when a row has no Sheet.row_heights entry.
 TITLE_ROW_PT = 36
 SUBTITLE_ROW_PT = 20
-LINE_PT = 15  # one wrapped line of 11 pt text
+LINE_PT = 15  # one wrapped line of 11 pt 仿宋 (Excel spaces SimSun's 11 pt lines 14.25 pt)
+# A line of 宋体 (captions, titles), in ems: the project's fonts give 宋体 as Noto Serif CJK, whose
+# lines Gnumeric and Calc space 1.5 em apart (16.5 pt at 11 pt).
+SONGTI_LINE_EM = 1.5
 ROW_PADDING_PT = 6
-WRAP_SLACK = 1.1  # see _estimated_lines
+CELL_PADDING_UNITS = 1.5  # a cell's left and right padding, in column units
+CLOSING = frozenset("，。、；：？！）》」』”’%")  # never starts a line: it takes the character before along
 
 # Validation lists longer than this (Excel's limit on an inline list) go to a hidden sheet.
 INLINE_LIST_MAX = 255
@@ -207,18 +222,38 @@ def _places(value: Decimal | int, places: int) -> Decimal:
     return quantize(value, places)
 
 
-def _display_width(text: str) -> float:
-    """Width of text in xlsx column units: a CJK character is about two digits wide."""
-    return sum(2.0 if ord(ch) > 0x2E7F else 1.1 for ch in text)
-
-
-def _estimated_lines(text: str, width: float) -> int:
-    if len(text) * 2 <= width - 1:  # fits on one line whatever the characters
+def _estimated_lines(text: str, width: float, size_pt: float = BODY_PT) -> int:
+    """The lines `text` wraps to in a column `width` units wide, as Excel and WPS lay it out (a
+    unit is Calibri's 7 px digit: the narrowest of the engines, Calc's digit being wider):
+    whole characters to a line, a CJK character ending a line anywhere but before closing
+    punctuation, a run of Latin letters and digits only where it ends (widths' wrapping rule)."""
+    em = size_pt * 96 / 72 / DIGIT_PX  # a CJK character, in column units
+    usable = max(width - CELL_PADDING_UNITS, em)
+    if len(text) * em <= usable and "\n" not in text:  # fits on one line whatever the characters
         return 1
-    usable = max(width - 1.5, 1.0)  # cell padding
-    # A tenth more than the widths add up to: Calc and Excel break CJK lines before closing
-    # punctuation and never at a fraction of a character, so lines end short of the width.
-    return sum(max(1, math.ceil(_display_width(part) * WRAP_SLACK / usable)) for part in text.split("\n"))
+    lines = 0
+    for part in text.split("\n"):
+        lines += 1
+        x = 0.0
+        tokens = _tokens(part)
+        for i, (_token, chars) in enumerate(tokens):
+            w = chars * em
+            follow = tokens[i + 1] if i + 1 < len(tokens) else None
+            if follow is not None and follow[0] in CLOSING:
+                w += follow[1] * em  # wraps with the punctuation after it
+            if x and x + w > usable + 1e-9:
+                lines += 1
+                x = 0.0
+            if w > usable:  # a run longer than a line is broken inside it
+                extra = math.ceil(w / usable - 1e-9) - 1
+                lines += extra
+                w -= extra * usable
+            x += w - (follow[1] * em if follow is not None and follow[0] in CLOSING else 0.0)
+    return lines
+
+
+def _line_pt(kind: str) -> float:
+    return font_size(kind) * SONGTI_LINE_EM if kind in SONGTI_KINDS else LINE_PT
 
 
 def _sheet_plan(sheet: Sheet, looks: _Looks, lists: _Lists) -> SheetPlan:
@@ -279,7 +314,7 @@ def _plan_rows(sheet: Sheet, plan: SheetPlan, looks: _Looks, lists: _Lists,
     # style id, type, text), the plan's own tuple.
     ahead: dict[int, dict[int, tuple[int, int, str | None, str | None]]] = {}
 
-    def close(r0: int, cells: dict, lines: int, first: str | None):
+    def close(r0: int, cells: dict, lines: int, text_pt: float, first: str | None):
         # Empty positions of the table (rows shorter than the width) still get the grid's borders.
         if title_rows <= r0 and len(cells) < width:
             empty = looks.id(EMPTY_LOOK)
@@ -288,9 +323,9 @@ def _plan_rows(sheet: Sheet, plan: SheetPlan, looks: _Looks, lists: _Lists,
         points = sheet.row_heights.get(r0)  # a builder's height is a minimum: long text grows it
         if r0 < title_rows:
             points = points or (TITLE_ROW_PT if first == "title" else SUBTITLE_ROW_PT)
-        elif lines > 1:
-            # Excel does not grow rows for wrapped text in files it did not lay out itself.
-            points = max(points or 0, lines * LINE_PT + ROW_PADDING_PT)
+        # Excel does not grow rows for wrapped text in files it did not lay out itself.
+        if lines > 1:
+            points = max(points or 0, text_pt + ROW_PADDING_PT)
         if cells or points is not None:
             return r0 + 1, points, [cells[cc] for cc in sorted(cells)]
         return None
@@ -298,7 +333,7 @@ def _plan_rows(sheet: Sheet, plan: SheetPlan, looks: _Looks, lists: _Lists,
     by_row = itertools.groupby(sheet.placed(), key=operator.itemgetter(0))
     pending = next(by_row, None)
     for r0 in range(height):
-        cells, lines, first = ahead.pop(r0, {}), 1, None
+        cells, lines, text_pt, first = ahead.pop(r0, {}), 1, 0.0, None
         if pending is not None and pending[0] == r0:
             # The hot loop of big sheets (tens of thousands of cells): plain locals, one tuple per cell.
             for _r0, c0, c in pending[1]:
@@ -328,12 +363,14 @@ def _plan_rows(sheet: Sheet, plan: SheetPlan, looks: _Looks, lists: _Lists,
                     if c.validation not in sheet.validations:
                         raise ValueError(f"sheet {sheet.name!r}: unknown validation list {c.validation!r}")
                     validations.setdefault(c.validation, []).append((row, col))
-                if t == "s" and rowspan == 1 and r0 >= title_rows:
-                    need = _estimated_lines(text, sum(widths[c0:c0 + colspan]))
-                    if need > lines:
-                        lines = need
+                if t == "s" and rowspan == 1:
+                    kind = c.kind
+                    need = _estimated_lines(text, sum(widths[c0:c0 + colspan]), font_size(kind))
+                    if need > 1:
+                        lines = max(lines, need)
+                        text_pt = max(text_pt, need * _line_pt(kind))
             pending = next(by_row, None)
-        if (done := close(r0, cells, lines, first)) is not None:
+        if (done := close(r0, cells, lines, text_pt, first)) is not None:
             yield done
     if pending is not None:
         raise ValueError(f"sheet {sheet.name!r}: more rows than the {height} declared")
@@ -347,7 +384,7 @@ def _plan_rows(sheet: Sheet, plan: SheetPlan, looks: _Looks, lists: _Lists,
         sid = looks.id(("note", False, "left", False, needs_quote(text), None, False))
         if width > 1:
             merges.append(f"A{note_row}:{letters[-1]}{note_row}")
-        yield note_row, _estimated_lines(text, total_width) * LINE_PT + ROW_PADDING_PT / 2, [(1, sid, "s", text)]
+        yield note_row, _estimated_lines(text, total_width, NOTE_PT) * LINE_PT + ROW_PADDING_PT / 2, [(1, sid, "s", text)]
     plan.validations = [(lists.formula(sheet.validations[name]), _column_runs(positions))
                         for name, positions in validations.items()]
 

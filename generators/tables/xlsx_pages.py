@@ -12,12 +12,17 @@ a last page. The breaks are chosen here instead, from the rows' heights as the x
 * the notes stay with the table's last group.
 
 Heights are estimated as the xlsx states them (rows without a height are one 15 pt line) and the
-scale from the columns' widths (Excel's rule: a unit is 7 px of the default face, plus 5 px of
-padding); rows shorter than the estimate only leave a page less full.
+fit-to-width scale from the columns' widths as Excel and WPS lay them out: a width counts digits
+of the default face (Calibri 11 pt, 7 px at 96 dpi) with the cell's padding already in it
+(ECMA-376 Part 1, 18.3.1.13: pixels = Truncate(((256 × width + Truncate(128 / 7)) / 256) × 7)).
+That is the narrowest of the engines (Calc takes a wider digit, so its sheet prints smaller and
+its pages hold more rows; Gnumeric takes Excel's), so a page that holds its rows here holds them
+in every engine; rows shorter than the estimate only leave a page less full.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 A4_PT = (595.0, 842.0)
@@ -26,9 +31,18 @@ DEFAULT_ROW_PT = 15.0
 SAFETY = 1.0
 
 
+DIGIT_PX = 7  # Calibri 11 pt's widest digit at 96 dpi
+PT_PER_PX = 0.75
+
+
+def column_pt(width: float) -> float:
+    """The printed width of a column `width` units wide, as Excel lays it out."""
+    return math.trunc((256 * width + math.trunc(128 / DIGIT_PX)) / 256 * DIGIT_PX) * PT_PER_PX
+
+
 def _scale(widths: Sequence[float], landscape: bool) -> float:
     page_w = (A4_PT[1] if landscape else A4_PT[0]) - MARGINS_PT[0]
-    table_w = sum((w * 7 + 5) * 0.75 for w in widths)
+    table_w = sum(column_pt(w) for w in widths)
     return min(1.0, page_w / table_w) if table_w else 1.0
 
 

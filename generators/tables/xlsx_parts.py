@@ -240,14 +240,20 @@ def _number_format_ids(order: Sequence[Look]) -> dict[str, int]:
     return ids
 
 
+SONGTI_KINDS = frozenset({"title", "subtitle", "header"})  # cells set in 宋体; the others in 仿宋
+
+
+def font_size(kind: str) -> float:
+    """The size in points of a cell of `kind`."""
+    return TITLE_PT if kind == "title" else SUBTITLE_PT if kind == "subtitle" else NOTE_PT if kind == "note" else BODY_PT
+
+
 def _font(look: Look, faces: Mapping[str, str]) -> tuple[str, float, bool] | None:
     kind, bold = look[0], look[1]
     if kind == "list":
         return None  # the default font
-    face = faces["songti"] if kind in ("title", "subtitle", "header") else faces["fangsong"]
-    title = kind == "title"
-    size = TITLE_PT if title else SUBTITLE_PT if kind == "subtitle" else NOTE_PT if kind == "note" else BODY_PT
-    return face, size, bold or title or kind == "header"
+    face = faces["songti"] if kind in SONGTI_KINDS else faces["fangsong"]
+    return face, font_size(kind), bold or kind == "title" or kind == "header"
 
 
 def styles_member(faces: Mapping[str, str], order: Sequence[Look]) -> Member:
@@ -447,4 +453,4 @@ def package(plans: Sequence[SheetPlan], sheets: Sequence[Member], styles: Member
     return write_zip(members)
 
 
-__all__ = ["Look", "SheetPlan", "core_part", "package", "sheet_member", "styles_member", "workbook_part"]
+__all__ = ["SONGTI_KINDS", "Look", "SheetPlan", "core_part", "font_size", "package", "sheet_member", "styles_member", "workbook_part"]
