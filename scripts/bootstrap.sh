@@ -10,10 +10,12 @@ purpose="${1:-run}"
 # (service/front.py). test: also the real servers and clients the tests start (LibreOffice to open
 # docx and xlsx, driven through its UNO bridge python3-uno, Redis for Celery, PostgreSQL, Chromium for
 # the browser tests, SoftHSM for a PKCS#11 signing token, Node.js for the npm packages the browser tests
-# load: axe-core, and ofd.js, the independent OFD renderer).
+# load: axe-core, and ofd.js, the independent OFD renderer; Gnumeric, whose ssconvert prints the xlsx
+# as a second spreadsheet engine laying columns out as Excel does, tests/office/gnumeric.py).
 run_pkgs=(fontconfig fonts-noto-cjk fonts-arphic-gkai00mp fonts-lxgw-wenkai texlive-lang-chinese fonts-liberation2
           libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 poppler-utils redis-server nginx-light)
-test_pkgs=(libreoffice-writer-nogui libreoffice-calc-nogui python3-uno postgresql chromium softhsm2 nodejs)
+test_pkgs=(libreoffice-writer-nogui libreoffice-calc-nogui python3-uno gnumeric postgresql chromium softhsm2
+           nodejs)
 pkgs=("${run_pkgs[@]}")
 [ "$purpose" = test ] && pkgs+=("${test_pkgs[@]}")
 # npm installs axe-core and ofd.js for the browser tests (package-lock.json); a Node.js that bundles npm will do.

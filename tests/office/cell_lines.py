@@ -75,6 +75,7 @@ def bad_breaks(pdf: Path, captions: set[str], figures: set[str], kinsoku: bool =
                 rest = caption[:-len(lower.text)]
                 if caption.endswith(lower.text) and len(rest) > 1 and upper.text.endswith(rest[-2:]):
                     found.append(f"page {upper.page}: {rest}/{lower.text}")
-    printed = "\n".join(line.text for line in found_lines)
+    # (Gnumeric prints a negative number's minus as U+2212 MINUS SIGN)
+    printed = "\n".join(line.text for line in found_lines).replace("\u2212", "-")
     found += [f"figure {figure} broken" for figure in sorted(figures) if figure not in printed]
     return found

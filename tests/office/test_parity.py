@@ -1,5 +1,6 @@
 """Every sample as the clerk gets it: its docx printed by LibreOffice (project fontconfig) against
-the project's own PDF, and its xlsx printed by Calc.
+the project's own PDF, and its xlsx printed by Calc and by Gnumeric (tests/office/gnumeric.py), the
+second engine, which lays columns out as Excel and WPS do.
 
 All samples of all kinds are rendered and converted once per session, in one LibreOffice run.
 """
@@ -13,10 +14,11 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import openpyxl
 import pytest
 
 from kinds import all_kinds, pipeline
-from tests.office import print_with_libreoffice
+from tests.office import XLSX_ENGINES, print_office_files
 
 pytestmark = [pytest.mark.libreoffice, pytest.mark.xdist_group("libreoffice")]
 
@@ -29,7 +31,7 @@ class Sample:
     kind: str
     name: str
     files: dict[str, Path]  # format → file
-    printed: dict[str, Path]  # docx/xlsx → LibreOffice's PDF
+    printed: dict[str, Path]  # engine (writer for the docx, calc and gnumeric for the xlsx) → its PDF
 
 
 def _samples() -> list[tuple[str, Path]]:
@@ -58,11 +60,12 @@ def rendered(tmp_path_factory) -> dict[str, Sample]:
             if fmt != "pdf":
                 office.append(file)
         out[name] = Sample(kind_id, name, files, {})
-    printed = print_with_libreoffice(office, folder / "lo", folder / "profile")
+    printed = print_office_files(office, folder)
     for sample in out.values():
-        for fmt in ("docx", "xlsx"):
-            if fmt in sample.files:
-                sample.printed[fmt] = printed[sample.files[fmt]]
+        for engine, by_file in printed.items():
+            for fmt in ("docx", "xlsx"):
+                if sample.files.get(fmt) in by_file:
+                    sample.printed[engine] = by_file[sample.files[fmt]]
     return out
 
 
@@ -101,7 +104,7 @@ DOCX_AND_PDF = [(k, p) for k, p in SAMPLES if {"docx", "pdf"} <= FORMATS[k]]
 @pytest.mark.parametrize("kind, path", DOCX_AND_PDF, ids=ids(DOCX_AND_PDF))
 def test_docx_printed_by_libreoffice_has_the_pages_of_the_pdf(rendered, kind, path):
     sample = rendered[f"{kind}__{path.stem}"]
-    assert pages(sample.printed["docx"]) == pages(sample.files["pdf"])
+    assert pages(sample.printed["writer"]) == pages(sample.files["pdf"])
 
 
 def test_no_pdf_font_falls_back_to_a_custom_encoding(rendered):
@@ -122,7 +125,7 @@ GONGWEN = [(k, p) for k, p in SAMPLES if k in ("request", "report", "opinion", "
 @pytest.mark.parametrize("kind, path", GONGWEN, ids=ids(GONGWEN))
 def test_gongwen_page_one_breaks_lines_at_the_same_characters(rendered, kind, path):
     sample = rendered[f"{kind}__{path.stem}"]
-    docx, pdf = page_lines(sample.printed["docx"], 1), page_lines(sample.files["pdf"], 1)
+    docx, pdf = page_lines(sample.printed["writer"], 1), page_lines(sample.files["pdf"], 1)
     assert len(pdf) >= 8  # number, title, addressees and body lines
     assert docx == pdf
     # and from the 发文字号 down the lines lie at the same heights: the title on the same grid line
@@ -134,7 +137,7 @@ def test_gongwen_page_one_breaks_lines_at_the_same_characters(rendered, kind, pa
 
     # (2 mm: a word box's top is the face's ascent, which the engines report differently for 黑体;
     # a line is 10.2 mm)
-    assert heights(sample.printed["docx"]) == pytest.approx(heights(sample.files["pdf"]), abs=2.0)
+    assert heights(sample.printed["writer"]) == pytest.approx(heights(sample.files["pdf"]), abs=2.0)
 
 
 FORMS = [(k, p) for k, p in SAMPLES if k in ("monitoring", "department_monitoring", "self_evaluation",
@@ -150,11 +153,11 @@ def page_text(pdf: Path, page: int) -> str:
 @pytest.mark.parametrize("kind, path", FORMS, ids=ids(FORMS))
 def test_every_page_of_indicators_has_the_column_captions(rendered, kind, path):
     """Page 2 of a form is not a grid of values without labels: the PDF, the docx printed by
-    LibreOffice and the xlsx printed by Calc repeat the indicator captions on it."""
+    LibreOffice and the xlsx printed by Calc and by Gnumeric repeat the indicator captions on it."""
     sample = rendered[f"{kind}__{path.stem}"]
     # (a declaration's xlsx has no print titles: each of its two blocks starts a page under its
     # own captions, generators/tables/xlsx_pages.py)
-    printed = [sample.files["pdf"], sample.printed["docx"], sample.printed["xlsx"]]
+    printed = [sample.files["pdf"], sample.printed["writer"], *(sample.printed[e] for e in XLSX_ENGINES)]
     for pdf in printed:
         count = pages(pdf)
         assert count >= 2, pdf.name  # the samples run onto a second page
@@ -173,18 +176,86 @@ def manual_breaks(xlsx: Path) -> tuple[list[int], list[tuple[int, int, float]]]:
     return breaks, [(a, b, sum(heights.get(r, 15.0) for r in range(a, b + 1))) for a, b in merges if b > a]
 
 
+@pytest.mark.parametrize("engine", XLSX_ENGINES)
 @pytest.mark.parametrize("kind, path", FORMS, ids=ids(FORMS))
-def test_calc_starts_pages_only_where_the_xlsx_breaks_them(rendered, kind, path):
-    """Calc prints the form on one page more than its manual breaks (it adds none of its own, so
-    it slices no merged group), and no break falls inside a merged group short enough for a page
-    (产出指标, 效益指标 under their 一级指标 label; 400 pt is under a landscape page at the scale
-    the forms print, and the 绩效指标 label down a whole block is taller)."""
+def test_xlsx_printed_starts_pages_only_where_the_xlsx_breaks_them(rendered, kind, path, engine):
+    """Calc and Gnumeric print the form on one page more than its manual breaks (they add none
+    of their own, so they slice no merged group: the rows fit the pages xlsx_pages reckons with,
+    Gnumeric's the narrow ones Excel's column widths make), and no break falls inside a merged
+    group short enough for a page (产出指标, 效益指标 under their 一级指标 label; 400 pt is under a
+    landscape page at the scale the forms print, and the 绩效指标 label down a whole block is
+    taller)."""
     sample = rendered[f"{kind}__{path.stem}"]
     breaks, merges = manual_breaks(sample.files["xlsx"])
-    assert pages(sample.printed["xlsx"]) == len(breaks) + 1
+    assert pages(sample.printed[engine]) == len(breaks) + 1
     for end in breaks:
         inside = [(a, b) for a, b, height in merges if a <= end < b and height < 400]
         assert not inside, (end, inside)
+
+
+XLSX = [(k, p) for k, p in SAMPLES if "xlsx" in FORMATS[k]]
+
+
+@pytest.mark.parametrize("kind, path", XLSX, ids=ids(XLSX))
+def test_gnumeric_prints_the_xlsx_on_the_pages_calc_does(rendered, kind, path):
+    sample = rendered[f"{kind}__{path.stem}"]
+    assert pages(sample.printed["gnumeric"]) == pages(sample.printed["calc"])
+
+
+@pytest.mark.parametrize("kind, path", XLSX, ids=ids(XLSX))
+def test_every_cell_of_the_xlsx_is_printed_whole(rendered, kind, path):
+    """Rows tall enough for their wrapped text: Gnumeric draws no line of a cell that its row
+    cuts off, so each cell's text, in the order the engine draws it (pdftotext -raw), is whole in
+    the printed sheet. (Calc exports a cut-off line clipped but present, so its print cannot show
+    this; Gnumeric wraps in Excel's narrower columns, the harder case.)"""
+    sample = rendered[f"{kind}__{path.stem}"]
+    texts = cell_texts(sample.files["xlsx"])
+    assert len(texts) > 10  # the sheet's cells were read
+    printed = raw_text(sample.printed["gnumeric"])
+    assert [t for t in texts if t not in printed] == []
+
+
+def raw_text(pdf: Path, page: int | None = None) -> str:
+    """The text of a PDF (or one page) in the order it is drawn, without white space: a table
+    cell's lines stay together."""
+    pages_arg = ["-f", str(page), "-l", str(page)] if page else []
+    return re.sub(r"\s+", "", subprocess.run(["pdftotext", "-raw", *pages_arg, str(pdf), "-"],
+                                             check=True, capture_output=True, text=True).stdout)
+
+
+def print_titles(xlsx: Path) -> list[list[str]]:
+    """For each sheet with print titles, the texts of its print-title rows."""
+    book = openpyxl.load_workbook(xlsx)
+    found = []
+    for sheet in book.worksheets:
+        rows = sheet.print_title_rows  # "12:13"
+        if rows:
+            first, last = (int(r.strip("$")) for r in rows.split(":"))
+            found.append([re.sub(r"\s+", "", c.value) for row in sheet.iter_rows(min_row=first, max_row=last)
+                          for c in row if isinstance(c.value, str) and c.value.strip()])
+    return found
+
+
+@pytest.mark.parametrize("engine", XLSX_ENGINES)
+@pytest.mark.parametrize("kind, path", XLSX, ids=ids(XLSX))
+def test_every_printed_page_of_the_xlsx_has_its_column_captions(rendered, kind, path, engine):
+    """Each page after the first holds, whole, the print-title rows of a sheet of the workbook; a
+    sheet without print titles (a declaration's two indicator blocks) starts each block's page
+    under the block's own captions (三级指标)."""
+    sample = rendered[f"{kind}__{path.stem}"]
+    titles = print_titles(sample.files["xlsx"]) or [["三级指标"]]
+    assert all(titles)
+    pdf = sample.printed[engine]
+    for page in range(2, pages(pdf) + 1):
+        text = raw_text(pdf, page)
+        assert any(all(t in text for t in sheet) for sheet in titles), (page, titles)
+
+
+def cell_texts(xlsx: Path) -> list[str]:
+    """The text of every text cell of the xlsx's printed sheets, without white space."""
+    book = openpyxl.load_workbook(xlsx)
+    return [re.sub(r"\s+", "", cell.value) for sheet in book.worksheets if sheet.sheet_state == "visible"
+            for row in sheet.iter_rows() for cell in row if isinstance(cell.value, str) and cell.value.strip()]
 
 
 FOOTER = re.compile(r"^(—\d+—|第\d+页，?共\d+页)$")
