@@ -84,7 +84,6 @@ LINE_PT = 15  # one wrapped line of 11 pt 仿宋 (Excel spaces SimSun's 11 pt li
 SONGTI_LINE_EM = 1.5
 ROW_PADDING_PT = 6
 CELL_PADDING_UNITS = 1.5  # a cell's left and right padding, in column units
-CLOSING = frozenset("，。、；：？！）》」』”’%")  # never starts a line: it takes the character before along
 
 # Validation lists longer than this (Excel's limit on an inline list) go to a hidden sheet.
 INLINE_LIST_MAX = 255
@@ -235,12 +234,8 @@ def _estimated_lines(text: str, width: float, size_pt: float = BODY_PT) -> int:
     for part in text.split("\n"):
         lines += 1
         x = 0.0
-        tokens = _tokens(part)
-        for i, (_token, chars) in enumerate(tokens):
+        for _token, chars in _tokens(part, kinsoku=True):
             w = chars * em
-            follow = tokens[i + 1] if i + 1 < len(tokens) else None
-            if follow is not None and follow[0] in CLOSING:
-                w += follow[1] * em  # wraps with the punctuation after it
             if x and x + w > usable + 1e-9:
                 lines += 1
                 x = 0.0
@@ -248,7 +243,7 @@ def _estimated_lines(text: str, width: float, size_pt: float = BODY_PT) -> int:
                 extra = math.ceil(w / usable - 1e-9) - 1
                 lines += extra
                 w -= extra * usable
-            x += w - (follow[1] * em if follow is not None and follow[0] in CLOSING else 0.0)
+            x += w
     return lines
 
 
