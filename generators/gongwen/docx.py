@@ -433,7 +433,7 @@ def _letter_header(doc: Document, g: Geometry) -> tuple[list[dict], int]:
     """版头 of the 信函格式 (10.1): the mark 30 mm from the top of the page (a text box, as it
     sits above the type area), red double lines 170 mm long (thick over thin 4 mm below the mark;
     thin over thick 20 mm above the bottom edge), 份号/密级/紧急程度 flush left and the 发文字号
-    flush right 7/8 of a 三号 character below the first double line."""
+    flush right, geometry.letter_first_gap (7/8 of a 三号 character) below the first double line."""
     size = mark_size_pt(doc, g)
     h = round(size * 20 * TIGHT_LINE)
     names = doc.mark_names or ("",)
@@ -614,8 +614,10 @@ def _imprint_blocks(doc: Document, g: Geometry) -> list[dict]:
     # Border widths in eighths of a point (w:sz) from the geometry's rules.
     thick, thin = ({"sz": max(2, round(rule.pt * 8)), "color": g.black} for rule in shared.imprint_rules(g.layout))
     borders = {"top": None, "bottom": None, "insideH": None} if letter else {"top": thick, "bottom": thick, "insideH": thin}
-    # Anchored horizontally to the page (at the left margin) rather than to the margin: LibreOffice
-    # keeps a type-area-wide table inline unless it is positioned relative to the page edge.
+    # Floating at the bottom of the margin box, which is the type area's bottom edge
+    # (geometry.page_box), where geometry.imprint_bottom puts the 版记. Anchored horizontally to
+    # the page (at the left margin) rather than to the margin: LibreOffice keeps a type-area-wide
+    # table inline unless it is positioned relative to the page edge.
     table = {"float": "bottom", "x": g.left, "width": g.type_w, "cols": [g.type_w], "rows": rows, "borders": borders}
     # Word needs a paragraph after a table at the end of the body; keep it one twip tall.
     return [_table(table), _spacer(g, 2)]

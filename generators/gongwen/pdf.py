@@ -18,8 +18,9 @@ Geometry, all in points and measured from the top-left corner of the type area (
 * The 版记 is a CSS footnote (`float: footnote`): weasyprint puts the footnote area at the
   bottom of the page area, so the last rule of the 版记 sits on the bottom edge of the type area
   of the page where the document ends, and the body text above makes room for it.
-* Page numbers are @page margin boxes: odd (right) pages at the right, even (left) pages at the
-  left, one character in, the top of “— N —” 7 mm below the type area.
+* Page numbers are @page margin boxes generated from geometry.page_number_place: odd (right)
+  pages at the right, even (left) pages at the left, one character in, the top of “— N —” 7 mm
+  below the type area.
 """
 
 from __future__ import annotations
@@ -56,8 +57,6 @@ from generators.gongwen.model import mark_layout as model_mark_layout
 from generators.gongwen.model import mark_size as model_mark_size
 
 TEMPLATE_DIR = pdfkit.TEMPLATES_DIR / "official"
-
-PT_PER_MM = 72 / 25.4
 
 # Ascent and descent (in em) that Pango uses for the fonts fonts.conf maps each face onto (their
 # hhea metrics). A line box of height h puts the baseline at h/2 + (ascent − descent)/2 em.
