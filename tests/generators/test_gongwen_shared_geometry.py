@@ -148,3 +148,31 @@ def test_imprint_rules_follow_their_settings_in_both_formats():
     assert len(before[0]) == len(after[0]) == 3  # first and last thick, the one between thin
     assert before[0] == pytest.approx([1.0, 0.7, 1.0], abs=0.3)
     assert after[0] == pytest.approx([2.0, 0.5, 2.0], abs=0.3)
+
+
+def test_the_geometry_places_page_numbers_the_joint_mark_the_imprint_and_the_letters_first_line():
+    """The shared values themselves, from the default settings (both renderers' tests above and
+    test_gongwen_geometry_printed.py check that the formats follow them)."""
+    from generators.gongwen import geometry
+    from generators.gongwen.model import mark_layout
+
+    layout = defaults()["layout"]
+    odd, even = geometry.page_number_place(layout, 3), geometry.page_number_place(layout, 4)
+    assert (odd.side, even.side) == ("right", "left")
+    assert odd.indent.in_mm == pytest.approx(156 / 28) and odd.below.in_mm == pytest.approx(7) and odd.size.pt == 14
+    four = settings_with(page_number={"indent_char": "number"})["layout"]
+    assert geometry.page_number_indent(four).pt == pytest.approx(14)
+    assert [geometry.page_numbered(n, letter) for letter in (False, True) for n in (1, 2)] == [True, True, False, True]
+    assert geometry.imprint_bottom(layout).in_mm == pytest.approx(262)
+    assert geometry.letter_first_gap(layout).pt == pytest.approx(14)  # 7/8 of 16 pt
+    mark = mark_layout(make_doc(defaults(), joint_issuers=["江夏市审计局"]))
+    names, suffix = mark.names, mark.suffix
+    assert [p.text for p in names] == ["江夏市财政局", "江夏市审计局"] and suffix.text == "文件"
+    assert names[0].x == names[1].x and names[0].width.pt == pytest.approx(6 * mark.size.pt)
+    # “文件” half a character of the mark after the names; the group centred on the type area.
+    assert (suffix.x - names[0].x - names[0].width).pt == pytest.approx(0.5 * mark.size.pt)
+    assert (names[0].x + suffix.x + suffix.width).in_mm == pytest.approx(156)
+    assert (suffix.em_top + mark.size * 0.5).pt == pytest.approx((names[1].em_top + mark.size).pt / 2)
+    single = mark_layout(make_doc(defaults()))
+    assert single.suffix is None and single.names[0].text.endswith("文件")
+    assert (single.names[0].x * 2 + single.names[0].width).in_mm == pytest.approx(156)
