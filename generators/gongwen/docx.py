@@ -35,6 +35,7 @@ from typing import Any
 from markupsafe import Markup
 
 from generators.docx_package import DocxTemplate, Part
+from generators.gongwen import fit as fitting
 from generators.gongwen import geometry as shared
 from generators.gongwen import tables as report_tables
 from generators.gongwen.geometry import Length
@@ -261,9 +262,14 @@ def _spacer(g: Geometry, height: float) -> dict:
     return _para(g, line=max(int(round(height)), 2), mark=_run(g, "", sz=2))
 
 
-def _blank(g: Geometry, n: int = 1) -> list[dict]:
-    """n blank grid lines (行) of the body face."""
-    return [_para(g, snap=True, mark=_run(g, "")) for _ in range(n)]
+def _blank(g: Geometry, n: int = 1, line: int | None = None, keep: bool = False) -> list[dict]:
+    """n blank grid lines (行) of the body face (exact lines of `line` twips off the grid)."""
+    return [_para(g, mark=_run(g, ""), keep=keep, **_pitch(line)) for _ in range(n)]
+
+
+def _pitch(line: int | None) -> dict:
+    """On the document grid, or (7.3.5.5, gongwen/fit.py) off it in exact lines of `line` twips."""
+    return {"snap": True} if line is None else {"snap": False, "line": line}
 
 
 def _body_ind(g: Geometry, first_chars: float = 0, left_chars: float = 0, hanging_chars: float = 0,
@@ -473,15 +479,16 @@ def _title_blocks(g: Geometry, lines: tuple[str, ...], before: float = 0) -> lis
             for i, text in enumerate(lines)]
 
 
-def _body_paragraph(g: Geometry, p, keep: bool = False, after_heading: bool = False) -> dict:
+def _body_paragraph(g: Geometry, p, keep: bool = False, after_heading: bool = False, line: int | None = None,
+                    indent: bool = True) -> dict:
     runs = []
     if p.heading:
         runs.append(_run(g, p.heading, p.heading_face))
     if p.text:
         runs.append(_run(g, p.text, FANGSONG))
     # A heading on a line of its own stays with the next line, as in the PDF (break-after: avoid).
-    return _para(g, runs, jc="both", snap=True, ind=_body_ind(g, first_chars=2), mark=_run(g, ""),
-                 keep=keep or _keeps(g, p), widow=after_heading and not _keeps(g, p))
+    return _para(g, runs, jc="both", ind=_body_ind(g, first_chars=2) if indent else {}, mark=_run(g, ""),
+                 keep=keep or _keeps(g, p), widow=after_heading and not _keeps(g, p), **_pitch(line))
 
 
 def _keeps(g: Geometry, p) -> bool:
@@ -502,45 +509,46 @@ def _paragraph_blocks(g: Geometry, paragraphs, keep_last: bool = False) -> list[
     return blocks
 
 
-def _attachment_note_blocks(doc: Document, g: Geometry) -> list[dict]:
+def _attachment_note_blocks(doc: Document, g: Geometry, line: int | None = None) -> list[dict]:
     """附件说明 (7.3.4): two characters in; names after “附件：” and the following numbered names
     aligned under the first name (hanging indents)."""
     label = text_width("附件：")
     blocks = []
     for i, text in enumerate(doc.attachment_note):
         ind = _body_ind(g, left_chars=2 + label, hanging_chars=label) if i == 0 else _body_ind(g, left_chars=2 + label)
-        blocks.append(_para(g, [_run(g, text)], jc="left", snap=True, ind=ind, keep=doc.keeps_signature()))
+        blocks.append(_para(g, [_run(g, text)], jc="left", ind=ind, keep=doc.keeps_signature(), **_pitch(line)))
     return blocks
 
 
-def _signature_blocks(doc: Document, g: Geometry) -> list[dict]:
+def _signature_blocks(doc: Document, g: Geometry, pitch: int | None = None) -> list[dict]:
     """署名 and 成文日期 (7.3.5) after their blank lines, every paragraph kept with the next, so
     the block is never split; the paragraph before it is kept with it too (see _blocks), so it is
-    never alone on a page either."""
+    never alone on a page either. `pitch`: exact lines off the grid (7.3.5.5, gongwen/fit.py)."""
+    grid = _pitch(pitch)
     if not doc.signature:  # no 落款 (a 题注 gives the date): only the 附注, a line below the text
         return _blank(g) + [_para(g, [_run(g, doc.annotation)], jc="left", snap=True, ind=_body_ind(g, first_chars=2))
                             ] if doc.annotation else []
-    blocks = [_para(g, snap=True, mark=_run(g, ""), keep=True) for _ in range(shared.signature_gap_lines(g.layout, doc.sealed))]
-    seals = iter(_seal_pictures(doc, g))
+    blocks = _blank(g, shared.signature_gap_lines(g.layout, doc.sealed), pitch, keep=True)
+    seals = iter(_seal_pictures(doc, g, pitch))
     for line in doc.signature[:-1] if doc.seal_images else doc.signature:
-        blocks += [_para(g, snap=True, mark=_run(g, ""), keep=True) for _ in range(line.blank_before)]
-        blocks.append(_slot_row(g, line) if line.slots else
-                      _para(g, [_run(g, line.text)], jc="right", snap=True,
-                            ind=_body_ind(g, right_chars=line.right_chars), keep=True))
+        blocks += _blank(g, line.blank_before, pitch, keep=True)
+        blocks.append(_slot_row(g, line, pitch) if line.slots else
+                      _para(g, [_run(g, line.text)], jc="right", ind=_body_ind(g, right_chars=line.right_chars),
+                            keep=True, **grid))
         if doc.seal_images:  # each name's paragraph anchors the seals over it
             blocks[-1]["shapes"] = [next(seals) for _ in (line.slots or (line,))]
     if doc.seal_images:
-        blocks.append(_para(g, [_run(g, doc.signature[-1].text)], jc="right", snap=True,
-                            ind=_body_ind(g, right_chars=doc.signature[-1].right_chars), keep=True))
+        blocks.append(_para(g, [_run(g, doc.signature[-1].text)], jc="right",
+                            ind=_body_ind(g, right_chars=doc.signature[-1].right_chars), keep=True, **grid))
     if doc.annotation:  # 附注 (7.3.6): the line after the date, two characters in
-        blocks.append(_para(g, [_run(g, doc.annotation)], jc="left", snap=True, ind=_body_ind(g, first_chars=2)))
+        blocks.append(_para(g, [_run(g, doc.annotation)], jc="left", ind=_body_ind(g, first_chars=2), **grid))
     else:
-        blocks[-1] = _para(g, [_run(g, doc.signature[-1].text)], jc="right", snap=True,
-                           ind=_body_ind(g, right_chars=doc.signature[-1].right_chars))
+        blocks[-1] = _para(g, [_run(g, doc.signature[-1].text)], jc="right",
+                           ind=_body_ind(g, right_chars=doc.signature[-1].right_chars), **grid)
     return blocks
 
 
-def _seal_pictures(doc: Document, g: Geometry) -> list[dict]:
+def _seal_pictures(doc: Document, g: Geometry, pitch: int | None = None) -> list[dict]:
     """Floating seal pictures, one per organ in order, each to be anchored in its name's paragraph:
     centred on the name (the geometry's centre, in the docx's character pitch) and
     geometry.seal_rise above the name's em box, which Word and LibreOffice put at 80 % of the line."""
@@ -549,7 +557,7 @@ def _seal_pictures(doc: Document, g: Geometry) -> list[dict]:
     seal = doc.settings["signing"]["seal"]
     d = Length.mm(float(seal["diameter_mm"])).twips
     rise = shared.seal_rise(g.layout, seal).twips
-    name_centre_y = g.em_top(g.body_sz * 10) + g.body_sz * 5
+    name_centre_y = g.em_top(g.body_sz * 10, pitch) + g.body_sz * 5
     centres = [slot.centre_chars for line in doc.signature[:-1] for slot in line.slots] or \
               [line.right_chars + text_width(line.text) / 2 for line in doc.signature[:-1]]
     first = len(images(doc)) + 1
@@ -564,13 +572,13 @@ def _seal_pictures(doc: Document, g: Geometry) -> list[dict]:
     return out
 
 
-def _slot_row(g: Geometry, line) -> dict:
+def _slot_row(g: Geometry, line, pitch: int | None = None) -> dict:
     """A row of joint sealed names (7.3.5.1): a centred tab stop at each name's centre, from the
     geometry's centres in characters from the type area's right edge, counted in the docx's own
     character pitch as the right indents of the date are (so the last name is over the date)."""
     tabs = [{"val": "center", "pos": round(g.type_w - slot.centre_chars * g.pitch)} for slot in line.slots]
     runs = [run for slot in line.slots for run in (_tab(g), _run(g, slot.text))]
-    return _para(g, runs, jc="left", snap=True, tabs=tabs, keep=True)
+    return _para(g, runs, jc="left", tabs=tabs, keep=True, **_pitch(pitch))
 
 
 def _attachment_blocks(g: Geometry, page) -> list[dict]:
@@ -717,33 +725,28 @@ def images(doc: Document) -> list:
     return [b for b in doc.paragraphs if isinstance(b, ImageBlock)]
 
 
-def _carries_tail(doc: Document, g: Geometry) -> bool:
-    """Whether the docx keeps a long last paragraph with the signature (model.Document.carries_tail):
-    only up to half a page, since LibreOffice moves a kept paragraph whole — one longer than that
-    would leave most of a page empty, and one longer than a page it pushes off its first page."""
-    if not doc.carries_tail():
-        return False
-    page = g.layout["page"]
-    return doc.paragraphs[-1].lines(int(page["chars_per_line"])) <= int(page["lines_per_page"]) // 2
-
-
-def _body_blocks(doc: Document, g: Geometry, keep_last: bool = False) -> list[dict]:
+def _body_blocks(doc: Document, g: Geometry, keep_last: bool = False, fit: fitting.Fit | None = None) -> list[dict]:
     blocks: list[dict] = []
     number = 0
     previous = None
-    for p in doc.paragraphs:
+    # 7.3.5.5 (gongwen/fit.py, decided once for both formats): the last page's blocks in a closer
+    # pitch so the signature fits; a long last paragraph's last lines a paragraph of their own,
+    # kept with the signature, so they go over with it (LibreOffice moves a kept paragraph whole).
+    tail = fitting.split_tail(doc)
+    for i, p in enumerate(doc.paragraphs):
+        pitch = round(fit.pitch.twips) if fit and i >= fit.first else None
         if isinstance(p, TableBlock):
             blocks += _table_blocks(g, p)
         elif isinstance(p, ImageBlock):
             number += 1
             blocks += _image_blocks(g, p, number)
+        elif tail and p is doc.paragraphs[-1]:
+            head, rest = tail
+            blocks.append(_body_paragraph(g, head, after_heading=_keeps(g, previous), line=pitch))
+            blocks.append(_body_paragraph(g, rest, keep=True, after_heading=True, line=pitch, indent=False))
         else:
             last = p is doc.paragraphs[-1]
-            # A long last paragraph (7.3.5.5) is kept with the signature with widow control: Word
-            # carries its last lines over with the 署名, LibreOffice the paragraph when it fits.
-            tail = last and _carries_tail(doc, g)
-            blocks.append(_body_paragraph(g, p, keep=(keep_last and last) or tail,
-                                          after_heading=_keeps(g, previous) or tail))
+            blocks.append(_body_paragraph(g, p, keep=keep_last and last, after_heading=_keeps(g, previous), line=pitch))
         previous = p
     return blocks
 
@@ -764,11 +767,13 @@ def _blocks(doc: Document, g: Geometry) -> list[dict]:
     else:
         blocks += _blank(g)
     # The last paragraph before the signature is kept with it (7.3.5: never alone on a page).
-    blocks += _body_blocks(doc, g, keep_last=not doc.attachment_note and doc.keeps_signature())
+    fit = fitting.signature_fit(doc)
+    pitch = round(fit.pitch.twips) if fit else None
+    blocks += _body_blocks(doc, g, keep_last=not doc.attachment_note and doc.keeps_signature(), fit=fit)
     if doc.attachment_note:
-        blocks += _blank(g)
-        blocks += _attachment_note_blocks(doc, g)
-    blocks += _signature_blocks(doc, g)
+        blocks += _blank(g, line=pitch)
+        blocks += _attachment_note_blocks(doc, g, pitch)
+    blocks += _signature_blocks(doc, g, pitch)
     for page in doc.attachments:
         blocks += _attachment_blocks(g, page)
     if not doc.plain:

@@ -36,6 +36,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from generators import pdf as pdfkit
+from generators.gongwen import fit as fitting
 from generators.gongwen import geometry as shared
 from generators.gongwen import tables as report_tables
 from generators.gongwen.geometry import Length
@@ -348,17 +349,15 @@ def _note_lines(doc: Document) -> tuple[list[NoteLine], float]:
     return out, widest
 
 
-def _para_classes(p: Paragraph, previous: Any, chars_per_line: int, last: bool = False, tail: bool = False) -> str:
+def _para_classes(p: Paragraph, previous: Any, chars_per_line: int, last: bool = False) -> str:
     """.heading-only: kept with the next paragraph; .after-heading: that paragraph, and .last the
     one the signature follows, with widow and orphan control (model.Paragraph.keeps_with_next;
-    the docx does the same); .tail a long last paragraph whose last two lines go with the
-    signature (model.Document.carries_tail)."""
+    the docx does the same). (.tail, the last lines of a long last paragraph that go with the
+    signature, is set by the template: gongwen/fit.split_tail.)"""
     if p.keeps_with_next(chars_per_line):
         return "p heading-only"
     if last:
         return "p last"
-    if tail:
-        return "p tail"
     if isinstance(previous, Paragraph) and previous.keeps_with_next(chars_per_line):
         return "p after-heading"
     return "p"
@@ -495,6 +494,11 @@ def render_html(doc: Document) -> str:
     else:
         banner, banner_h = _file_banner(doc, g)
     note_lines, number_w = _note_lines(doc)
+    # 7.3.5.5, decided once for both formats (gongwen/fit.py): the last page's lines closer, from
+    # body block `tight_from`, so that the signature fits; a long last paragraph's last lines
+    # a paragraph of their own that goes over with the signature.
+    fit = fitting.signature_fit(doc)
+    sig_line = fit.pitch.pt if fit else g.line
     return _html_template().render(
         doc=doc,
         g=g,
@@ -505,7 +509,10 @@ def render_html(doc: Document) -> str:
         note_number_w=number_w * g.pitch,
         note_label_w=text_width("附件：") * g.pitch,
         # no 落款: the 附注 alone, a line below the text
-        signature_gap=shared.signature_gap_lines(g.layout, doc.sealed and bool(doc.signature)) * g.line,
+        signature_gap=shared.signature_gap_lines(g.layout, doc.sealed and bool(doc.signature)) * sig_line,
+        tight_from=fit.first if fit else len(doc.paragraphs),
+        tight_line=sig_line,
+        tail=fitting.split_tail(doc),
         star_points=_star_points(shared.star_size(g.layout).pt),
         star_size=shared.star_size(g.layout).pt,
         image_urls=image_urls(doc),
