@@ -767,7 +767,8 @@ def _blocks(doc: Document, g: Geometry) -> list[dict]:
     else:
         blocks += _blank(g)
     # The last paragraph before the signature is kept with it (7.3.5: never alone on a page).
-    fit = fitting.signature_fit(doc)
+    end = fitting.ending(doc)
+    fit = end.fit
     pitch = round(fit.pitch.twips) if fit else None
     blocks += _body_blocks(doc, g, keep_last=not doc.attachment_note and doc.keeps_signature(), fit=fit)
     if doc.attachment_note:
@@ -777,6 +778,11 @@ def _blocks(doc: Document, g: Geometry) -> list[dict]:
     for page in doc.attachments:
         blocks += _attachment_blocks(g, page)
     if not doc.plain:
+        if end.imprint_page and not doc.imprint.empty:
+            # The 版记 on a page of its own, in a section whose (first page's) footer is empty
+            # (7.5: no number); a paragraph before the table, or LibreOffice puts the floating
+            # table back in the section before.
+            blocks += [{"section_break": True}, _spacer(g, 2)]
         blocks += _imprint_blocks(doc, g)
     return blocks
 
@@ -849,10 +855,14 @@ def geometry(doc: Document) -> tuple[Geometry, dict, str]:
 
 
 def document_context(doc: Document) -> dict:
-    """Everything word/document.xml needs, as plain data (exposed for tests and debugging)."""
+    """Everything word/document.xml needs, as plain data (exposed for tests and debugging). A
+    block {"section_break": True} ends the numbered section; the last section then has empty
+    footers (a page holding only the 版记, gongwen/fit.ending)."""
     g, _, _ = geometry(doc)
+    blocks = _blocks(doc, g)
     return {
-        "blocks": _blocks(doc, g),
+        "blocks": blocks,
+        "bare_last": any("section_break" in b for b in blocks),
         "section": {
             "page_w": g.page_w, "page_h": g.page_h, "top": g.top, "right": g.right, "bottom": g.bottom,
             "left": g.left, "header": mm(15), "footer": g.footer, "line_pitch": g.line, "char_space": g.char_space,

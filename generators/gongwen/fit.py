@@ -10,14 +10,15 @@ breaks into, and each renderer only applies it:
 * `break_lines` breaks a paragraph as both engines do (a character is one grid cell, ASCII half
   a cell; a run of ASCII never broken; no closing punctuation at the start of a line and no
   opening one at its end: GB/T 15834 practice, Pango's and LibreOffice's line breaking).
-* `signature_fit` flows the document from the title's grid line (`title_line`) through the
+* `ending` flows the document from the title's grid line (`title_line`) through the
   pages — headings kept with their next two lines, two-line widows and orphans after them — to
   the page where the body ends. When the 署名, 成文日期 and 附注 (and the 版记 when it ends
   that page) do not fit there, but would with the lines of that page set at most
   `[signature] tight_pitch_ratio` of the grid pitch closer, it returns that pitch and the first
   block it applies to: both renderers set those blocks in the tighter pitch, and the page holds
   the signature. Otherwise the page is left as it is and the last lines go over with the
-  signature (model.Document.keeps_signature / carries_tail).
+  signature (model.Document.keeps_signature / carries_tail); and when only the 版记 misses the
+  page, it goes on a page of its own, which carries no page number (7.5).
 * `split_tail` cuts a long last paragraph where its last two lines begin: both renderers set
   them as a paragraph of their own kept with the signature, so they go over with it (LibreOffice
   moves a kept paragraph whole, and a paragraph longer than a page cannot be kept at all).
@@ -113,15 +114,12 @@ def title_line(doc: Document) -> int:
     size = mark_size(doc)
     rows = len(doc.mark_names)
     if doc.format == "letter":
-        top = shared.mark_top(layout, letter=True)
-        lines = shared.letter_lines(layout, shared.mark_em_bottom(top, size, rows))
-        first_em = lines[1].y + lines[1].thickness - Length.mm(float(layout["page"]["top_mm"])) + body * 0.875
-        below = shared.nominal_line_top(layout, first_em) + line * max(len(doc.header_lines), 1)
-    else:
-        top = max(shared.mark_top(layout, letter=False), line * len(doc.header_lines))
-        number = shared.number_em_top(layout, shared.mark_em_bottom(top, size, rows))
-        signer_lines = math.ceil(len(doc.signers) / 2) if doc.direction == "upward" and doc.signers else 1
-        below = number + line * (signer_lines - 1) + body + shared.rule_gap(layout) + shared.rule_thickness(layout)
+        em_bottom = shared.mark_em_bottom(shared.mark_top(layout, letter=True), size, rows)
+        return round(shared.letter_head(layout, em_bottom, len(doc.header_lines)).title_top.pt / line.pt)
+    top = max(shared.mark_top(layout, letter=False), line * len(doc.header_lines))
+    number = shared.number_em_top(layout, shared.mark_em_bottom(top, size, rows))
+    signer_lines = math.ceil(len(doc.signers) / 2) if doc.direction == "upward" and doc.signers else 1
+    below = number + line * (signer_lines - 1) + body + shared.rule_gap(layout) + shared.rule_thickness(layout)
     return round(shared.title_top(layout, below).pt / line.pt)
 
 
@@ -206,18 +204,28 @@ def _place(blocks: list[Block], first_page: int, capacity: int) -> list[tuple[in
     return out
 
 
-def signature_fit(doc: Document) -> Fit | None:
-    """The tighter pitch that puts the signature on the page where the body ends (module doc),
-    or None when it fits as set, when it cannot be estimated, or when the limit is not enough."""
+@dataclass(frozen=True)
+class Ending:
+    """How the body's last page ends, decided once for both renderers: `fit` the closer pitch of
+    its last blocks (or None), `imprint_page` whether the 版记 goes on a page of its own (the
+    signature fits on the body's last page, the 版记 not even with the closer pitch): that page
+    carries no number (7.5), and both renderers break the page before it."""
+
+    fit: Fit | None = None
+    imprint_page: bool = False
+
+
+def ending(doc: Document) -> Ending:
+    """The Ending of a document (module doc); nothing changed when it cannot be estimated."""
     if not doc.signature or not doc.paragraphs:
-        return None
+        return Ending()
     layout = doc.settings["layout"]
     chars = _chars(doc)
     capacity = int(layout["page"]["lines_per_page"])
     line = shared.line_pitch(layout)
     flow = _body_blocks(doc, chars)
     if flow is None:
-        return None
+        return Ending()
     # Page 1: the title, its note, a blank line, the 主送机关 — then the body.
     head = len(doc.title_lines) + (len(break_lines(doc.title_note, chars, chars)) if doc.title_note else 0) + 1
     if doc.addressees:
@@ -233,20 +241,21 @@ def signature_fit(doc: Document) -> Fit | None:
     imprint = Length(0) if doc.attachments else imprint_height(doc)
     area = Length.mm(float(layout["page"]["type_height_mm"]))
     if end + signature <= math.floor(((area - imprint).pt + 1e-6) / line.pt):
-        return None  # fits as set
-    # The blocks that start on the page where the body ends are set tighter; the lines of a
+        return Ending()  # fits as set
+    # The blocks that start on the page where the body ends are set closer; the lines of a
     # block begun on the page before stay on the grid.
     first = next((i for i, (p, *_) in enumerate(placed) if p == page), len(flow))
     kept = placed[first][1] if first < len(flow) else end
-    tight = end - kept + signature
     # A line to spare above the 版记, as a page set on the grid leaves (LibreOffice moves the
     # 版记 to a page of its own when less is left above it: 26 pt did, 27 pt did not); else a
     # point, as the renderers' own line pitches differ from the grid's by hundredths.
     room = area - imprint - line * kept - (line if imprint.pt else Length(1.0))
-    pitch = Length.twip(math.floor(room.twips / tight))
-    if pitch.pt < line.pt * float(layout["signature"]["tight_pitch_ratio"]):
-        return None
-    return Fit(pitch, min(first, len(doc.paragraphs)))
+    pitch = Length.twip(math.floor(room.twips / (end - kept + signature)))
+    if pitch.pt >= line.pt * float(layout["signature"]["tight_pitch_ratio"]):
+        return Ending(Fit(pitch, min(first, len(doc.paragraphs))))
+    # Too far for the closer pitch: the last lines go over with the signature (and the 版记
+    # with them), unless the signature itself fits as set: then only the 版记 goes over.
+    return Ending(imprint_page=bool(imprint.pt) and end + signature <= capacity)
 
 
 def _note_lines(doc: Document, chars: int) -> list[str]:
@@ -258,4 +267,4 @@ def _note_lines(doc: Document, chars: int) -> list[str]:
 
 
 __all__ = ["Fit", "NO_END", "NO_START", "TAIL_LINES", "break_lines", "imprint_height", "paragraph_lines",
-           "signature_fit", "split_tail", "title_line"]
+           "Ending", "ending", "split_tail", "title_line"]

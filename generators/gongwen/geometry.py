@@ -396,8 +396,9 @@ def page_number_place(layout: Mapping[str, Any], page: int) -> PageNumberPlace:
 
 def page_numbered(page: int, letter: bool) -> bool:
     """Whether page `page` carries a number: all do, but page 1 of a 信函 (10.1). (7.5 takes the
-    number off a 版记 page only when blank pages stand before it; the renderers never leave one:
-    the 版记 goes on the page where the document ends.)"""
+    number off a 版记 page only when blank pages stand before it; the renderers leave none, but
+    when only the 版记 misses the page where the document ends, it goes on a page of its own that
+    carries no number either: gongwen/fit.ending, applied by each renderer.)"""
     return not (letter and page == 1)
 
 

@@ -497,7 +497,8 @@ def render_html(doc: Document) -> str:
     # 7.3.5.5, decided once for both formats (gongwen/fit.py): the last page's lines closer, from
     # body block `tight_from`, so that the signature fits; a long last paragraph's last lines
     # a paragraph of their own that goes over with the signature.
-    fit = fitting.signature_fit(doc)
+    end = fitting.ending(doc)
+    fit = end.fit
     sig_line = fit.pitch.pt if fit else g.line
     return _html_template().render(
         doc=doc,
@@ -513,6 +514,7 @@ def render_html(doc: Document) -> str:
         tight_from=fit.first if fit else len(doc.paragraphs),
         tight_line=sig_line,
         tail=fitting.split_tail(doc),
+        imprint_page=end.imprint_page,
         star_points=_star_points(shared.star_size(g.layout).pt),
         star_size=shared.star_size(g.layout).pt,
         image_urls=image_urls(doc),

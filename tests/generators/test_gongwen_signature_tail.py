@@ -1,6 +1,6 @@
 """GB/T 9704-2012 7.3.5.5: a 请示 whose long last paragraph ends at a page's foot does not leave the
-署名 and 成文日期 alone on the last page: the PDF carries the paragraph's last two lines over, the
-docx keeps it with the signature (Word its last lines, LibreOffice the paragraph)."""
+署名 and 成文日期 alone on the last page: both formats set the paragraph's last two lines as a
+paragraph of their own kept with the signature (gongwen/fit.split_tail), so they go over with it."""
 
 from __future__ import annotations
 

@@ -1,0 +1,102 @@
+"""The page-end estimate both 公文 renderers apply (generators/gongwen/fit.py): its title line is
+the renderers' own, its lines break as the engines break them, and its decisions reach the docx
+and the PDF alike (the printed pages are checked in tests/office/test_signature_fit.py)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from generators.gongwen import fit, pdf
+from generators.gongwen.docx import document_context
+from generators.gongwen.model import Paragraph
+from tests.generators.conftest import make_doc
+
+FILLER = "为加强预算绩效管理，提高财政资金使用效益，现就有关事项请示如下。"
+VARIANTS = [{}, {"format": "letter"}, {"direction": "upward", "signers": ["甲", "乙", "丙"]},
+            {"joint_issuers": ["江夏市审计局"]}, {"copy_number": "", "urgency": ""},
+            {"format": "letter", "urgency": "", "copy_number": ""}, {"party_style": True}]
+
+
+@pytest.mark.parametrize("changes", VARIANTS, ids=[str(v) for v in VARIANTS])
+def test_title_line_is_where_the_pdf_puts_the_title(settings, changes):
+    doc = make_doc(settings, **changes)
+    g = pdf.geometry(doc)
+    _, height = (pdf._letter_banner if doc.format == "letter" else pdf._file_banner)(doc, g)
+    assert fit.title_line(doc) == round(height / fit.shared.line_pitch(settings["layout"]).pt)
+
+
+def test_lines_break_as_the_engines_break_them():
+    # 26 characters after the indent, then 28; a closing mark never starts a line (the character
+    # before it goes down with it), an opening one never ends one, a number is never cut.
+    assert fit.break_lines("一" * 26 + "二" * 28 + "三", 26, 28) == ["一" * 26, "二" * 28, "三"]
+    assert fit.break_lines("一" * 26 + "。二", 26, 28) == ["一" * 25, "一。二"]
+    assert fit.break_lines("一" * 25 + "（二）", 26, 28) == ["一" * 25, "（二）"]
+    assert fit.break_lines("一" * 24 + "86453.27万元", 26, 28) == ["一" * 24, "86453.27万元"]
+    assert fit.break_lines("一" * 22 + "12.5%", 26, 28) == ["一" * 22 + "12.5%"]  # 2.5 wide
+
+
+def test_a_long_last_paragraph_is_cut_where_its_last_two_lines_begin(settings):
+    last = "本项目资金" + "按照预算绩效管理的要求，逐项落实绩效目标，" * 6 + "妥否，请批示。"
+    doc = make_doc(settings, "request", body="\n".join([FILLER, last]), attachments=[])
+    head, tail = fit.split_tail(doc)
+    assert head.text + tail.text == last
+    lines = fit.paragraph_lines(doc.paragraphs[-1], 28)
+    assert tail.text == "".join(lines[-2:])
+    # Both renderers: the tail a paragraph of its own, not indented, kept with the signature.
+    html = pdf.render_html(doc)
+    assert re.search(r'<p class="p tail"[^>]*>' + re.escape(tail.text) + "</p>", html)
+    blocks = document_context(doc)["blocks"]
+    texts = ["".join(r["t"] for r in b.get("runs", [])) for b in blocks]
+    at = texts.index(tail.text)
+    assert "<w:keepNext/>" in blocks[at]["ppr"] and "firstLine" not in blocks[at]["ppr"]
+    assert texts[at - 1] == head.text and "firstLine" in blocks[at - 1]["ppr"]
+    # a short last paragraph is kept whole instead
+    assert fit.split_tail(make_doc(settings, "request", body=FILLER, attachments=[])) is None
+
+
+def _request(settings, fillers: int):
+    return make_doc(settings, "request", body="\n".join([FILLER] * fillers + ["妥否，请批示。"]), attachments=[],
+                    imprint={"printed_by": "江夏市财政局办公室", "printed_on": None, "cc": []}, signature=[])
+
+
+def test_closer_lines_from_the_page_the_body_ends_on_in_both_formats(settings):
+    fitted = [n for n in range(0, 24) if fit.ending(_request(settings, n)).fit]
+    assert fitted  # the sweep reaches the case
+    doc = _request(settings, fitted[0])
+    end = fit.ending(doc)
+    ratio = float(settings["layout"]["signature"]["tight_pitch_ratio"])
+    grid = fit.shared.line_pitch(settings["layout"])
+    assert grid.pt * ratio <= end.fit.pitch.pt < grid.pt
+    twips = round(end.fit.pitch.twips)
+    # PDF: the blocks from `first` on, the 署名's gap and lines in the closer pitch
+    html = pdf.render_html(doc)
+    closer = f"line-height:{end.fit.pitch.pt:.3f}pt"
+    assert html.count(closer) == len(doc.paragraphs) - end.fit.first + 1  # + the signature block
+    # docx: the same blocks and every signature line in exact lines of that many twips, off the grid
+    paragraphs = [b for b in document_context(doc)["blocks"] if "ppr" in b]
+    exact = [b for b in paragraphs if f'w:line="{twips}"' in b["ppr"]]
+    gap = fit.shared.signature_gap_lines(settings["layout"], doc.sealed)
+    signature = sum(1 + s.blank_before for s in doc.signature) + (1 if doc.annotation else 0)
+    assert len(exact) == len(doc.paragraphs) - end.fit.first + gap + signature
+    assert all('<w:snapToGrid w:val="0"/>' in b["ppr"] for b in exact)
+
+
+def test_a_lone_imprint_page_is_unnumbered_in_both_formats(settings):
+    alone = [n for n in range(0, 24) if fit.ending(_request(settings, n)).imprint_page]
+    assert alone
+    doc = _request(settings, alone[0])
+    assert '<div class="imprint-page">' in pdf.render_html(doc)
+    context = document_context(doc)
+    assert context["bare_last"] and sum("section_break" in b for b in context["blocks"]) == 1
+    assert not fit.ending(_request(settings, 5)).imprint_page
+    assert '<div class="imprint-page">' not in pdf.render_html(_request(settings, 5))
+
+
+def test_reports_with_tables_are_not_estimated(settings):
+    from generators.gongwen.model import TableBlock
+
+    doc = make_doc(settings, "request", body=FILLER, attachments=[])
+    table = TableBlock(sheet=None)
+    assert fit._body_blocks(type(doc)(**{**doc.__dict__, "paragraphs": (table, Paragraph(0, "", FILLER))}), 28) is None
