@@ -5,12 +5,13 @@ and the PDF alike (the printed pages are checked in tests/office/test_signature_
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import pytest
 
 from generators.gongwen import fit, pdf
 from generators.gongwen.docx import document_context
-from generators.gongwen.model import Paragraph
+from generators.gongwen.model import Paragraph, TableBlock
 from tests.generators.conftest import make_doc
 
 FILLER = "为加强预算绩效管理，提高财政资金使用效益，现就有关事项请示如下。"
@@ -95,8 +96,7 @@ def test_a_lone_imprint_page_is_unnumbered_in_both_formats(settings):
 
 
 def test_reports_with_tables_are_not_estimated(settings):
-    from generators.gongwen.model import TableBlock
-
     doc = make_doc(settings, "request", body=FILLER, attachments=[])
-    table = TableBlock(sheet=None)
-    assert fit._body_blocks(type(doc)(**{**doc.__dict__, "paragraphs": (table, Paragraph(0, "", FILLER))}), 28) is None
+    with_table = replace(doc, paragraphs=(TableBlock(sheet=None), Paragraph(0, "", FILLER * 20)))
+    assert fit.ending(with_table) == fit.Ending()
+    assert fit.ending(replace(doc, paragraphs=(Paragraph(0, "", FILLER * 20),))) != fit.Ending()
