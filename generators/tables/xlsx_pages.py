@@ -9,6 +9,9 @@ a last page. The breaks are chosen here instead, from the rows' heights as the x
 * on a sheet without print titles (a declaration's two indicator blocks), a page that would end
   inside an indicator block (Sheet.captions) starts that block instead when the block, from its
   captions, fits on the next page, so the block prints under its own captions;
+* an indicator block's captions stay with its first row (a page never ends on them: Calc and
+  Gnumeric start the next page with the caption rows once, not twice, when they are its print
+  titles);
 * the notes stay with the table's last group.
 
 Heights are estimated as the xlsx states them (rows without a height are one 15 pt line) and the
@@ -69,6 +72,10 @@ def row_breaks(heights: Sequence[float | None], widths: Sequence[float], landsca
             glued[r] = True
     for r in range(table_end, count):
         glued[r] = True
+    # an indicator block's caption rows go with its first row: no page ends on the captions alone
+    for first, n in captions:
+        for r in range(first + 1, min(first + n + 1, count)):
+            glued[r] = True
     starts = sorted(first for first, _n in captions)
     breaks: list[int] = []
     page_start, used = 0, 0.0

@@ -191,6 +191,10 @@ def test_xlsx_printed_starts_pages_only_where_the_xlsx_breaks_them(rendered, kin
     for end in breaks:
         inside = [(a, b) for a, b, height in merges if a <= end < b and height < 400]
         assert not inside, (end, inside)
+    # and no page ends on the captions (the print titles) with no indicator under them
+    with zipfile.ZipFile(sample.files["xlsx"]) as z:
+        titles = re.search(r'Print_Titles" localSheetId="0">[^<]*!\$\d+:\$(\d+)<', z.read("xl/workbook.xml").decode())
+    assert titles is None or int(titles.group(1)) not in breaks, (titles.group(0), breaks)
 
 
 XLSX = [(k, p) for k, p in SAMPLES if "xlsx" in FORMATS[k]]
