@@ -106,9 +106,12 @@ def test_no_caption_leaves_one_character_and_no_figure_is_broken(printed, name):
     captions, figures, files = printed[name]
     assert captions or figures, name  # the model's cells were seen (the PDF builds the same sheets)
     kinsoku = name.split("__")[0] in REPORT_KINDS
-    # Gnumeric's figures only: its text area is narrower than Excel's (a cell's 5 px margin and
-    # glyph advances rounded to its pixels: 实施单位 at 11 pt wraps in Gnumeric below 9.5 units, in
-    # Excel's 60 px text area from 9.1), and the xlsx's widths are fitted to Excel's and Calc's.
+    # Gnumeric's figures only, for now: its captions wrap where Excel's would, and a little earlier
+    # still. The fitted xlsx widths (widths.xlsx_widths) count Excel's 7 px digit but not the 5 px
+    # of a cell's padding (ECMA-376 Part 1, 18.3.1.13): 实施单位 in 8.6 units has 55 px of text area
+    # for 58.7 px of text (Excel holds it from 9.1 units, Gnumeric from about 9.5). Counting the
+    # padding there squeezes the 监控表's narrow columns below one character, since the sheet's
+    # total width is kept; that fitting is widths.py's to change.
     broken = {fmt: bad_breaks(Path(pdf), captions if fmt != "gnumeric" else set(), figures, kinsoku)
               for fmt, pdf in files.items()}
     assert broken == {fmt: [] for fmt in files}
