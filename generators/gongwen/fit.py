@@ -8,7 +8,7 @@ renderers share (22 lines × 28 characters, geometry.line_pitch) and the lines e
 breaks into, and each renderer only applies it:
 
 * `break_lines` breaks a paragraph as both engines do (a character is one grid cell, ASCII half
-  a cell; a run of ASCII never broken; no closing punctuation at the start of a line and no
+  a cell, curly quotes a whole one; a run of ASCII never broken; no closing punctuation at the start of a line and no
   opening one at its end: GB/T 15834 practice, Pango's and LibreOffice's line breaking).
 * `ending` flows the document from the title's grid line (`title_line`) through the
   pages — headings kept with their next two lines, two-line widows and orphans after them — to
@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from generators.gongwen import geometry as shared
 from generators.gongwen.geometry import Length
 from generators.gongwen.model import Document, Paragraph, mark_size, text_width
+from generators.tables.widths import FULL_QUOTES
 
 # Not at the start of a line (closing punctuation, GB/T 15834 and the engines' kinsoku rules) …
 NO_START = frozenset("，。、；：？！）》」』”’】〕〉…—～%％,.;:?!)]}·")
@@ -41,6 +42,12 @@ NO_START = frozenset("，。、；：？！）》」』”’】〕〉…—～%
 NO_END = frozenset("（《「『“‘【〔〈([{")
 # Lines a long last paragraph carries over with the signature (the PDF's widows, the docx's tail).
 TAIL_LINES = 2
+
+
+def _width(text: str) -> float:
+    """Width in grid characters as the engines set body text: model.text_width, but curly quotes
+    full width, as the CJK faces print them (仿宋 in the PDF, Word's East Asian runs)."""
+    return text_width(text) + 0.5 * sum(ch in FULL_QUOTES for ch in text)
 
 
 def _units(text: str) -> list[str]:
@@ -57,11 +64,11 @@ def _units(text: str) -> list[str]:
 
 def break_lines(text: str, first: float, rest: float) -> list[str]:
     """`text` broken into lines of at most `first` characters (the first line) and `rest` (the
-    others), in grid characters (model.text_width)."""
+    others), in grid characters (_width)."""
     lines: list[list[str]] = [[]]
     width = 0.0
     for unit in _units(text):
-        w = text_width(unit)
+        w = _width(unit)
         room = first if len(lines) == 1 else rest
         if width + w <= room + 1e-9 or not lines[-1]:
             lines[-1].append(unit)
@@ -74,7 +81,7 @@ def break_lines(text: str, first: float, rest: float) -> list[str]:
         while len(line) > 1 and (carry[0][0] in NO_START or line[-1][-1] in NO_END):
             carry.insert(0, line.pop())
         lines.append(carry)
-        width = sum(text_width(u) for u in carry)
+        width = sum(_width(u) for u in carry)
     return ["".join(line) for line in lines if line]
 
 

@@ -5,6 +5,7 @@ and the PDF alike (the printed pages are checked in tests/office/test_signature_
 from __future__ import annotations
 
 import re
+import subprocess
 from dataclasses import replace
 
 import pytest
@@ -36,6 +37,29 @@ def test_lines_break_as_the_engines_break_them():
     assert fit.break_lines("一" * 25 + "（二）", 26, 28) == ["一" * 25, "（二）"]
     assert fit.break_lines("一" * 24 + "86453.27万元", 26, 28) == ["一" * 24, "86453.27万元"]
     assert fit.break_lines("一" * 22 + "12.5%", 26, 28) == ["一" * 22 + "12.5%"]  # 2.5 wide
+
+
+PROSE = [
+    "坚持“花钱必问效、无效必问责”，对评价结果为“中”及以下的项目，按照“谁使用、谁负责”的原则，逐项提出“整改清单”，"
+    "并在“预算一体化系统”中跟踪落实，确保“问题不解决不销号”。",
+    "截至9月底，纳入监控的398个项目预算数78926.40万元，执行数57214.65万元，预算执行率72.49%。对执行率明显偏低"
+    "（低于时序进度20个百分点）、绩效目标可能无法按期实现的23个项目，已督促主管部门分析原因并落实纠偏措施。",
+    "（一）绩效目标管理全面覆盖。2023年，县级96家预算单位编报项目支出绩效目标412个，涉及资金86453.27万元，"
+    "一般公共预算和政府性基金预算项目实现全覆盖；《青溪县项目支出绩效评价管理实施细则》同步印发。",
+]
+
+
+def test_predicted_lines_are_the_pdfs(settings, tmp_path):
+    """The lines break_lines predicts are those the PDF prints (quotes, numbers, brackets, headings)."""
+    doc = make_doc(settings, "request", body="\n".join([*PROSE, "妥否，请批示。"]), attachments=[])
+    path = tmp_path / "a.pdf"
+    path.write_bytes(pdf.render_pdf(doc))
+    text = subprocess.run(["pdftotext", "-layout", str(path), "-"], check=True, capture_output=True, text=True).stdout
+    printed = [re.sub(r"\s+", "", line) for line in text.splitlines()]
+    for p in doc.paragraphs[:len(PROSE)]:
+        lines = fit.paragraph_lines(p, 28)
+        at = printed.index(lines[0])
+        assert printed[at:at + len(lines)] == lines
 
 
 def test_a_long_last_paragraph_is_cut_where_its_last_two_lines_begin(settings):
