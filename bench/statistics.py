@@ -16,7 +16,8 @@ Then, in a fresh process (its peak memory is its own), measures what a bureau us
     draft data  storage.records.load_units + rules.statistics.compute — what 起草总结报告
                 (the page's form, POST /api/v1/drafts/summary, jxdoc draft summary-report) reads
 
-each cold (the first request after the process started) and warm (the next one), in wall and CPU
+each cold (the first request after the process started, without the request's time budget
+STATISTICS_BUDGET_S, which would split it over several requests) and warm (the next one), in wall and CPU
 time, with seconds per 1,000 stored documents, the process's peak RSS (VmHWM) after each step and
 the peak of Python allocations (tracemalloc) of one warm page-data call. Every document must be
 counted: the run fails when a figure leaves one out. CPU time is the comparable figure on a
@@ -186,6 +187,7 @@ def _measure(url: str, documents: int) -> dict:
     """In this (fresh) process: the page's data, the page, and the draft's data, cold then warm."""
     import tracemalloc
 
+    from jobs.work import init_worker
     from rules.settings import defaults  # noqa: F401 - imported before the clock starts
     from rules.statistics import compute
     from service import create_app
@@ -194,6 +196,8 @@ def _measure(url: str, documents: int) -> dict:
     from storage.models import User
     from storage.records import load_units
 
+    # As in a gunicorn worker of the service (service/wsgi.py): the collector's thresholds.
+    init_worker()
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench", "WTF_CSRF_ENABLED": False,
                       "DATA_DIR": str(Path(url.removeprefix("sqlite:///")).parent)})
     db = app.extensions["jxdoc.db"]

@@ -37,7 +37,7 @@ from service.settings_store import current_settings
 from service.timefmt import local_today
 from service.workflow import store_submission
 from storage.models import Unit
-from storage.records import ALL_KINDS, Refused, YearDocuments, load_units, year_documents
+from storage.records import ALL_KINDS, NotReady, Refused, YearDocuments, load_units, year_documents
 
 bp = Blueprint("dashboard", __name__, url_prefix="/statistics")
 
@@ -165,12 +165,14 @@ class PageData:
     refused: list[Refused] = field(default_factory=list)  # no longer valid: left out, listed
 
 
-def page_data(year: int, settings: Mapping[str, Any], today: _dt.date | None = None) -> PageData:
-    """The page's coverage rows and figures (overall and per department) for `year`."""
+def page_data(year: int, settings: Mapping[str, Any], today: _dt.date | None = None,
+              budget: float | None = None) -> PageData:
+    """The page's coverage rows and figures (overall and per department) for `year`; NotReady
+    when `budget` seconds of validating did not read every document."""
     today = today or local_today(current_app.config["TIMEZONE"])
     db = get_db()
     with db.read() as session:
-        documents = year_documents(session, year, PAGE_KINDS, settings)
+        documents = year_documents(session, year, PAGE_KINDS, settings, budget=budget)
     rows = coverage(documents, year, settings, today)
     units = load_units(db, year, settings, documents=documents)
     by_department = {name: compute(group, settings) for name, group in
@@ -193,10 +195,28 @@ def refused_rows(refused: list[Refused], settings: Mapping[str, Any], limit: int
     return out
 
 
+def _budget() -> float:
+    return float(current_app.config["STATISTICS_BUDGET_S"])
+
+
+def _preparing(year: int, exc: NotReady, drafting: bool = False):
+    """The page while the year's documents are still being validated: how far, and a reload of
+    the 统计 page in 5 s (the Refresh header: a GET, also after the 起草 form's POST)."""
+    page = render_template("dashboard/preparing.html", year=year, message=exc.message, done=exc.done,
+                           total=exc.total, drafting=drafting)
+    response = current_app.make_response((page, 503))
+    response.headers["Retry-After"] = "5"
+    response.headers["Refresh"] = f"5; url={url_for('dashboard.index', year=year)}"
+    return response
+
+
 def _page(year: int, draft_errors: dict, draft_values: dict | None, status: int):
     settings = current_settings()
     today = local_today(current_app.config["TIMEZONE"])
-    data = page_data(year, settings, today)
+    try:
+        data = page_data(year, settings, today, _budget())
+    except NotReady as exc:
+        return _preparing(year, exc)
     rows, figures = data.rows, data.stats.as_dict()
     departments = department_rows(data.by_department)
     totals = {key: sum(1 for r in rows if getattr(r, key)) for key in ("declared", "monitored", "evaluated", "disclosed")}
@@ -223,9 +243,11 @@ def draft_summary():
     values = parse_form(request.form, schema)
     year = _year()
     try:
-        result = summary_drafts(values, settings, lambda y: load_units(get_db(), y, settings))
+        result = summary_drafts(values, settings, lambda y: load_units(get_db(), y, settings, budget=_budget()))
     except FieldErrors as exc:
         return _page(year, exc.errors, values, 422)
+    except NotReady as exc:
+        return _preparing(year, exc, drafting=True)
     user = current_user()
     report = store_submission(get_kind("report"), result["report"], "save")
     store_submission(get_kind("request"), result["request"], "save")

@@ -83,13 +83,17 @@ def summary_drafts(payload: Any, settings: Mapping[str, Any],
 def summary():
     from service.database import get_db
     from service.settings_store import current_settings
-    from storage.records import load_units
+    from storage.records import NotReady, load_units
 
     payload = request.get_json(silent=True)
     if payload is None:
         raise ApiError(415 if request.mimetype != "application/json" else 400,
                        "请以 application/json 提交JSON内容。")
     settings = current_settings()
-    result = summary_drafts(payload, settings, lambda year: load_units(get_db(), year, settings))
+    budget = float(current_app.config["STATISTICS_BUDGET_S"])
+    try:
+        result = summary_drafts(payload, settings, lambda year: load_units(get_db(), year, settings, budget=budget))
+    except NotReady as exc:
+        raise ApiError(503, exc.message) from None
     # Decimal figures leave as strings (models.dumps), exactly as documents store them.
     return current_app.response_class(dumps(result), mimetype="application/json")

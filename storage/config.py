@@ -35,6 +35,10 @@ def defaults() -> dict:
         "RENDER_MAX_PAGES": 200,
         "RENDER_PAGES_PER_HOUR": 2000,  # per user
         "RENDER_CONCURRENT": 2,  # per user
+        # Seconds a request may spend validating stored documents the statistics have not seen
+        # (storage.records.year_documents); the page then says how far it got and carries on when
+        # reloaded, well inside gunicorn's 120 s worker timeout.
+        "STATISTICS_BUDGET_S": 50,
         "MAX_UPLOAD_MB": 20,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

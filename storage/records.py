@@ -18,6 +18,7 @@ import hashlib
 import json
 import pickle
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -186,9 +187,9 @@ def facts(kind_id: str, stored: Mapping[str, Any], settings=None, schemas: dict 
                  list_name=list_name, record=record)
 
 
-def _unit(stored_unit: tuple[str, str] | None, claim: Mapping[str, str] | None) -> dict[str, str]:
+def _unit(stored_unit: dict[str, str] | None, claim: Mapping[str, str] | None) -> dict[str, str]:
     if stored_unit is not None:
-        return {"code": stored_unit[0], "name": stored_unit[1]}
+        return stored_unit
     claim = claim or {"code": "", "name": "未注明单位"}
     name = claim["name"] or claim["code"]
     return {"code": claim["code"] or name, "name": name}
@@ -196,7 +197,8 @@ def _unit(stored_unit: tuple[str, str] | None, claim: Mapping[str, str] | None) 
 
 def unit_of(sub: Submission, data: Mapping[str, Any]) -> dict[str, str]:
     """The unit a stored document belongs to: its unit row, else the unit its data names."""
-    return _unit((sub.unit.code, sub.unit.name) if sub.unit is not None else None, claimed_unit(data))
+    return _unit({"code": sub.unit.code, "name": sub.unit.name} if sub.unit is not None else None,
+                 claimed_unit(data))
 
 
 def group(documents: Iterable[tuple[dict[str, str], Facts]]) -> list[dict]:
@@ -237,7 +239,8 @@ def group_records(subs: Iterable[Submission], year: int, settings=None) -> list[
         except FieldErrors:
             continue  # left out of figures: it cannot be counted reliably
         if fact.year == str(year):
-            found.append((_unit((sub.unit.code, sub.unit.name) if sub.unit is not None else None, fact.claim), fact))
+            found.append((_unit({"code": sub.unit.code, "name": sub.unit.name} if sub.unit is not None else None,
+                                fact.claim), fact))
     return group(found)
 
 
@@ -316,6 +319,20 @@ class Refused:
     errors: dict
 
 
+class NotReady(Exception):
+    """The time a request may spend validating ran out before every document of the year was
+    read: what was validated is kept, and the next request goes on from there."""
+
+    def __init__(self, done: int, total: int):
+        super().__init__(f"{done} of {total} stored documents read")
+        self.done, self.total = done, total
+
+    @property
+    def message(self) -> str:
+        return (f"统计数据正在准备：已核对{self.done:,}份，共{self.total:,}份已提交的文档（每份都按现行设置重新校验）。"
+                "请稍后再试，已核对的不会重复核对。")
+
+
 @dataclass
 class YearDocuments:
     """The counted documents of a year: (unit, facts) in submission order, and those refused."""
@@ -343,15 +360,20 @@ def settings_key(settings) -> str:
 
 
 def year_documents(session: Session, year: int, kinds: Iterable[str], settings=None,
-                   cache: FactsCache | None = FACTS_CACHE) -> YearDocuments:
+                   cache: FactsCache | None = FACTS_CACHE, budget: float | None = None) -> YearDocuments:
     """Every submitted or approved document of `kinds` whose data is of `year`, validated again
     (or as the cache keeps it from an earlier validation of the same version under the same
     settings). The rows are read without their data; only documents the cache does not know are
-    loaded, a batch at a time."""
+    loaded, a batch at a time. With a `budget` (seconds) and a cache, NotReady once that much time
+    went on validating and documents remain unread (at least one batch is validated)."""
     from forms.base import FieldErrors
 
+    deadline = time.monotonic() + budget if budget is not None and cache is not None else None
+
     fingerprint = settings_key(settings)
-    stored_units = {uid: (code, name) for uid, code, name in session.execute(select(Unit.id, Unit.code, Unit.name))}
+    # One dict per unit, shared by its documents' records (read only, like the records).
+    stored_units = {uid: {"code": code, "name": name}
+                    for uid, code, name in session.execute(select(Unit.id, Unit.code, Unit.name))}
     rows = session.execute(
         select(Submission.id, Submission.public_id, Submission.version, Submission.kind, Submission.unit_id,
                Submission.title)
@@ -382,10 +404,15 @@ def year_documents(session: Session, year: int, kinds: Iterable[str], settings=N
                     except FieldErrors as exc:
                         entry = ("refused", raw, (exc.errors, claimed_unit(stored)))
                 entries[sid] = entry
+        if missing and cache is not None:
+            validated = set(missing)
+            for row in chunk:
+                if row.id in validated:
+                    cache.put((row.public_id, row.version, fingerprint), entries[row.id])
+            if deadline is not None and time.monotonic() > deadline and start + _MISS_BATCH < len(rows):
+                raise NotReady(start + len(chunk), len(rows))
         for row in chunk:
             entry = entries[row.id]
-            if cache is not None and row.id in missing:
-                cache.put((row.public_id, row.version, fingerprint), entry)
             what, raw, value = entry
             if raw != wanted:
                 continue
@@ -399,14 +426,14 @@ def year_documents(session: Session, year: int, kinds: Iterable[str], settings=N
 
 
 def load_units(db: Database, year: int, settings=None, disclosure: Mapping[str, Mapping] | None = None,
-               documents: YearDocuments | None = None) -> list[dict]:
+               documents: YearDocuments | None = None, budget: float | None = None) -> list[dict]:
     """The per-unit records of `year` from the database, each document condensed
     (rules.statistics.condensed). `disclosure` maps a unit code to its {required, published,
     reason}, when the caller knows who published (the disclosure batch); `documents`, when the
-    caller has read the year already (the 统计 page)."""
+    caller has read the year already (the 统计 page); `budget` as year_documents takes it."""
     if documents is None:
         with db.read() as session:
-            documents = year_documents(session, year, ALL_KINDS, settings)
+            documents = year_documents(session, year, ALL_KINDS, settings, budget=budget)
     units = group(documents.documents)
     if disclosure is None:
         disclosure = disclosure_results(db, year)

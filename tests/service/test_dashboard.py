@@ -13,6 +13,7 @@ from rules.settings import defaults
 from rules.statistics import compute
 from storage.records import load_units
 from tests.conftest import load_sample, login
+from tests.kinds.test_drafts import INPUTS
 
 YEAR = 2024
 
@@ -203,3 +204,39 @@ def test_a_setting_that_refuses_stored_documents_leaves_them_out_and_lists_them(
         session.query(SavedSettings).delete()
     html = bureau_client.get(f"/statistics?year={YEAR}").get_data(as_text=True)
     assert _totals(html)["coverage.declared"] == "2" and "data-refused-count" not in html
+
+
+def test_a_year_too_long_to_validate_in_one_request_is_read_over_several(stored, bureau_client, monkeypatch):
+    """A request validates for STATISTICS_BUDGET_S at most (at least one batch): the page then
+    says how far it got (503, Retry-After, Refresh) and the next request goes on from there —
+    never a worker killed by gunicorn's timeout with its work lost."""
+    from storage import records
+
+    app = stored
+    records.FACTS_CACHE.clear()
+    monkeypatch.setattr(records, "_MISS_BATCH", 2)  # 5 documents: 3 batches
+    app.config["STATISTICS_BUDGET_S"] = 0
+    seen = []
+    for _ in range(2):
+        response = bureau_client.get(f"/statistics?year={YEAR}")
+        assert response.status_code == 503 and response.headers["Retry-After"] == "5"
+        assert response.headers["Refresh"] == f"5; url=/statistics?year={YEAR}"
+        html = response.get_data(as_text=True)
+        seen.append(re.search(r'data-preparing="(\d+)/(\d+)"', html).groups())
+        assert "统计数据正在准备" in html
+    assert seen == [("2", "5"), ("4", "5")]
+    response = bureau_client.get(f"/statistics?year={YEAR}")
+    assert response.status_code == 200
+    assert _totals(response.get_data(as_text=True))["coverage.declared"] == "2"
+
+
+def test_the_drafts_api_says_when_the_statistics_are_not_ready(stored, bureau_client, monkeypatch):
+    from storage import records
+
+    app = stored
+    records.FACTS_CACHE.clear()
+    monkeypatch.setattr(records, "_MISS_BATCH", 1)
+    app.config["STATISTICS_BUDGET_S"] = 0
+    response = bureau_client.post("/api/v1/drafts/summary", json={**INPUTS, "year": YEAR})
+    assert response.status_code == 503, response.get_json()
+    assert "统计数据正在准备：已核对1份，共5份" in response.get_json()["message"]
