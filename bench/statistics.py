@@ -194,7 +194,7 @@ def _measure(url: str, documents: int) -> dict:
     from service.dashboard import page_data
     from service.sessions import open_session
     from storage.models import User
-    from storage.records import load_units
+    from storage.records import FACTS_CACHE, load_units
 
     # As in a gunicorn worker of the service (service/wsgi.py): the collector's thresholds.
     init_worker()
@@ -226,6 +226,7 @@ def _measure(url: str, documents: int) -> dict:
         result["refused"] = len(data.refused)
         units = timed("draft_data", lambda: compute(load_units(db, YEAR, settings), settings))
         result["units_covered"] = units.units_covered
+        result["cache_entries"], result["cache_mb"] = len(FACTS_CACHE), round(FACTS_CACHE.size / 2**20, 1)
         tracemalloc.start()
         page_data(YEAR, settings)
         result["page_data_warm"]["tracemalloc_peak_mb"] = round(tracemalloc.get_traced_memory()[1] / 2**20, 1)
@@ -303,7 +304,8 @@ def summary(result: dict) -> str:
         line("page_data_cold", "统计页数据（冷）"), line("page_data_warm", "统计页数据（热）"),
         line("page", "统计页 GET（含渲染）"), line("draft_data", "总结报告数据"),
         f"热态统计页数据 tracemalloc 峰值 {result['page_data_warm']['tracemalloc_peak_mb']} MB；"
-        f"进程起始 {result['rss_start_mb']} MB，结束 {result['rss_end_mb']} MB",
+        f"进程起始 {result['rss_start_mb']} MB，结束 {result['rss_end_mb']} MB；"
+        f"缓存 {result['cache_entries']:,} 份 {result['cache_mb']} MB；统计页 {result['page_bytes'] / 2**20:.1f} MB HTML",
     ])
 
 
