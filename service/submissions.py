@@ -73,9 +73,9 @@ def _page(public_id: str, errors: dict | None = None, status: int = 200, **extra
 
 def _unfinished(kind: kinds.Kind, sub: Submission) -> list[tuple[str, str]]:
     """What a draft still lacks, in Chinese (field label, message): shown instead of a preview
-    that cannot be made yet. Submitted documents were complete when they were submitted."""
-    if sub.status not in ("draft", "returned"):
-        return []
+    that cannot be made yet. A submitted document passed when it was submitted, but a setting
+    changed since may refuse it: then it is left out of the statistics (the 统计 page links
+    here) and this says why."""
     settings = current_settings()
     try:
         pipeline.validate(kind, sub.data, settings)

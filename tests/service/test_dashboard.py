@@ -194,8 +194,8 @@ def test_a_setting_that_refuses_stored_documents_leaves_them_out_and_lists_them(
     assert totals["coverage.declared"] == "0" and totals["quantified_ratio"] == "—"
     assert totals["coverage.monitored"] == "1"  # the other documents still count
     assert 'data-refused-count="2"' in html
-    listed = re.findall(r'<li data-refused="([^"]+)"><a href="/submissions/\1">[^<]+</a>（项目支出绩效目标申报表，([^）]+)）：([^<]+)</li>',
-                        html)
+    listed = re.findall(r'<li data-refused="([^"]+)"><a href="/submissions/\1">[^<]+</a>（项目支出绩效目标申报表，([^）]+)）'
+                        r'<ul>(.*?)</ul></li>', html)
     assert sorted(unit for _, unit, _ in listed) == ["青溪县人民医院", "青溪县第一中学"]
     assert all("定量指标占比为90.00%，低于95%" in problems for _, _, problems in listed), listed
     strict = load_settings({"declaration": {"indicators": {"min_quantified_ratio": "0.95"}}})
