@@ -18,25 +18,30 @@ PDF's 174 mm portrait type width, the docx's 170 mm), checked as printed
 with their own measures and rule (generators/gongwen/tables.py).
 
 The xlsx is measured in its own units (xlsx_widths): a column's width counts digits of the
-workbook's default face (Calibri 11 pt), and a cell wraps its 11 pt text in that many digits, a
-CJK character being one em. Excel and WPS have Calibri (7 px a digit at 96 dpi); Calc, through
-the project's fontconfig, measures Noto Serif CJK's wider digit instead (measured on Calc's
-prints: 服务对象满意度指标 breaks after eight characters in 15.2 units, 评价得分 after three in
-6.8, both w × 8.17 px, with its padding and margins cancelling out). A column passes when its
-captions and figures pass across the whole band between the two. The same two rules are fitted
-there, the widths summing to the builder's total, so the fit-to-width scale of the printed
-sheet stays as it was.
+workbook's default face (Calibri 11 pt), and a cell wraps its 11 pt text in what is left of that
+width after the cell's padding, a CJK character being about one em. The engines differ: Excel and
+WPS (ECMA-376's pixels, 7 px a digit, less 5 px of padding) and Gnumeric (a little narrower still:
+measured, 7 px of padding, a character 15 px) at the narrow end; Calc, which measures Noto Serif
+CJK's wider digit through the project's fontconfig, at the wide end (measured: 1.8 units a
+character). A column passes when its captions and figures pass at every capacity between the
+two. A column that needs width takes it from the page's spare width first (a sheet narrower than
+its printable width still prints at full size), then from the columns that need none, each
+keeping three quarters of its width; past that the sheet grows and prints a little smaller. A
+caption that passes only stacked a character a line (确/定/能) fails the check, so such a column
+takes the width that holds it on fewer lines.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
 from dataclasses import dataclass
 from functools import lru_cache
 
 from generators.grid import Sheet, StreamedRows
 from generators.tables import NUMERIC_KINDS, cell_text
+from generators.tables.xlsx_pages import printable_pt
 from generators.tables.xlsx_parts import BODY_PT
 
 CHAR_MM = 10.5 * 25.4 / 72  # a CJK character of the 五号 body face
@@ -222,51 +227,96 @@ def whole_parts(widths: list[float], total: int) -> list[int]:
     return [b - a for a, b in zip(edges, edges[1:], strict=False)]
 
 
-# The xlsx's measure (units of the default face's digit; see the module's docstring).
-XLSX_DIGIT_PX = (7.0, 8.17)  # Calibri's '0' at 11 pt, 96 dpi (Excel, WPS); Noto Serif CJK's, which Calc
-#                             takes for Calibri through the project's fontconfig (0.557 em)
+# The xlsx's measure (units of the default face's digit; see the module's docstring). What one line
+# of an 11 pt cell holds in a column `units` wide, in CJK characters, at the two ends of the engines:
+# Gnumeric, the narrowest, lays a column out as Excel does (7 px a Calibri digit) but keeps about
+# 7 px of it for the cell's padding and sets a character in 15 px (Excel itself: ECMA-376's pixels,
+# Truncate(((256 × units + Truncate(128 / 7)) / 256) × 7), less its 5 px of padding, a little more);
+# Calc, through the project's fontconfig, 1.8 units a character with 0.3 units of padding. Both
+# measured on their prints: the width from which n characters (n = 2 … 8) stay on one line.
+XLSX_NARROW = (7.0, 7.0, 15.0)  # px a unit, px of padding, px a character (Gnumeric; Excel, WPS wider)
+XLSX_WIDE = (1 / 1.8, 0.2 / 1.8, 1.0)  # the same in characters (Calc), a little generous
+XLSX_DIGIT_PX = 7.0  # Excel's unit, in which the page's width is reckoned (xlsx_pages)
 XLSX_BODY_PT = float(BODY_PT)  # the cells' size in the xlsx styles (headers are the same size, bold)
-XLSX_STEPS = 8  # capacities checked across the band between the two
+XLSX_STEP = 0.05  # capacities checked across the band, a twentieth of a character apart
+XLSX_KEEP = 0.75  # a column that needs nothing gives up at most a quarter of its builder's width
 
 
+def _xlsx_capacity(units: float, engine: tuple[float, float, float]) -> float:
+    per_unit, padding, char = engine
+    return max(units * per_unit - padding, 0.0) / char
+
+
+@lru_cache(maxsize=4096)
 def _xlsx_capacities(units: float) -> tuple[float, ...]:
-    """CJK characters of the cells' size that one line holds in a column `units` wide, from
-    Excel's digit to Calc's and a little past either (whole characters, closing punctuation)."""
-    em = XLSX_BODY_PT * 96 / 72
-    low, high = units * XLSX_DIGIT_PX[0] / em * 0.98, units * XLSX_DIGIT_PX[1] / em * 1.02
-    return tuple(low + (high - low) * i / XLSX_STEPS for i in range(XLSX_STEPS + 1))
+    """The CJK characters of the cells' size that one line holds in a column `units` wide, from
+    the narrowest engine to the widest, padding included."""
+    low, high = _xlsx_capacity(units, XLSX_NARROW), _xlsx_capacity(units, XLSX_WIDE)
+    steps = max(1, math.ceil((high - low) / XLSX_STEP))
+    return tuple(low + (high - low) * i / steps for i in range(steps + 1))
 
 
 def _xlsx_grow(need: _Needs, units: float) -> float:
     for i in range(0, 400):  # in tenths of a digit
-        caps = _xlsx_capacities(units + i / 10)
+        grown = round(units + i / 10, 2) if i else units
+        caps = _xlsx_capacities(grown)
         if caps[0] >= need.figure and not any(_lone(p, cap) for p in need.captions for cap in caps):
-            return units + i / 10
+            return grown
     return units
 
 
+def xlsx_room(columns: int, landscape: bool) -> float:
+    """The widest a sheet of `columns` columns may be (units) and still print at full size, one
+    page wide: Excel's pixels of each column (rounded down, a unit 7 px) within the page's width."""
+    return (printable_pt(landscape) / 0.75 - columns * 0.5) / XLSX_DIGIT_PX
+
+
 @lru_cache(maxsize=1024)
-def _xlsx_fitted(spec: tuple[tuple[float, frozenset[Shape], float], ...]) -> tuple[float, ...]:
+def _xlsx_fitted(spec: tuple[tuple[float, frozenset[Shape], float], ...], room: float) -> tuple[float, ...]:
     """Fitted xlsx widths of a column spec ((builder width, caption shapes, widest figure) a
-    column): a batch's thousand units share a few specs."""
+    column): a batch's thousand units share a few specs. A column that needs width takes it from
+    the page's spare width first (up to `room`, where the sheet still prints at its scale), then
+    from the columns that need none, each keeping XLSX_KEEP of its width; past that the sheet
+    grows and prints smaller."""
     needs = []
     for _w, captions, figure in spec:
         need = _Needs()
         need.captions, need.figure = set(captions), figure
         needs.append(need)
-    widths = [w for w, _c, _f in spec]
-    return tuple(_spread(widths, needs, _xlsx_grow, sum(widths)))
+    builder = [w for w, _c, _f in spec]
+    widths = list(builder)
+    room = max(room, sum(builder))
+    fixed: set[int] = set()
+    for _round in range(8):
+        changed = {i: g for i, need in enumerate(needs) if (g := _xlsx_grow(need, widths[i])) > widths[i] + 1e-9}
+        if not changed:
+            break
+        for i, w in changed.items():
+            widths[i] = w
+        fixed |= changed.keys()
+        over = sum(widths) - room
+        if over > 0:
+            give = {i: widths[i] - XLSX_KEEP * builder[i] for i in range(len(widths)) if i not in fixed}
+            give = {i: g for i, g in give.items() if g > 0}
+            spare = sum(give.values())
+            if spare > 0:
+                taken = min(over, spare)
+                for i, g in give.items():
+                    widths[i] -= taken * g / spare
+    return tuple(round(w, 2) for w in widths)
 
 
 def xlsx_widths(sheet: Sheet) -> list[float]:
     """The columns' xlsx widths (digits of the default face), fitted to the content as Calc and
-    Excel wrap 11 pt cells, summing to the builder's widths. A streamed sheet (a summary's
-    thousands of 分单位 rows) is fitted to the rows it holds before the stream (its captions) only, so
-    its rows are made once for the file; its streamed figures are not measured."""
+    Excel wrap 11 pt cells, padding included (see _xlsx_fitted for where the width comes from).
+    A streamed sheet (a summary's thousands of 分单位 rows) is fitted to the rows it holds before
+    the stream (its captions) only, so its rows are made once for the file; its streamed figures
+    are not measured."""
     widths = [max(col.width, 0.1) for col in sheet.columns]
     if not widths:
         return widths
     if isinstance(sheet.rows, StreamedRows):  # fitted to its head (the captions): one pass of the rows only
         sheet = dataclasses.replace(sheet, rows=list(sheet.rows.head))
     spec = tuple((w, frozenset(n.captions), n.figure) for w, n in zip(widths, _needs(sheet), strict=True))
-    return list(_xlsx_fitted(spec))
+    room = xlsx_room(len(widths), sheet.landscape) if sheet.fit_width else 0.0
+    return list(_xlsx_fitted(spec, room))

@@ -43,8 +43,13 @@ def column_pt(width: float) -> float:
     return math.trunc((256 * width + math.trunc(128 / DIGIT_PX)) / 256 * DIGIT_PX) * PT_PER_PX
 
 
+def printable_pt(landscape: bool) -> float:
+    """The page's width between the margins (points)."""
+    return (A4_PT[1] if landscape else A4_PT[0]) - MARGINS_PT[0]
+
+
 def _scale(widths: Sequence[float], landscape: bool) -> float:
-    page_w = (A4_PT[1] if landscape else A4_PT[0]) - MARGINS_PT[0]
+    page_w = printable_pt(landscape)
     table_w = sum(column_pt(w) for w in widths)
     return min(1.0, page_w / table_w) if table_w else 1.0
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import math
 import time
 import warnings
 import zipfile
@@ -15,7 +16,7 @@ from openpyxl.utils import get_column_letter
 
 from bench.tables import big_sheet
 from generators.grid import Cell, Column, Sheet, Workbook
-from generators.tables.widths import lone_last_character, widest_token
+from generators.tables.widths import widest_token, xlsx_room, xlsx_widths
 from generators.tables.xlsx import render_xlsx
 from tests.generators.tables_sample import CAUSES, HYPERLINK, INJECTIONS, MEASURES, self_evaluation_workbook
 
@@ -160,19 +161,60 @@ def test_text_that_looks_like_a_value_or_formula_stays_that_text(text):
     assert cell.quotePrefix is (text[0] in "=+-@\r＝＋－＠")
 
 
-def test_column_widths_fitted_to_captions_and_figures_in_xlsx_units():
-    """评价得分 in 6.8 digits printed 评价得/分 in Calc: the column takes width from the one that
-    needs none, the total stays, and across Excel's and Calc's digit no caption leaves one
-    character and the figure fits."""
-    sheet = Sheet(name="表", columns=[Column(6.8), Column(8), Column(30)], header_rows=1)
-    sheet.add(Cell("评价得分", "header"), Cell("金额", "header"), Cell("说明", "header"))
-    sheet.add(Cell("优", "text"), Cell(Decimal("1843216.37"), "money"), Cell("文字", "text"))
+# Characters of 11 pt captions one line holds, from the width (units) on which n stay on one line,
+# measured on the prints of a sheet of columns 3.0, 3.1 … 16.0 units wide: Gnumeric (which lays
+# columns out as Excel does) and Calc through the project's fontconfig.
+ONE_LINE_FROM = {"gnumeric": {2: 5.3, 3: 7.3, 4: 9.6, 5: 11.7, 6: 13.9, 7: 16.0},
+                 "calc": {2: 4.0, 3: 5.7, 4: 7.5, 5: 9.3, 6: 11.1, 7: 12.9, 8: 14.7}}
+
+
+def _per_line(engine: str, units: float) -> int:
+    """CJK characters a line holds in a column `units` wide: Excel's from ECMA-376's pixels less
+    its 5 px of padding (a character 15 px at 96 dpi), the others measured."""
+    if engine == "excel":
+        return (math.trunc((256 * units + math.trunc(128 / 7)) / 256 * 7) - 5) // 15
+    return max((n for n, w in ONE_LINE_FROM[engine].items() if units >= w - 1e-9), default=1)
+
+
+def _wraps_whole(caption: str, units: float) -> bool:
+    """No engine leaves the last character of a CJK caption alone, nor stacks it a character a line."""
+    return all((k := _per_line(e, units)) >= 2 and (len(caption) <= k or len(caption) % k != 1)
+               for e in ("excel", "gnumeric", "calc"))
+
+
+def test_column_widths_count_the_cells_padding_in_every_engine():
+    """实施单位 in 8.6 units had 55 px of Excel's text area (60 px less 5 of padding) for 58.7 px of
+    text: Excel, WPS and Gnumeric printed 实施单/位. Fitted with the padding of each engine, no
+    caption leaves a character alone in Excel, Gnumeric or Calc, and the money figure fits
+    Gnumeric's narrower text area."""
+    sheet = Sheet(name="表", columns=[Column(8.6), Column(6.8), Column(8), Column(5), Column(30)], header_rows=1)
+    sheet.add(Cell("实施单位", "label"), Cell("评价得分", "header"), Cell("金额", "header"),
+              Cell("确定能", "header"), Cell("说明", "header"))
+    sheet.add(Cell("甲", "text"), Cell("优", "text"), Cell(Decimal("1843216.37"), "money"), Cell("", "text"),
+              Cell("文字", "text"))
     ws = openpyxl.load_workbook(io.BytesIO(render_xlsx(Workbook(title="t", sheets=[sheet]))))["表"]
-    widths = [ws.column_dimensions[c].width for c in "ABC"]
-    assert sum(widths) == pytest.approx(44.8, abs=0.05) and widths[2] < 30
-    for units in widths[0], widths[0] * 7 / 8.17:  # Calc's digit, and Excel's at the same pixels
-        assert not lone_last_character("评价得分", units * 8.17 / (11 * 96 / 72))
-    assert widths[1] * 7 / (11 * 96 / 72) >= widest_token("1,843,216.37")
+    widths = [ws.column_dimensions[c].width for c in "ABCDE"]
+    for caption, units in zip(("实施单位", "评价得分", "", "确定能"), widths, strict=False):
+        assert not caption or _wraps_whole(caption, units), (caption, units)
+    assert (widths[2] * 7 - 7) / 15 >= widest_token("1,843,216.37")
+
+
+def test_columns_grow_into_the_pages_spare_width_first():
+    """A sheet narrower than its page: the columns that need width take the spare width, so the
+    others keep their builder's widths and the sheet still prints at full size. A sheet already a
+    page wide takes the width from the columns that need none, each keeping three quarters."""
+    def fitted(total_free: float) -> list[float]:
+        sheet = Sheet(name="表", columns=[Column(6.8), Column(total_free / 2), Column(total_free / 2)],
+                      header_rows=1, landscape=True)
+        sheet.add(Cell("评价得分", "header"), Cell("说明", "header"), Cell("备注", "header"))
+        return xlsx_widths(sheet)
+
+    roomy = fitted(60)
+    assert roomy[1:] == [30, 30] and roomy[0] > 6.8 and _wraps_whole("评价得分", roomy[0])
+    assert sum(roomy) <= xlsx_room(3, landscape=True)
+    full = fitted(xlsx_room(3, landscape=True) - 6.8)
+    assert full[0] == roomy[0] and sum(full) == pytest.approx(xlsx_room(3, landscape=True), abs=0.05)
+    assert full[1] == full[2] > 0.75 * (full[1] + full[2] + full[0] - roomy[0]) / 2 - 0.05
 
 
 def test_control_characters_are_dropped_not_fatal():
@@ -199,7 +241,7 @@ def test_print_setup(ws, wb):
 
 def test_layout_fonts_fills_borders(ws):
     widths = [ws.column_dimensions[get_column_letter(i)].width for i in range(1, 10)]
-    assert sum(widths) == pytest.approx(113, abs=0.05)  # the builder's total: the fit-to-width scale kept
+    assert 113 < sum(widths) <= xlsx_room(9, landscape=True)  # grown into the page's spare width: printed full size
     assert widths[8] > widths[6]  # the builder's proportions, fitted to the content
     assert ws.row_dimensions[1].height == 40  # Sheet.row_heights
     assert ws.row_dimensions[2].height == 20

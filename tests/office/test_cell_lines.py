@@ -1,5 +1,5 @@
 """Column widths fitted to the content (generators/tables/widths.py), as printed: in the PDF, the
-docx printed by LibreOffice and the xlsx printed by Calc (and Gnumeric: its figures), no caption
+docx printed by LibreOffice and the xlsx printed by Calc and by Gnumeric, no caption
 leaves its last character alone on a line and every figure is printed whole. The same of the tables in the reports' bodies
 (generators/gongwen/tables.py), where no text cell leaves its last character alone either."""
 
@@ -106,12 +106,7 @@ def test_no_caption_leaves_one_character_and_no_figure_is_broken(printed, name):
     captions, figures, files = printed[name]
     assert captions or figures, name  # the model's cells were seen (the PDF builds the same sheets)
     kinsoku = name.split("__")[0] in REPORT_KINDS
-    # Gnumeric's figures only, for now: its captions wrap where Excel's would, and a little earlier
-    # still. The fitted xlsx widths (widths.xlsx_widths) count Excel's 7 px digit but not the 5 px
-    # of a cell's padding (ECMA-376 Part 1, 18.3.1.13): 实施单位 in 8.6 units has 55 px of text area
-    # for 58.7 px of text (Excel holds it from 9.1 units, Gnumeric from about 9.5). Counting the
-    # padding there squeezes the 监控表's narrow columns below one character, since the sheet's
-    # total width is kept; that fitting is widths.py's to change.
-    broken = {fmt: bad_breaks(Path(pdf), captions if fmt != "gnumeric" else set(), figures, kinsoku)
-              for fmt, pdf in files.items()}
+    # (Gnumeric wraps the xlsx's captions where Excel and WPS would, a little earlier still: the
+    # narrow end of the band xlsx_widths fits to, padding included; Calc the wide end)
+    broken = {fmt: bad_breaks(Path(pdf), captions, figures, kinsoku) for fmt, pdf in files.items()}
     assert broken == {fmt: [] for fmt in files}
