@@ -110,7 +110,8 @@ Block = Paragraph | TableBlock | ImageBlock
 
 # The last paragraph (or the 附件说明) goes with the 署名 and 成文日期 onto the next page, so they
 # are never alone there (7.3.5), when it is at most this many lines long. A longer one is not
-# moved whole (LibreOffice moves a kept paragraph whole, Word and the PDF only its last lines).
+# moved whole: its last two lines go, set as a paragraph of their own (gongwen/fit.split_tail).
+# (Both only where the closer lines of 7.3.5.5 cannot keep the signature on the page: fit.ending.)
 SIGNATURE_KEEP_LINES = 4
 
 
@@ -195,9 +196,9 @@ class Document:
 
     def carries_tail(self) -> bool:
         """Whether the last paragraph is too long to be kept whole with the signature, and its last
-        lines are carried over with it instead (7.3.5.5: never the 署名 and date alone on a page).
-        The PDF carries two lines (widows); Word keeps the last lines with the next paragraph,
-        LibreOffice moves the paragraph whole when it fits a page."""
+        lines are carried over with it instead (7.3.5.5: never the 署名 and date alone on a page):
+        both renderers set them as a paragraph of their own kept with it (gongwen/fit.split_tail),
+        which LibreOffice, Word and the PDF all move with the signature."""
         if not self.signature or self.attachment_note or not self.paragraphs:
             return False
         last = self.paragraphs[-1]
