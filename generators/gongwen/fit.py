@@ -184,6 +184,12 @@ def _body_blocks(doc: Document, chars: int) -> list[Block] | None:
     return out
 
 
+def _first_part(b: Block) -> int:
+    """The fewest lines of a block a page can end with: its orphans, or all of it when it is too
+    short to leave both its orphans and its widows."""
+    return b.lines if b.lines < b.orphans + b.widows else b.orphans
+
+
 def _place(blocks: list[Block], first_page: int, capacity: int) -> list[tuple[int, int, int, int]]:
     """Each block's first line and the line after its last as (page, line, page, line), pages
     from 0, lines from 0; pages broken as both renderers break them for headings and the lines
@@ -192,11 +198,13 @@ def _place(blocks: list[Block], first_page: int, capacity: int) -> list[tuple[in
     page, used = 0, first_page
     for i, b in enumerate(blocks):
         room = capacity - used
-        # A heading kept with the next block's first lines (orphans) when they do not fit.
-        need = b.lines
-        if b.keep_next and i + 1 < len(blocks):
-            need += min(blocks[i + 1].orphans, blocks[i + 1].lines)
-        if room <= 0 or (b.keep_next and need > room) or (room < b.orphans and room < b.lines):
+        # A heading kept with the next block's first lines (orphans) when they do not fit, through
+        # a run of headings each kept with the next.
+        need, j = b.lines, i
+        while blocks[j].keep_next and j + 1 < len(blocks):
+            j += 1
+            need += blocks[j].lines if blocks[j].keep_next else _first_part(blocks[j])
+        if room <= 0 or (b.keep_next and room < need <= capacity) or room < min(_first_part(b), capacity):
             page, used = page + 1, 0
         start = (page, used)
         left = b.lines

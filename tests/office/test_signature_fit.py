@@ -15,8 +15,10 @@ paragraph or nothing.
 from __future__ import annotations
 
 import json
+import random
 import re
 import subprocess
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,15 +50,17 @@ class Case:
     last: str
     cc: bool = False
     sealed: bool = True
+    fillers_text: tuple[str, ...] = ()  # other paragraphs instead of the fillers (headings and prose)
 
     @property
     def name(self) -> str:
-        return f"{self.kind}{self.fillers}{'L' if self.last == LONG else 'S'}{'C' if self.cc else ''}{'' if self.sealed else 'U'}"
+        mixed = f"M{zlib.crc32(''.join(self.fillers_text).encode()) % 10000}" if self.fillers_text else ""
+        return f"{self.kind}{self.fillers}{mixed}{'L' if self.last == LONG else 'S'}{'C' if self.cc else ''}{'' if self.sealed else 'U'}"
 
     def payload(self) -> dict:
         payload = json.loads(get(self.kind).samples()[0].read_text(encoding="utf-8"))
         payload["attachments"] = []
-        payload["body"] = "\n".join([FILLER] * self.fillers + [self.last])
+        payload["body"] = "\n".join([*(self.fillers_text or [FILLER] * self.fillers), self.last])
         payload["signature"] = [ISSUER]
         payload["seal"] = self.sealed
         if self.cc:
@@ -64,11 +68,27 @@ class Case:
         return payload
 
 
+def _mixed(count: int, seed: int) -> list[Case]:
+    """Bodies of the sample 请示's headings and paragraphs in random order and number (runs of
+    headings kept with what follows, paragraphs of one to six lines), sealed or not, with or
+    without 抄送: the estimate's page breaks against the engines'."""
+    sample = json.loads(get("request").samples()[0].read_text(encoding="utf-8"))
+    paragraphs = [p for p in (sample["body"] + "\n" + sample["attachments"][0]["body"]).splitlines()
+                  if p.strip() and p != SHORT]
+    rng, cases = random.Random(seed), []
+    for _ in range(count):
+        kind, body = rng.choice(["request", "notice"]), tuple(rng.sample(paragraphs, rng.randint(3, 14)))
+        sealed = rng.random() < 0.7
+        cases.append(Case(kind, 0, SHORT, cc=rng.random() < 0.5, sealed=sealed, fillers_text=body))
+    return cases
+
+
 # The sweeps put the signature block on every line of page 2's last third (and of page 1 for 0–2).
 CASES = ([Case("request", n, SHORT) for n in range(0, 15)]
          + [Case("notice", n, SHORT, cc=True) for n in (0, 1, 10, 11, 12, 13)]
          + [Case("request", n, SHORT, cc=True, sealed=False) for n in (1, 11, 12, 13)]
-         + [Case("request", n, LONG) for n in (0, 8, 9, 10, 11)])
+         + [Case("request", n, LONG) for n in (0, 8, 9, 10, 11)]
+         + _mixed(16, 11) + _mixed(36, 7)[20:])  # (where runs of headings moved the page ends)
 
 
 @dataclass(frozen=True)
@@ -76,19 +96,30 @@ class Line:
     top: float  # points from the page's top
     bottom: float
     text: str
+    body_top: float | None  # the top of its words in the page's commonest word height (仿宋), if any
 
 
 def page_lines(pdf: Path) -> list[list[Line]]:
-    """Each page's text lines (word boxes of pdftotext -bbox grouped by their top), top down."""
+    """Each page's text lines (word boxes of pdftotext -bbox grouped by their top), top down. A
+    face's word boxes start at its own ascent (黑体 and 楷体 higher than 仿宋), so the lines' pitch
+    is measured on the words of the page's commonest height."""
     html = subprocess.run(["pdftotext", "-bbox", str(pdf), "-"], check=True, capture_output=True, text=True).stdout
     out = []
     for page in html.split("<page ")[1:]:
-        rows: dict[float, list[tuple[float, float, str]]] = {}
-        for m in re.finditer(r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="[\d.]+" yMax="([\d.]+)">([^<]*)</word>', page):
-            top = float(m.group(2))
-            row = next((r for r in rows if abs(r - top) < 3), top)
-            rows.setdefault(row, []).append((float(m.group(1)), float(m.group(3)), m.group(4)))
-        out.append([Line(top, max(b for _, b, _ in ws), "".join(t for _, _, t in sorted(ws))) for top, ws in sorted(rows.items())])
+        words = [(float(m.group(1)), float(m.group(2)), float(m.group(3)), m.group(4)) for m in
+                 re.finditer(r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="[\d.]+" yMax="([\d.]+)">([^<]*)</word>', page)]
+        heights = [round(b - t, 1) for _, t, b, _ in words]
+        common = max(set(heights), key=heights.count) if heights else 0.0
+        rows: dict[float, list[tuple[float, float, float, str]]] = {}
+        for x, top, bottom, text in words:
+            row = next((r for r in rows if abs(r - top) < 5), top)  # (one line's faces: within 5 pt)
+            rows.setdefault(row, []).append((x, top, bottom, text))
+        lines = []
+        for ws in rows.values():
+            tops = [t for _, t, b, _ in ws if abs(b - t - common) < 0.2]
+            lines.append(Line(min(t for _, t, _, _ in ws), max(b for _, _, b, _ in ws),
+                              "".join(w[3] for w in sorted(ws)), min(tops) if tops else None))
+        out.append(sorted(lines, key=lambda line: line.top))
     return out
 
 
@@ -147,10 +178,15 @@ def test_signature_block_and_imprint_at_a_page_end(printed, case):
             else:
                 assert _numbered(page) or (i == 0 and case.kind == "letter"), (where, i + 1)
             # Lines set closer than the grid: within the limit, and only where the signature is.
-            body = [x for x in _body(page) if x.bottom - x.top < 22]  # 三号 text, not the 二号 title
-            gaps = [b.top - a.top for a, b in zip(body, body[1:], strict=False)]
-            assert all(gap > grid * ratio - 0.5 for gap in gaps), (where, i + 1, min(gaps))
-            if any(gap < grid - 0.5 for gap in gaps):
+            # (a line's box starts at its first glyph's ascent: in LibreOffice's print a line opening
+            # in 楷体 or 黑体 stands up to 2 pt higher, so the pitch is the gaps' median)
+            body = [x.body_top for x in _body(page) if x.body_top is not None]  # 仿宋 text, not the title
+            gaps = sorted(b - a for a, b in zip(body, body[1:], strict=False))
+            if not gaps:
+                continue
+            pitch = gaps[len(gaps) // 2]
+            assert pitch > grid * ratio - 0.3 and gaps[0] > grid * ratio - 2, (where, i + 1, gaps)
+            if pitch < grid - 0.1:
                 assert i == dated[0], (where, i + 1, "closer lines without the signature")
     pdf, docx = printed[case.name]
     assert len(docx) == len(pdf), case.name
