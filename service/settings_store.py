@@ -23,7 +23,7 @@ from typing import Any
 from flask import current_app, g, has_request_context
 
 from forms.settings import FORM_VALIDATORS
-from generators.gongwen.geometry import indent_char_problem
+from generators.gongwen.geometry import imprint_page_problem, indent_char_problem
 from rules.settings import (
     SettingsError,
     Validator,
@@ -67,8 +67,11 @@ def validate_layout_choices(section: Mapping[str, Any]) -> list[str]:
         for key, value in (section.get(table) or {}).items():
             if isinstance(value, (int, float)) and not isinstance(value, bool) and value < 0:
                 problems.append(f"{table}.{key}：不能为负数。")
-    if problem := indent_char_problem((section.get("page_number") or {}).get("indent_char", "body")):
-        problems.append(problem)
+    numbers = section.get("page_number") or {}
+    for problem in (indent_char_problem(numbers.get("indent_char", "body")),
+                    imprint_page_problem(numbers.get("imprint_page", "numbered"))):
+        if problem:
+            problems.append(problem)
     mark = section.get("mark") or {}
     if isinstance(mark.get("min_pt"), (int, float)) and isinstance(mark.get("max_pt"), (int, float)) \
             and mark["min_pt"] > mark["max_pt"]:
@@ -221,6 +224,7 @@ LABELS = {
     "layout.page_number.offset_mm": "页码一字线上距版心下边缘（毫米）",
     "layout.page_number.indent_chars": "单页码居右、双页码居左空几个字",
     "layout.page_number.indent_char": "页码缩进的“字”：body（正文三号字）或 number（页码四号字）",
+    "layout.page_number.imprint_page": "版记单独成页时：numbered（照常编页码）或 unnumbered（不编页码）",
     "layout.letter.first_line_gap_em": "信函格式首行距上双线（三号字高的倍数，标准为7/8）",
     "scoring.weights.execution": "预算执行率权重",
     "scoring.weights.output": "产出指标权重",

@@ -856,18 +856,23 @@ def geometry(doc: Document) -> tuple[Geometry, dict, str]:
 
 def document_context(doc: Document) -> dict:
     """Everything word/document.xml needs, as plain data (exposed for tests and debugging). A
-    block {"section_break": True} ends the numbered section; the last section then has empty
-    footers (a page holding only the 版记, gongwen/fit.ending)."""
+    block {"section_break": True} ends the body's section; the last one, a page holding only the
+    版记 (gongwen/fit.ending), has empty footers unless page_number.imprint_page numbers it."""
     g, _, _ = geometry(doc)
     blocks = _blocks(doc, g)
+    section = {
+        "page_w": g.page_w, "page_h": g.page_h, "top": g.top, "right": g.right, "bottom": g.bottom,
+        "left": g.left, "header": mm(15), "footer": g.footer, "line_pitch": g.line, "char_space": g.char_space,
+        "title_page": not doc.page_number_on_first_page,
+    }
+    imprint_section = any("section_break" in b for b in blocks)
+    numbered = shared.imprint_page_numbered(g.layout)
     return {
         "blocks": blocks,
-        "bare_last": any("section_break" in b for b in blocks),
-        "section": {
-            "page_w": g.page_w, "page_h": g.page_h, "top": g.top, "right": g.right, "bottom": g.bottom,
-            "left": g.left, "header": mm(15), "footer": g.footer, "line_pitch": g.line, "char_space": g.char_space,
-            "title_page": not doc.page_number_on_first_page,
-        },
+        "bare_last": imprint_section and not numbered,
+        # A numbered 版记 page continues the numbering with the odd/even footers (no title page).
+        "last_section": {**section, "title_page": False} if imprint_section and numbered else section,
+        "section": section,
     }
 
 

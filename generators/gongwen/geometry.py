@@ -377,6 +377,28 @@ def indent_char_problem(value: Any) -> str | None:
             + f"，而不是“{value}”。")
 
 
+# 7.5 lets a 版记 page go unnumbered when blank pages stand before it; the renderers leave no
+# blank page, so a 版记 that misses the body's last page stands on the next one, numbered in
+# order by the standard's letter. Some bureaus take every 版记 page out of the numbering.
+IMPRINT_PAGE = {"numbered": "照常编页码（7.5：版记页前有空白页的才可不编）", "unnumbered": "不编页码"}
+
+
+def imprint_page_problem(value: Any) -> str | None:
+    """The Chinese message for a `page_number.imprint_page` that is none of IMPRINT_PAGE."""
+    if value in IMPRINT_PAGE:
+        return None
+    return ("page_number.imprint_page：版记单独成页时的页码应为 " + " 或 ".join(f"{k}（{v}）" for k, v in IMPRINT_PAGE.items())
+            + f"，而不是“{value}”。")
+
+
+def imprint_page_numbered(layout: Mapping[str, Any]) -> bool:
+    """Whether a page holding only the 版记 (gongwen/fit.ending) carries its number."""
+    value = layout["page_number"].get("imprint_page", "numbered")
+    if problem := imprint_page_problem(value):
+        raise ValueError(problem)
+    return value == "numbered"
+
+
 def page_number_indent(layout: Mapping[str, Any]) -> Length:
     """“空一字”: `indent_chars` characters of the kind `indent_char` names (INDENT_CHARS)."""
     numbers = layout["page_number"]
@@ -395,10 +417,9 @@ def page_number_place(layout: Mapping[str, Any], page: int) -> PageNumberPlace:
 
 
 def page_numbered(page: int, letter: bool) -> bool:
-    """Whether page `page` carries a number: all do, but page 1 of a 信函 (10.1). (7.5 takes the
-    number off a 版记 page only when blank pages stand before it; the renderers leave none, but
-    when only the 版记 misses the page where the document ends, it goes on a page of its own that
-    carries no number either: gongwen/fit.ending, applied by each renderer.)"""
+    """Whether page `page` carries a number: all do, but page 1 of a 信函 (10.1). (A page holding
+    only the 版记 follows `imprint_page_numbered`: gongwen/fit.ending puts it there, each renderer
+    applies it.)"""
     return not (letter and page == 1)
 
 
@@ -416,7 +437,7 @@ def imprint_rules(layout: Mapping[str, Any]) -> tuple[Length, Length]:
 
 
 __all__ = ["INDENT_CHARS", "MARK_ROW_EM", "PT_PER_MM", "Length", "LetterHead", "MarkLayout", "MarkPiece", "NameSlot", "PageBox",
-           "PageNumberPlace", "Stroke", "body_size", "char_pitch", "imprint_bottom", "imprint_rules", "indent_char_problem", "joint_row_blank_lines",
+           "PageNumberPlace", "Stroke", "body_size", "char_pitch", "IMPRINT_PAGE", "imprint_bottom", "imprint_page_numbered", "imprint_page_problem", "imprint_rules", "indent_char_problem", "joint_row_blank_lines",
            "joint_signature_rows", "joint_suffix_gap_chars", "letter_double_gap", "letter_first_gap", "letter_head", "letter_lines",
            "line_pitch", "mark_em_bottom", "mark_layout", "mark_size", "mark_top", "nominal_line_top", "number_em_top", "page_box",
            "page_number_indent", "page_number_place", "page_numbered", "rule_gap", "rule_thickness", "seal_rise",

@@ -124,6 +124,7 @@ class Geometry:
     number_pt: float
     numbers: tuple[NumberBox, ...]  # odd pages, even pages
     letter_unnumbered: tuple[str, ...]  # sides of the margin boxes emptied on a letter's page 1
+    imprint_page_numbered: bool  # a page holding only the 版记 keeps its number
     imprint_raise: float  # the 版记's bottom above the page area's (the footnote area's margin)
     red: str
     black: str
@@ -154,6 +155,7 @@ class Geometry:
             number_pt=places[1].size.pt,
             numbers=tuple(NumberBox(":right" if n % 2 else ":left", q.side, q.indent.pt, q.below.pt) for n, q in places.items()),
             letter_unnumbered=() if shared.page_numbered(1, letter=True) else (places[1].side,),
+            imprint_page_numbered=shared.imprint_page_numbered(layout),
             imprint_raise=(box.type_bottom - shared.imprint_bottom(layout)).pt,
             red=_hex(layout["colors"]["red"]),
             black=_hex(layout["colors"]["black"]),

@@ -13,6 +13,7 @@ import pytest
 from generators.gongwen import fit, pdf
 from generators.gongwen.docx import document_context
 from generators.gongwen.model import Paragraph, TableBlock
+from rules.settings_files import thaw
 from tests.generators.conftest import make_doc
 
 FILLER = "为加强预算绩效管理，提高财政资金使用效益，现就有关事项请示如下。"
@@ -108,15 +109,39 @@ def test_closer_lines_from_the_page_the_body_ends_on_in_both_formats(settings):
     assert all('<w:snapToGrid w:val="0"/>' in b["ppr"] for b in exact)
 
 
-def test_a_lone_imprint_page_is_unnumbered_in_both_formats(settings):
+def _last_page_text(pdf_bytes: bytes) -> str:
+    pages = subprocess.run(["pdftotext", "-layout", "-", "-"], input=pdf_bytes, check=True,
+                           capture_output=True).stdout.decode("utf-8").split("\f")
+    return [p for p in pages if p.strip()][-1]
+
+
+@pytest.mark.parametrize("choice", ["numbered", "unnumbered"])
+def test_a_lone_imprint_page_is_numbered_as_the_setting_says_in_both_formats(settings, choice):
+    """7.5 lets a 版记 page go unnumbered only after blank pages: by default it keeps its number
+    (“— 3 —”); page_number.imprint_page = "unnumbered" takes it off, in the PDF and the docx."""
+    settings = thaw(settings)
+    settings["layout"]["page_number"]["imprint_page"] = choice
     alone = [n for n in range(0, 24) if fit.ending(_request(settings, n)).imprint_page]
     assert alone
     doc = _request(settings, alone[0])
     assert '<div class="imprint-page">' in pdf.render_html(doc)
+    last = _last_page_text(pdf.render_pdf(doc))
+    assert "江夏市财政局办公室" in last and "妥否" not in last  # the 版记 (its 印发机关) alone
+    assert bool(re.search(r"—\s*\d+\s*—", last)) == (choice == "numbered"), last
     context = document_context(doc)
-    assert context["bare_last"] and sum("section_break" in b for b in context["blocks"]) == 1
+    assert sum("section_break" in b for b in context["blocks"]) == 1
+    # unnumbered: the last section's footers are the empty first-page one; numbered: odd/even
+    assert context["bare_last"] == (choice == "unnumbered")
+    assert context["last_section"]["title_page"] is False
     assert not fit.ending(_request(settings, 5)).imprint_page
     assert '<div class="imprint-page">' not in pdf.render_html(_request(settings, 5))
+
+
+def test_a_wrong_imprint_page_choice_is_refused_in_chinese(settings):
+    settings = thaw(settings)
+    settings["layout"]["page_number"]["imprint_page"] = "否"
+    with pytest.raises(ValueError, match="page_number.imprint_page：版记单独成页时的页码应为"):
+        fit.shared.imprint_page_numbered(settings["layout"])
 
 
 def test_reports_with_tables_are_not_estimated(settings):

@@ -4,7 +4,7 @@ two lines, then a short or a long last paragraph), so that the 署名, the 成�
 on every line near the page end.
 
 For each case both files have the same pages; no page holds only the signature block; a page
-holding only the 版记 carries no number and follows a page without room for it; lines set closer
+holding only the 版记 is numbered as page_number.imprint_page says and follows a page without room for it; lines set closer
 than the grid stay within `[signature] tight_pitch_ratio`; and a page whose lines are set closer
 holds the signature (the closer pitch is there to keep it on the page). The old layout failed:
 with 11 fillers the 版记 stood alone on page 3 under “— 3 —”, with 12 the 署名 went over with
@@ -25,6 +25,7 @@ from pathlib import Path
 import pytest
 
 from generators.gongwen import fit
+from generators.gongwen import geometry as shared
 from generators.gongwen.geometry import line_pitch
 from generators.gongwen.model import build
 from kinds import get, pipeline
@@ -170,8 +171,9 @@ def test_signature_block_and_imprint_at_a_page_end(printed, case):
         assert any(x.text == ISSUER for x in signed), where
         for i, page in enumerate(pages):
             if _imprint_only(page):
-                # 7.4/7.5: a page of the 版记 alone has no number, and the page before had no room.
-                assert not _numbered(page), (where, i + 1, "numbered 版记 page")
+                # 7.4/7.5: a page of the 版记 alone is numbered as the setting says (by default in
+                # order: 7.5 lets it go unnumbered only after blank pages), and the page before had no room.
+                assert _numbered(page) == shared.imprint_page_numbered(settings["layout"]), (where, i + 1)
                 above = pages[i - 1]
                 imprint_top = min(x.top for x in page if IMPRINT.search(x.text))
                 assert max(x.bottom for x in above if x.bottom <= TYPE_BOTTOM) > imprint_top - grid, (where, i + 1)
