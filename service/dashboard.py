@@ -171,8 +171,7 @@ def page_data(year: int, settings: Mapping[str, Any], today: _dt.date | None = N
     when `budget` seconds of validating did not read every document."""
     today = today or local_today(current_app.config["TIMEZONE"])
     db = get_db()
-    with db.read() as session:
-        documents = year_documents(session, year, PAGE_KINDS, settings, budget=budget)
+    documents = year_documents(db, year, PAGE_KINDS, settings, budget=budget)
     rows = coverage(documents, year, settings, today)
     units = load_units(db, year, settings, documents=documents)
     by_department = {name: compute(group, settings) for name, group in

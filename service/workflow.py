@@ -28,7 +28,7 @@ from service.errors import ApiError
 from service.settings_store import current_settings
 from storage.models import AuditEvent, Submission, User, dumps, utcnow
 from storage.models import public_id as new_public_id
-from storage.records import previous_period
+from storage.records import previous_period, remember
 
 REVIEW_ACTIONS = {"return": ("submitted", "returned"), "approve": ("submitted", "approved")}
 MAX_COMMENT = 2000
@@ -201,12 +201,15 @@ def store_submission(kind: kinds.Kind, payload, action: str, sub: Submission | N
         except StaleDataError:  # another transaction saved it between our read and this write
             raise _stale(version, version + 1, "刚刚保存") from None
         audit.audit(session, action, submission=sub, from_status=before, to_status=status)
-        link_review(session, kind, sub, status)  # a submitted review moves its declaration's status
+        link_review(session, kind, sub, status, settings)  # a submitted review moves its declaration's status
+        if status == "submitted":
+            session.flush()
+            remember(session, sub, settings)  # what the statistics read of it, in the same transaction
         session.refresh(sub)
     return sub
 
 
-def link_review(session, kind: kinds.Kind, sub: Submission, status: str) -> None:
+def link_review(session, kind: kinds.Kind, sub: Submission, status: str, settings=None) -> None:
     """Point a submitted review at its declaration and move the declaration's status.
 
     Called by store_submission inside the transaction that stores the review, so either both
@@ -233,8 +236,9 @@ def link_review(session, kind: kinds.Kind, sub: Submission, status: str) -> None
         raise FieldErrors({"declaration_id": ["只有该申报表所属主管部门或财政局的审核人员可以审核，且不能审核自己填写的申报表。"]})
     if parent.status != "submitted" and sub.parent_id != parent.id:
         raise FieldErrors({"declaration_id": [f"该申报表当前状态为“{parent.status_label}”，只能审核已提交的申报表。"]})
-    before = parent.status
-    after = current_settings()["target_review"]["outcomes"][data["outcome"]]
+    before, before_version = parent.status, parent.version
+    settings = settings if settings is not None else current_settings()
+    after = settings["target_review"]["outcomes"][data["outcome"]]
     sub.parent_id = parent.id
     parent.status, parent.updated_at = after, utcnow()
     # The declaration's history shows the transition like a reviewer's approve/return would.
@@ -244,6 +248,7 @@ def link_review(session, kind: kinds.Kind, sub: Submission, status: str) -> None
     if after == "returned":
         event.snapshot_json = parent.data_json  # what the clerk's changes are shown against
     session.flush()  # the caller refreshes `sub` next, which would drop unflushed changes
+    remember(session, parent, settings, before=before_version)
 
 
 def review(public_id: str, action: str, comment: str, user: User | None = None) -> Submission:
@@ -275,12 +280,14 @@ def review(public_id: str, action: str, comment: str, user: User | None = None) 
             raise ApiError(409, Messages.wrong_status.format(status=sub.status_label, action=label))
         if action == "return" and not comment:
             raise ApiError(422, errors={"comment": [Messages.comment_required]})
+        before_version = sub.version
         sub.status, sub.updated_at = after, utcnow()
         event = audit.audit(session, action, user=user, submission=sub, from_status=before, to_status=after,
                            comment=comment)
         if action == "return":
             event.snapshot_json = sub.data_json  # what the clerk's changes are shown against
         session.flush()
+        remember(session, sub, current_settings(), before=before_version)  # the same data: its row carried over
         return sub
 
 

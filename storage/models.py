@@ -271,3 +271,21 @@ class RenderQuota(Base):
     pages: Mapped[int] = mapped_column(Integer, default=0)
     in_flight: Mapped[int] = mapped_column(Integer, default=0)
     busy_until: Mapped[_dt.datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class DocumentFacts(Base):
+    """What the statistics take from one stored document (storage.records.Facts, its record
+    condensed; or the messages that refused it; or only the year its input names), as its
+    `version` validated under the settings with digest `settings_digest` by the code with digest
+    `code_digest` (storage.facts.code_digest). One row per submission: a row of another version or
+    digest is stale, never read, and replaced by the next writer. Kept in the database so that
+    every worker, and the first page after a restart, reads it instead of validating again."""
+
+    __tablename__ = "document_facts"
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)
+    settings_digest: Mapped[str] = mapped_column(String(64))
+    code_digest: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(10))  # facts, refused, year
+    year: Mapped[str] = mapped_column(String(40), default="")  # as the stored input names it
+    body_json: Mapped[str | None] = mapped_column(Text, nullable=True)

@@ -21,7 +21,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from rules.monitoring import MonitoringInputError, fund_execution
 from rules.statistics import DEPARTMENT, PROJECT
+from storage import facts as stored_facts
 from storage.batches import DONE, EXCLUDED, PROBLEMS, Batch, BatchItem
 from storage.db import Database
 from storage.models import Submission, Unit, dumps
@@ -259,11 +260,13 @@ def counted_submissions(session: Session, kinds: Iterable[str], stored_unit: boo
 # ------------------------------------------------------------------ a year's documents, cached
 #
 # Validating a stored document costs 2–6 ms (bench/FIGURES.md): a county of 10,000 units files some
-# 45,000 a year. What the statistics take from each (Facts, condensed) is kept per process, keyed
-# by the document's public id and version (raised by every change: a save, a return, a
-# resubmission, a review) and by the settings it was validated under, so a page reads again only
-# the documents changed since. The entries are pickled: nothing a reader does to a record can
-# change what the next reader gets.
+# 45,000 a year. What the statistics take from each (Facts, condensed) is kept in the database
+# (storage.facts, the document_facts table: written where a document's status changes, and by the
+# reader for documents it had to validate) and, in front of it, per process, keyed by the
+# document's public id and version (raised by every change: a save, a return, a resubmission, a
+# review) and by the settings it was validated under, so a page, in any worker and after a
+# restart, validates only documents no one has validated as they are now. The entries in memory
+# are pickled: nothing a reader does to a record can change what the next reader gets.
 
 FACTS_CACHE_BYTES = 64 * 2**20
 _MISS_BATCH = 500
@@ -359,61 +362,118 @@ def settings_key(settings) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def year_documents(session: Session, year: int, kinds: Iterable[str], settings=None,
-                   cache: FactsCache | None = FACTS_CACHE, budget: float | None = None) -> YearDocuments:
-    """Every submitted or approved document of `kinds` whose data is of `year`, validated again
-    (or as the cache keeps it from an earlier validation of the same version under the same
-    settings). The rows are read without their data; only documents the cache does not know are
-    loaded, a batch at a time. With a `budget` (seconds) and a cache, NotReady once that much time
-    went on validating and documents remain unread (at least one batch is validated)."""
+def _entry_of(state: str, year: str, body: str | None) -> tuple:
+    """A cache entry from a document_facts row (storage.facts)."""
+    if state == "facts":
+        return ("facts", year, Facts(**stored_facts.decode(body)))
+    if state == "refused":
+        value = stored_facts.decode(body)
+        return ("refused", year, (value["errors"], value["claim"]))
+    return ("year", year, None)
+
+
+def _row_of(sid: int, version: int, fingerprint: str, entry: tuple) -> dict:
+    what, year, value = entry
+    if what == "facts":
+        body = stored_facts.encode(asdict(value))
+    elif what == "refused":
+        body = stored_facts.encode({"errors": value[0], "claim": value[1]})
+    else:
+        body = None
+    return {"submission_id": sid, "version": version, "settings_digest": fingerprint, "state": what,
+            "year": year[:40], "body_json": body}
+
+
+def _entry(kind_id: str, stored: Mapping[str, Any], settings, schemas: dict, wanted: str | None) -> tuple:
+    """What the statistics keep of a stored input: its facts, the messages refusing it, or (when
+    its input names a year other than `wanted`) only that year, not validated until asked for."""
     from forms.base import FieldErrors
 
-    deadline = time.monotonic() + budget if budget is not None and cache is not None else None
+    raw = _raw_year(stored)
+    if wanted is not None and raw != wanted:
+        return ("year", raw, None)
+    try:
+        return ("facts", raw, facts(kind_id, stored, settings, schemas, condense=True))
+    except FieldErrors as exc:
+        return ("refused", raw, (exc.errors, claimed_unit(stored)))
 
+
+def remember(session: Session, sub: Submission, settings=None, before: int | None = None) -> None:
+    """Write the facts of `sub` as it is now in this (write) transaction, flushed: called where a
+    document's status changes, so the statistics find them without validating it. `before`, the
+    version it had when its data last changed (a review moves only its status): its row, when
+    current, is carried over instead of validating again."""
     fingerprint = settings_key(settings)
-    # One dict per unit, shared by its documents' records (read only, like the records).
-    stored_units = {uid: {"code": code, "name": name}
-                    for uid, code, name in session.execute(select(Unit.id, Unit.code, Unit.name))}
-    rows = session.execute(
-        select(Submission.id, Submission.public_id, Submission.version, Submission.kind, Submission.unit_id,
-               Submission.title)
-        .where(Submission.kind.in_(tuple(kinds)), Submission.status.in_(COUNTED_STATUSES))
-        .order_by(Submission.id)).all()
+    if before is not None:
+        found = stored_facts.current_rows(session, {sub.id: before}, fingerprint).get(sub.id)
+        if found is not None:
+            entry = _entry_of(*found)
+            stored_facts.store(session, [_row_of(sub.id, sub.version, fingerprint, entry)])
+            return
+    entry = _entry(sub.kind, sub.data, settings, {}, None)
+    stored_facts.store(session, [_row_of(sub.id, sub.version, fingerprint, entry)])
+
+
+def _unknown(entry: tuple | None, wanted: str) -> bool:
+    """Unknown, or known only by the year its input names, which is the one asked for now."""
+    return entry is None or (entry[0] == "year" and entry[1] == wanted)
+
+
+def year_documents(db: Database, year: int, kinds: Iterable[str], settings=None,
+                   cache: FactsCache | None = FACTS_CACHE, budget: float | None = None) -> YearDocuments:
+    """Every submitted or approved document of `kinds` whose data is of `year`, validated again,
+    or as an earlier validation of the same version under the same settings and code left it: in
+    this process's cache, else in the document_facts table (storage.facts). The rows are read
+    without their data; only documents neither knows are loaded and validated, a batch at a time,
+    and each batch's facts are written to the table as soon as it is validated, so that no
+    worker validates them again. With a `budget` (seconds), NotReady once that much time went on
+    validating and documents remain unread (at least one batch is validated)."""
+    deadline = time.monotonic() + budget if budget is not None else None
+    fingerprint = settings_key(settings)
+    wanted = str(year)
     documents: list[tuple[dict[str, str], Facts]] = []
     refused: list[Refused] = []
     schemas: dict = {}
-    wanted = str(year)
+    with db.read() as session:
+        # One dict per unit, shared by its documents' records (read only, like the records).
+        stored_units = {uid: {"code": code, "name": name}
+                        for uid, code, name in session.execute(select(Unit.id, Unit.code, Unit.name))}
+        rows = session.execute(
+            select(Submission.id, Submission.public_id, Submission.version, Submission.kind, Submission.unit_id,
+                   Submission.title)
+            .where(Submission.kind.in_(tuple(kinds)), Submission.status.in_(COUNTED_STATUSES))
+            .order_by(Submission.id)).all()
     for start in range(0, len(rows), _MISS_BATCH):
         chunk = rows[start:start + _MISS_BATCH]
         entries = {row.id: cache.get((row.public_id, row.version, fingerprint)) if cache is not None else None
                    for row in chunk}
-        # Unknown, or known only by the year its input names, which is the one asked for now.
-        kinds_of = {row.id: row.kind for row in chunk}
-        missing = [row.id for row in chunk if entries[row.id] is None
-                   or (entries[row.id][0] == "year" and entries[row.id][1] == wanted)]
+        missing = [row for row in chunk if _unknown(entries[row.id], wanted)]
+        validated: list = []
         if missing:
-            for sid, text in session.execute(select(Submission.id, Submission.data_json)
-                                             .where(Submission.id.in_(missing))):
-                stored = json.loads(text)
-                raw = _raw_year(stored)
-                if raw != wanted:
-                    entry = ("year", raw, None)  # not validated until a reader asks for its year
-                else:
-                    try:
-                        entry = ("facts", raw, facts(kinds_of[sid], stored, settings, schemas, condense=True))
-                    except FieldErrors as exc:
-                        entry = ("refused", raw, (exc.errors, claimed_unit(stored)))
-                entries[sid] = entry
-        if missing and cache is not None:
-            validated = set(missing)
-            for row in chunk:
-                if row.id in validated:
+            with db.read() as session:
+                found = stored_facts.current_rows(session, {row.id: row.version for row in missing}, fingerprint)
+                for row in missing:
+                    if row.id in found:
+                        entries[row.id] = _entry_of(*found[row.id])
+                        if cache is not None:
+                            cache.put((row.public_id, row.version, fingerprint), entries[row.id])
+                validated = [row for row in missing if _unknown(entries[row.id], wanted)]
+                if validated:
+                    texts = dict(session.execute(select(Submission.id, Submission.data_json)
+                                                 .where(Submission.id.in_([row.id for row in validated]))).all())
+        if validated:
+            for row in validated:
+                entries[row.id] = _entry(row.kind, json.loads(texts[row.id]), settings, schemas, wanted)
+            with db.write() as session:
+                stored_facts.store(session, [_row_of(row.id, row.version, fingerprint, entries[row.id])
+                                             for row in validated])
+            if cache is not None:
+                for row in validated:
                     cache.put((row.public_id, row.version, fingerprint), entries[row.id])
             if deadline is not None and time.monotonic() > deadline and start + _MISS_BATCH < len(rows):
                 raise NotReady(start + len(chunk), len(rows))
         for row in chunk:
-            entry = entries[row.id]
-            what, raw, value = entry
+            what, raw, value = entries[row.id]
             if raw != wanted:
                 continue
             if what == "refused":
@@ -432,8 +492,7 @@ def load_units(db: Database, year: int, settings=None, disclosure: Mapping[str, 
     reason}, when the caller knows who published (the disclosure batch); `documents`, when the
     caller has read the year already (the 统计 page); `budget` as year_documents takes it."""
     if documents is None:
-        with db.read() as session:
-            documents = year_documents(session, year, ALL_KINDS, settings, budget=budget)
+        documents = year_documents(db, year, ALL_KINDS, settings, budget=budget)
     units = group(documents.documents)
     if disclosure is None:
         disclosure = disclosure_results(db, year)

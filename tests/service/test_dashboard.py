@@ -142,8 +142,9 @@ def _totals(html: str) -> dict[str, str]:
 
 
 def test_figures_follow_a_document_returned_changed_and_resubmitted(stored, bureau_client, world):
-    """The validated documents are kept between pages (storage.records.FACTS_CACHE); a return, a
-    change and a resubmission each raise the document's version, so the page reads it again."""
+    """The validated documents are kept between pages (storage.records.FACTS_CACHE, the
+    document_facts table); a return, a change and a resubmission each raise the document's
+    version, so the page reads it again."""
     app = stored
     clerk = login(app, world, "clerk_a")
     html = bureau_client.get(f"/statistics?year={YEAR}").get_data(as_text=True)
@@ -206,18 +207,30 @@ def test_a_setting_that_refuses_stored_documents_leaves_them_out_and_lists_them(
     assert _totals(html)["coverage.declared"] == "2" and "data-refused-count" not in html
 
 
+def _forget_facts(app) -> None:
+    """Nothing validated yet: no facts in the database or in memory."""
+    from storage import records
+    from storage.models import DocumentFacts
+
+    with app.extensions["jxdoc.db"].write() as session:
+        session.query(DocumentFacts).delete()
+    records.FACTS_CACHE.clear()
+
+
 def test_a_year_too_long_to_validate_in_one_request_is_read_over_several(stored, bureau_client, monkeypatch):
     """A request validates for STATISTICS_BUDGET_S at most (at least one batch): the page then
     says how far it got (503, Retry-After, Refresh) and the next request goes on from there —
-    never a worker killed by gunicorn's timeout with its work lost."""
+    never a worker killed by gunicorn's timeout with its work lost. What a request validated is
+    kept in the database: the next request may be another worker's (no cache in memory)."""
     from storage import records
 
     app = stored
-    records.FACTS_CACHE.clear()
+    _forget_facts(app)  # as documents stored before the facts were, or under other settings
     monkeypatch.setattr(records, "_MISS_BATCH", 2)  # 5 documents: 3 batches
     app.config["STATISTICS_BUDGET_S"] = 0
     seen = []
     for _ in range(2):
+        records.FACTS_CACHE.clear()
         response = bureau_client.get(f"/statistics?year={YEAR}")
         assert response.status_code == 503 and response.headers["Retry-After"] == "5"
         assert response.headers["Refresh"] == f"5; url=/statistics?year={YEAR}"
@@ -234,7 +247,7 @@ def test_the_drafts_api_says_when_the_statistics_are_not_ready(stored, bureau_cl
     from storage import records
 
     app = stored
-    records.FACTS_CACHE.clear()
+    _forget_facts(app)
     monkeypatch.setattr(records, "_MISS_BATCH", 1)
     app.config["STATISTICS_BUDGET_S"] = 0
     response = bureau_client.post("/api/v1/drafts/summary", json={**INPUTS, "year": YEAR})
