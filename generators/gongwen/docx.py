@@ -120,8 +120,8 @@ class Geometry:
         page_w, page_h, top, left, type_w, type_h = (twips(x) for x in (box.width, box.height, box.top, box.left,
                                                                          box.type_width, box.type_height))
         body_pt = float(sizes["body_pt"])
-        # 22 lines must fit: round the pitch down (579 twips ≈ 28.95 pt for 225 mm).
-        line = type_h // int(page["lines_per_page"])
+        # The grid's line, in whole twips so that 22 fit (gongwen/geometry.line_pitch: 579 ≈ 28.95 pt).
+        line = round(shared.line_pitch(layout).twips)
         # docGrid/@charSpace is the amount, in 1/4096 pt, added to the Normal style's East Asian
         # size to get the character pitch (ECMA-376 17.6.5; LibreOffice's writerfilter reads it
         # the same way). Round down so that 28 pitches never exceed the type width.

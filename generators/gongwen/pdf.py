@@ -132,11 +132,12 @@ class Geometry:
 
     @classmethod
     def from_layout(cls, layout: Mapping[str, Any]) -> Geometry:
-        page, sizes = layout["page"], layout["sizes"]
+        sizes = layout["sizes"]
         box = shared.page_box(layout)
-        # Round both pitches down to 1/1000 pt: 22 lines and 28 characters must always fit.
-        line = math.floor(box.type_height.pt / int(page["lines_per_page"]) * 1000) / 1000
-        pitch = math.floor(box.type_width.pt / int(page["chars_per_line"]) * 1000) / 1000
+        # The grid's own line (gongwen/geometry.line_pitch: whole twips, 28.95 pt, the docx's and
+        # the page-end estimate's too); the character rounded down to 1/1000 pt so 28 always fit.
+        line = shared.line_pitch(layout).pt
+        pitch = math.floor(shared.char_pitch(layout).pt * 1000) / 1000
         places = {n: shared.page_number_place(layout, n) for n in (1, 2)}
         return cls(
             page_w=box.width.pt,
