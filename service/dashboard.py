@@ -10,12 +10,14 @@ numbers the summary report states — computed once for all units and once per d
 
 from __future__ import annotations
 
+import csv
 import datetime as _dt
+import io
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
 from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -23,11 +25,13 @@ from sqlalchemy.orm import selectinload
 from forms.base import FieldErrors
 from forms.drafts import SummaryDraftSchema
 from generators.charts import bar_chart
+from jobs.files import csv_cell
 from kinds import get as get_kind
 from rules.periods import due_date, parse_period
 from rules.rounding import percent
 from rules.statistics import PROJECT, SCOPE_LABELS, Statistics, compute
 from service.database import get_db
+from service.downloads import content_disposition
 from service.drafts import summary_drafts
 from service.formview import error_links, parse_form, path_label, widgets
 from service.gate import roles_required
@@ -98,6 +102,95 @@ def coverage(documents: YearDocuments, year: int, settings: Mapping[str, Any], t
                 if row.monitored_to < end:
                     row.late.append(label)
     return sorted(rows.values(), key=lambda r: r.code)
+
+
+# ------------------------------------------------------------------ the unit list: filtered, paged
+#
+# 10,000 units' rows made a 4.9 MB page (bench/FIGURES.md): the page shows PAGE_SIZE of them, by
+# department, status and a search on name or code, with plain links and a GET form (no script);
+# the totals above count all units, and units.csv lists all of them.
+
+PAGE_SIZE = 50
+STATUSES = {
+    "": "全部",
+    "incomplete": "有未提交项",
+    "undeclared": "目标未申报",
+    "unmonitored": "监控未报",
+    "late": "监控逾期",
+    "unevaluated": "未自评",
+    "undisclosed": "未提交公开材料",
+}
+_MISSING = {"undeclared": "declared", "unmonitored": "monitored", "unevaluated": "evaluated",
+            "undisclosed": "disclosed"}
+
+
+@dataclass(frozen=True)
+class UnitFilter:
+    """What the unit list shows: a department (its name), a status (STATUSES), a search text."""
+
+    department: str = ""
+    status: str = ""
+    q: str = ""
+
+    @classmethod
+    def from_args(cls, args: Mapping[str, str]) -> UnitFilter:
+        status = (args.get("status") or "").strip()
+        return cls(department=(args.get("department") or "").strip()[:100],
+                   status=status if status in STATUSES else "", q=(args.get("q") or "").strip()[:100])
+
+    def __bool__(self) -> bool:
+        return bool(self.department or self.status or self.q)
+
+    def keeps(self, row: Coverage) -> bool:
+        if self.department and row.department != self.department:
+            return False
+        if self.q and self.q.casefold() not in row.name.casefold() and self.q.casefold() not in row.code.casefold():
+            return False
+        if self.status == "late":
+            return bool(row.late)
+        if self.status == "incomplete":
+            return bool(row.late) or not all(getattr(row, k) for k in _MISSING.values())
+        if self.status in _MISSING:
+            return not getattr(row, _MISSING[self.status])
+        return True
+
+    def args(self) -> dict[str, str]:
+        return {k: v for k, v in (("department", self.department), ("status", self.status), ("q", self.q)) if v}
+
+
+def _page_number(value: str | None) -> int:
+    try:
+        return max(1, int(value or 1))
+    except ValueError:
+        return 1
+
+
+def unit_page(rows: list[Coverage], wanted: UnitFilter, number: int, size: int = PAGE_SIZE) -> dict:
+    """The rows `wanted` keeps, page `number` of them (the last when past it), and the counts."""
+    kept = [r for r in rows if wanted.keeps(r)] if wanted else rows
+    pages = max(1, -(-len(kept) // size))
+    number = min(number, pages)
+    start = (number - 1) * size
+    return {"rows": kept[start:start + size], "matched": len(kept), "page": number, "pages": pages,
+            "first": start + 1 if kept else 0, "last": min(start + size, len(kept))}
+
+
+CSV_HEADER = ("单位代码", "单位名称", "主管部门", "目标申报（份）", "运行监控（份）", "监控截至月份", "逾期未报监控",
+              "绩效自评（份）", "信息公开材料")
+
+
+def units_csv(rows: list[Coverage]) -> str:
+    """Every unit's row as CSV for Excel and WPS: UTF-8 with a BOM, every cell quoted, no cell
+    read as a formula (jobs.files.csv_cell)."""
+    buffer = io.StringIO()
+    buffer.write("\ufeff")
+    writer = csv.writer(buffer, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
+    writer.writerow(CSV_HEADER)
+    for r in rows:
+        writer.writerow([csv_cell(v) for v in (
+            r.code, r.name, r.department, r.declared, r.monitored, f"{r.monitored_to}月" if r.monitored_to else "",
+            "、".join(r.late), r.evaluated, "已提交" if r.disclosed else "未提交")])
+    return buffer.getvalue()
 
 
 def _department_of(units: list[dict], departments: Mapping[str, str]) -> dict[str, list[dict]]:
@@ -223,13 +316,32 @@ def _page(year: int, draft_errors: dict, draft_values: dict | None, status: int)
     draft_form = widgets(schema, draft_values if draft_values is not None else _draft_defaults(year, settings),
                          draft_errors)
     due = [{"period": label, "due": due_date(year, label, settings)} for label in settings["monitoring"]["periods"]["due"]]
+    wanted = UnitFilter.from_args(request.args)
+    listed = unit_page(rows, wanted, _page_number(request.args.get("page")))
     return render_template(
-        "dashboard/index.html", year=year, rows=rows, totals=totals, figures=figures, departments=departments,
+        "dashboard/index.html", year=year, rows=rows, totals=totals, wanted=wanted, listed=listed,
+        statuses=STATUSES, department_names=sorted({r.department for r in rows}), figures=figures, departments=departments,
         charts=charts(figures, departments), scope_labels=SCOPE_LABELS, due=due, today=today,
         draft_form=draft_form, draft_errors=error_links(draft_form) if draft_errors else [],
         late=sum(1 for r in rows if r.late),
         refused=refused_rows(data.refused, settings), refused_count=len(data.refused),
     ), status
+
+
+@bp.get("/units.csv")
+@roles_required(*SEE_ALL)
+def units_download():
+    """Every unit's row of the 统计 page (not only the page shown) as a CSV file."""
+    year = _year()
+    settings = current_settings()
+    try:
+        data = page_data(year, settings, budget=_budget())
+    except NotReady as exc:
+        return _preparing(year, exc)
+    response = Response(units_csv(data.rows), mimetype="text/csv")
+    response.headers["Content-Disposition"] = content_disposition(f"{year}年度各单位填报情况.csv")
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.post("/draft-summary")

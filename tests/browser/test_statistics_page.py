@@ -90,3 +90,50 @@ def test_refused_documents_are_listed_and_the_progress_page_reloads(actor, live_
                 or ("status of 422" in e["text"] and e["url"].endswith("/preview.pdf"))]
     bureau.js_errors = [e for e in bureau.js_errors if e not in expected]
     assert bureau.js_errors == [], bureau.js_errors
+
+
+def test_the_unit_list_pages_and_filters_without_script(browser, actor, live_server, axe_source, shots):  # noqa: F811
+    """120 units more: the page lists 50 at a time; the filter form and the page links work with
+    JavaScript off (a GET form and plain links), and the page fits 375 px and passes axe."""
+    from storage.models import Unit
+    from tests.browser.conftest import TIMEOUT_MS, sign_in
+
+    app, world = live_server.app, live_server.world
+    with app.extensions["jxdoc.db"].write() as session:
+        session.add_all(Unit(code=f"C{n:03d}", name=f"青溪县第{n}卫生院", department_id=world.department_ids[1])
+                        for n in range(120))
+    bureau = actor("bureau")
+    response = bureau.goto("/statistics?year=2024")
+    assert response.status == 200
+    assert bureau.locator(".table-scroll[aria-label='各单位填报情况'] tbody tr").count() == 50
+    problems = _fits_and_passes(bureau, axe_source, "bureau-statistics-units", shots)
+    assert not problems, "\n".join(problems)
+    assert bureau.js_errors == [], bureau.js_errors
+
+    context = browser.new_context(base_url=live_server.url, locale="zh-CN", java_script_enabled=False,
+                                  viewport={"width": 375, "height": 900})
+    context.set_default_timeout(TIMEOUT_MS)
+    try:
+        page = context.new_page()
+        sign_in(page, "bureau")
+        page.goto("/statistics?year=2024")
+        rows = page.locator(".table-scroll[aria-label='各单位填报情况'] tbody tr")
+        assert rows.count() == 50 and "第 1/3 页" in page.inner_text(".pager")
+        with page.expect_navigation():
+            page.get_by_role("link", name="下一页").click()
+        assert "第 2/3 页" in page.inner_text(".pager") and rows.count() == 50
+        page.select_option("#filter-department", "县卫生健康局")
+        page.select_option("#filter-status", "late")
+        page.fill("#filter-q", "第11")
+        with page.expect_navigation():
+            page.get_by_role("button", name="筛选").click()
+        codes = [rows.nth(i).get_attribute("data-unit") for i in range(rows.count())]
+        assert codes == ["C011", *[f"C{n}" for n in range(110, 120)]], codes
+        assert "符合条件的共 11 个（全部 " in page.inner_text("main")
+        page.screenshot(path=str(shots / "bureau-statistics-units-filtered-375.png"), full_page=True)
+        with page.expect_download() as download:
+            page.get_by_role("link", name="下载全部单位填报情况（CSV）").click()
+        assert download.value.suggested_filename == "2024年度各单位填报情况.csv"
+        assert len(download.value.path().read_text(encoding="utf-8-sig").splitlines()) >= 1 + 122
+    finally:
+        context.close()

@@ -253,3 +253,68 @@ def test_the_drafts_api_says_when_the_statistics_are_not_ready(stored, bureau_cl
     response = bureau_client.post("/api/v1/drafts/summary", json={**INPUTS, "year": YEAR})
     assert response.status_code == 503, response.get_json()
     assert "统计数据正在准备：已核对1份，共5份" in response.get_json()["message"]
+
+
+@pytest.fixture
+def many_units(stored, world):
+    """120 more units under 县卫生健康局 (C000…C119, one named as a formula), none filing."""
+    from storage.models import Unit
+
+    with stored.extensions["jxdoc.db"].write() as session:
+        session.add_all(Unit(code=f"C{n:03d}", name="=1+2" if n == 7 else f"青溪县第{n}卫生院",
+                             department_id=world.department_ids[1]) for n in range(120))
+    return stored
+
+
+def _listed(html: str) -> list[str]:
+    return re.findall(r'<tr data-unit="([^"]+)">', html)
+
+
+def test_the_unit_list_is_paged_and_filtered_the_totals_count_all(many_units, bureau_client):
+    from service.dashboard import PAGE_SIZE
+
+    html = bureau_client.get(f"/statistics?year={YEAR}").get_data(as_text=True)
+    assert _listed(html) == ["A001", "B001", *[f"C{n:03d}" for n in range(PAGE_SIZE - 2)]]
+    assert 'data-units-shown="1-50/122"' in html and "第 1/3 页" in html
+    assert re.search(r'data-figure="coverage.declared">2</span>/122 ', html)  # over all units
+    assert f'href="/statistics?year={YEAR}&amp;page=2#units-title">下一页' in html and "上一页" not in html
+    html = bureau_client.get(f"/statistics?year={YEAR}&page=3").get_data(as_text=True)
+    assert _listed(html) == [f"C{n:03d}" for n in range(98, 120)] and "下一页" not in html
+    assert bureau_client.get(f"/statistics?year={YEAR}&page=99").get_data(as_text=True).count("第 3/3 页") == 1
+    assert "第 1/3 页" in bureau_client.get(f"/statistics?year={YEAR}&page=x").get_data(as_text=True)
+
+    # By department, by status, by name or code; the pages keep the filter.
+    html = bureau_client.get(f"/statistics?year={YEAR}&department=县教育局").get_data(as_text=True)
+    assert _listed(html) == ["A001"] and 'data-units-shown="1-1/1"' in html and "（全部 122 个单位）" in html
+    html = bureau_client.get(f"/statistics?year={YEAR}&department=县卫生健康局&status=undeclared").get_data(as_text=True)
+    assert _listed(html)[:2] == ["C000", "C001"] and 'data-units-shown="1-50/120"' in html
+    assert "department=%E5%8E%BF%E5%8D%AB%E7%94%9F%E5%81%A5%E5%BA%B7%E5%B1%80" in html and "status=undeclared" in html
+    html = bureau_client.get(f"/statistics?year={YEAR}&status=late&q=b00").get_data(as_text=True)
+    assert _listed(html) == ["B001"]
+    html = bureau_client.get(f"/statistics?year={YEAR}&q=第一中学").get_data(as_text=True)
+    assert _listed(html) == ["A001"]
+    html = bureau_client.get(f"/statistics?year={YEAR}&status=undisclosed&q=没有这个").get_data(as_text=True)
+    assert _listed(html) == [] and "没有符合条件的单位。" in html
+    html = bureau_client.get(f"/statistics?year={YEAR}&status=nonsense").get_data(as_text=True)
+    assert 'data-units-shown="1-50/122"' in html  # an unknown status filters nothing
+
+
+def test_the_csv_lists_every_unit(many_units, bureau_client):
+    import csv
+    import io
+
+    response = bureau_client.get(f"/statistics/units.csv?year={YEAR}")
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    disposition = response.headers["Content-Disposition"]
+    assert disposition.startswith("attachment;") and "filename*=UTF-8''2024%E5%B9%B4%E5%BA%A6" in disposition
+    text = response.get_data(as_text=True)
+    assert text.startswith("\ufeff")
+    rows = list(csv.reader(io.StringIO(text.removeprefix("\ufeff"))))
+    assert rows[0][:3] == ["单位代码", "单位名称", "主管部门"] and len(rows) == 1 + 122
+    by_code = {r[0]: r for r in rows[1:]}
+    assert by_code["A001"] == ["A001", "青溪县第一中学", "县教育局", "1", "1", "6月", "1-7月、1-9月", "1", "未提交"]
+    assert by_code["C007"][1] == "'=1+2"  # never a formula in Excel or WPS
+
+
+def test_clerks_cannot_download_the_unit_list(client):
+    assert client.get(f"/statistics/units.csv?year={YEAR}").status_code == 403
