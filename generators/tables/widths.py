@@ -6,7 +6,8 @@ in every column:
 
 * no caption (a header or label cell) leaves one character alone on its last line (“实施单/位”);
 * no figure (money, percent, score, count) is wider than its column, so none is broken
-  (“1,843,216.3/7”, “96.50/%”).
+  (“1,843,216.3/7”, “96.50/%”), nor a figure with its unit in a short value cell (“≤14.5万/元/公里”:
+  value_run).
 
 A column that fails either is widened to the nearest width that passes; the millimetres it takes
 come from the columns that need nothing, in proportion to their width. Text is wrapped here as a
@@ -126,6 +127,30 @@ def widest_token(text: str) -> float:
     return max((w for _t, w in _tokens(text)), default=0.0)
 
 
+# Units a value carries after its number (the 度量单位 of the indicators, money, counts, rates):
+# “≤14.5万元/公里” is one figure, not to be broken “≤14.5万/元/公里”.
+UNITS = ("万元", "元", "万亩", "亩", "公里", "千米", "米", "平方米", "立方米", "公斤", "千克", "吨", "万人次",
+         "人次", "万人", "人", "个月", "个", "处", "期", "座", "起", "批次", "次", "户", "份", "所", "家", "项",
+         "块", "台", "套", "辆", "场", "天", "小时", "%", "‰")
+_UNIT = "|".join(sorted(map(re.escape, UNITS), key=len, reverse=True))
+_FIGURE = re.compile(rf"(?:[≥≤＞＜><=＝≈]\s*)?[+\-−]?\d[\d,]*(?:\.\d+)?\s*(?:{_UNIT})(?:/(?:{_UNIT}))?")
+VALUE_CHARS = 12  # a value cell (指标值 “≥1.8万人”), not a remark: longer text keeps the plain rule
+
+
+def value_figures(text: str) -> list[re.Match]:
+    """The figures with a unit in a value cell of at most VALUE_CHARS characters (none in longer
+    text, a remark, which keeps the plain rule and so never balloons its column)."""
+    return [] if len(text) > VALUE_CHARS or "\n" in text else list(_FIGURE.finditer(text))
+
+
+def value_run(text: str) -> float:
+    """The width (CJK characters) a short value cell needs on one line so that no figure with its
+    unit is broken: up to the end of its last figure, since an engine fills a line before
+    breaking (“约≤14.5万/元/公里”)."""
+    found = value_figures(text)
+    return sum(_advance(ch) for ch in text[:found[-1].end()]) if found else 0.0
+
+
 class _Needs:
     """What a column's content asks of its width."""
 
@@ -136,17 +161,20 @@ class _Needs:
         self.figure = 0.0  # the widest figure, in CJK characters
 
 
-def _needs(sheet: Sheet, whole_kinds: frozenset[str] = CAPTION_KINDS, kinsoku: bool = False) -> list[_Needs]:
+def _needs(sheet: Sheet, whole_kinds: frozenset[str] = CAPTION_KINDS, kinsoku: bool = True,
+           units: bool = True) -> list[_Needs]:
     needs = [_Needs() for _ in sheet.columns]
     for r, c, cell in sheet.placed():
         if r < sheet.title_rows or cell.colspan != 1 or cell.value is None:
             continue
-        if cell.kind in whole_kinds:
-            text = cell_text(cell)
-            if len(text) > 1:
-                needs[c].captions.add(shape(text, kinsoku))
-        elif cell.kind in NUMERIC_KINDS:
+        if cell.kind in NUMERIC_KINDS:
             needs[c].figure = max(needs[c].figure, widest_token(cell_text(cell)))
+            continue
+        text = cell_text(cell)
+        if cell.kind in whole_kinds and len(text) > 1:
+            needs[c].captions.add(shape(text, kinsoku))
+        if units and (run := value_run(text)):  # a value's figure with its unit, whole
+            needs[c].figure = max(needs[c].figure, run)
     return needs
 
 
@@ -194,14 +222,18 @@ def _spread(widths: list[float], needs: list[_Needs], grow, total: float) -> lis
 
 
 def fitted_widths(sheet: Sheet, measures: tuple[Measure, ...] | None = None,
-                  whole_kinds: frozenset[str] = CAPTION_KINDS, kinsoku: bool = False) -> list[float]:
+                  whole_kinds: frozenset[str] = CAPTION_KINDS, kinsoku: bool = False,
+                  units: bool | None = None) -> list[float]:
     """The columns' widths in millimetres, summing to the first measure's type width (the other
     formats scale them): by default a standalone form's (FORM_MEASURES), a report's tables pass
     their own. `whole_kinds` are the kinds of cell whose text may not leave one character alone
-    on its last line (the forms': captions); with `kinsoku` that character's closing punctuation
-    goes with it. Cached on the sheet per arguments, since the renderers and a batch ask again."""
+    on its last line (the forms': captions), with `kinsoku` nor with only the punctuation closing
+    it (the reports' tables). With `units` (by default for the forms only: a report's narrower
+    tables are not held to it yet), short value cells keep their figures with their units whole
+    (value_run). Cached on the sheet per arguments, since the renderers and a batch ask again."""
+    units = measures is None if units is None else units
     measures = measures or FORM_MEASURES[sheet.landscape]
-    key = (measures, whole_kinds, kinsoku)
+    key = (measures, whole_kinds, kinsoku, units)
     cache = sheet.__dict__.setdefault("_fitted_widths", {})
     cached = cache.get(key)
     if cached is not None:
@@ -211,7 +243,7 @@ def fitted_widths(sheet: Sheet, measures: tuple[Measure, ...] | None = None,
     scale = total / sum(weights) if weights else 0
     widths = [w * scale for w in weights]
     if isinstance(sheet.rows, list) and widths:  # a streamed sheet keeps its builder's shares
-        needs = _needs(sheet, whole_kinds, kinsoku)
+        needs = _needs(sheet, whole_kinds, kinsoku, units)
         widths = _spread(widths, needs, lambda need, mm: _fitted(need, mm, measures), total)
     cache[key] = widths
     return widths

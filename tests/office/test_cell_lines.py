@@ -6,6 +6,7 @@ leaves its last character alone on a line and every figure is printed whole. The
 from __future__ import annotations
 
 import json
+import re
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -18,9 +19,9 @@ from generators.gongwen.tables import WHOLE_KINDS
 from generators.tables import NUMERIC_KINDS, cell_text
 from generators.tables import docx as table_docx
 from generators.tables import pdf as table_pdf
-from generators.tables.widths import CAPTION_KINDS
+from generators.tables.widths import CAPTION_KINDS, value_figures
 from kinds import all_kinds, pipeline
-from tests.office import print_office_files
+from tests.office import XLSX_ENGINES, print_office_files
 from tests.office.cell_lines import bad_breaks
 
 pytestmark = [pytest.mark.libreoffice, pytest.mark.xdist_group("libreoffice")]
@@ -82,10 +83,13 @@ def printed(tmp_path_factory):
         for sheet, whole in sheets:
             for r, _c, cell in sheet.placed():
                 if r >= sheet.title_rows and cell.colspan == 1 and cell.value is not None:
+                    text = cell_text(cell)
                     if cell.kind in whole:
-                        captions.add(cell_text(cell))
+                        captions.add(text)
                     elif cell.kind in NUMERIC_KINDS and cell.kind != "number":
-                        figures.add(cell_text(cell))
+                        figures.add(text)
+                    # a short value cell's figures with their units (≤14.5万元/公里)
+                    figures.update(re.sub(r"\s+", "", f.group(0)) for f in value_figures(text))
         sheets.clear()
         out[name] = (captions, figures, files)
     by_engine = print_office_files(office, folder)
@@ -105,8 +109,11 @@ def printed(tmp_path_factory):
 def test_no_caption_leaves_one_character_and_no_figure_is_broken(printed, name):
     captions, figures, files = printed[name]
     assert captions or figures, name  # the model's cells were seen (the PDF builds the same sheets)
-    kinsoku = name.split("__")[0] in REPORT_KINDS
-    # (Gnumeric wraps the xlsx's captions where Excel and WPS would, a little earlier still: the
-    # narrow end of the band xlsx_widths fits to, padding included; Calc the wide end)
-    broken = {fmt: bad_breaks(Path(pdf), captions, figures, kinsoku) for fmt, pdf in files.items()}
+    # (a caption's last character is not alone, in the reports' tables and the xlsx nor with only
+    # the punctuation closing it: 项目资金（万/元）; the xlsx's as Gnumeric wraps it, where Excel and WPS
+    # would, a little earlier still, the narrow end of the band xlsx_widths fits to, padding
+    # included; Calc the wide end)
+    report = name.split("__")[0] in REPORT_KINDS
+    broken = {fmt: bad_breaks(Path(pdf), captions, figures, kinsoku=report or fmt in XLSX_ENGINES)
+              for fmt, pdf in files.items()}
     assert broken == {fmt: [] for fmt in files}
