@@ -222,6 +222,7 @@ MATRIX: dict[str, Row] = {
     # ---- batches: many units' data, the bureau's (zips included)
     "GET batches.index": Row("/batches", BUREAU_PAGE),
     "GET dashboard.index": Row("/statistics", BUREAU_PAGE),
+    "GET dashboard.units_download": Row("/statistics/units.csv", BUREAU_PAGE),
     "POST dashboard.draft_summary": Row("/statistics/draft-summary", (403, 403, 403, 422, 422, 302), data={}),
     "POST batches.upload": Row("/batches", (403, 403, 403, 422, 422, 302), data={}, files=True),
     "GET batches.show": Row(lambda c: f"/batches/{c.batch()}", BUREAU_PAGE),
