@@ -41,7 +41,7 @@ from service.settings_store import current_settings
 from service.timefmt import local_today
 from service.workflow import store_submission
 from storage.models import Unit
-from storage.records import ALL_KINDS, NotReady, Refused, YearDocuments, load_units, year_documents
+from storage.records import ALL_KINDS, NotReady, Refused, Unassigned, YearDocuments, load_units, year_documents
 
 bp = Blueprint("dashboard", __name__, url_prefix="/statistics")
 
@@ -256,6 +256,7 @@ class PageData:
     stats: Statistics
     by_department: dict[str, Statistics]
     refused: list[Refused] = field(default_factory=list)  # no longer valid: left out, listed
+    unassigned: list[Unassigned] = field(default_factory=list)  # stored under no unit: left out, listed
 
 
 def page_data(year: int, settings: Mapping[str, Any], today: _dt.date | None = None,
@@ -269,7 +270,7 @@ def page_data(year: int, settings: Mapping[str, Any], today: _dt.date | None = N
     units = load_units(db, year, settings, documents=documents)
     by_department = {name: compute(group, settings) for name, group in
                      _department_of(units, {r.code: r.department for r in rows}).items()}
-    return PageData(rows, units, compute(units, settings), by_department, documents.refused)
+    return PageData(rows, units, compute(units, settings), by_department, documents.refused, documents.unassigned)
 
 
 SHOWN_REFUSED = 200  # listed on the page; the count says how many more
@@ -285,6 +286,13 @@ def refused_rows(refused: list[Refused], settings: Mapping[str, Any], limit: int
         out.append({"public_id": doc.public_id, "title": doc.title, "kind_name": kind.name,
                     "unit": doc.unit["name"], "problems": problems})
     return out
+
+
+def unassigned_rows(unassigned: list[Unassigned], limit: int = SHOWN_REFUSED) -> list[dict]:
+    """The documents stored under no unit, with the unit their data names, if any."""
+    return [{"public_id": doc.public_id, "title": doc.title, "kind_name": get_kind(doc.kind).name,
+             "claim": (doc.claim or {}).get("name") or (doc.claim or {}).get("code") or ""}
+            for doc in unassigned[:limit]]
 
 
 def _budget() -> float:
@@ -325,6 +333,7 @@ def _page(year: int, draft_errors: dict, draft_values: dict | None, status: int)
         draft_form=draft_form, draft_errors=error_links(draft_form) if draft_errors else [],
         late=sum(1 for r in rows if r.late),
         refused=refused_rows(data.refused, settings), refused_count=len(data.refused),
+        unassigned=unassigned_rows(data.unassigned), unassigned_count=len(data.unassigned),
     ), status
 
 

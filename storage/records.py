@@ -1,8 +1,8 @@
 """Load the stored submissions of a year as the plain per-unit records rules.statistics takes.
 
 Only submitted or approved documents count: a draft may be half filled. Documents are grouped by
-the unit they belong to (Submission.unit), or by the unit named in their data when the
-submission is not linked to a unit row. A self-evaluation's total score is recomputed by its
+the unit they are stored under (Submission.unit); one stored under no unit is not counted (the
+统计 page lists it), never counted for a unit its data merely names. A self-evaluation's total score is recomputed by its
 kind's prepare step (rules.scoring), because the stored data holds what was filled, not scores.
 
 A submission stores its input as submitted (“1,280.50”, “(三)” …, with the clerk's confirmations);
@@ -21,7 +21,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -188,18 +188,9 @@ def facts(kind_id: str, stored: Mapping[str, Any], settings=None, schemas: dict 
                  list_name=list_name, record=record)
 
 
-def _unit(stored_unit: dict[str, str] | None, claim: Mapping[str, str] | None) -> dict[str, str]:
-    if stored_unit is not None:
-        return stored_unit
-    claim = claim or {"code": "", "name": "未注明单位"}
-    name = claim["name"] or claim["code"]
-    return {"code": claim["code"] or name, "name": name}
-
-
-def unit_of(sub: Submission, data: Mapping[str, Any]) -> dict[str, str]:
-    """The unit a stored document belongs to: its unit row, else the unit its data names."""
-    return _unit({"code": sub.unit.code, "name": sub.unit.name} if sub.unit is not None else None,
-                 claimed_unit(data))
+def unit_of(sub: Submission) -> dict[str, str]:
+    """The unit a stored document belongs to: its unit row (never one its data merely names)."""
+    return {"code": sub.unit.code, "name": sub.unit.name}
 
 
 def group(documents: Iterable[tuple[dict[str, str], Facts]]) -> list[dict]:
@@ -226,12 +217,15 @@ def group(documents: Iterable[tuple[dict[str, str], Facts]]) -> list[dict]:
 
 
 def group_records(subs: Iterable[Submission], year: int, settings=None) -> list[dict]:
-    """Per-unit records (rules.statistics input) of the given submissions of `year`, whole."""
+    """Per-unit records (rules.statistics input) of the given submissions of `year`, whole; a
+    document stored under no unit is not counted (as year_documents leaves it out)."""
     from forms.base import FieldErrors
 
     found = []
     schemas: dict = {}
     for sub in subs:
+        if sub.unit is None:
+            continue
         data = sub.data
         if _raw_year(data) != str(year):
             continue
@@ -240,8 +234,7 @@ def group_records(subs: Iterable[Submission], year: int, settings=None) -> list[
         except FieldErrors:
             continue  # left out of figures: it cannot be counted reliably
         if fact.year == str(year):
-            found.append((_unit({"code": sub.unit.code, "name": sub.unit.name} if sub.unit is not None else None,
-                                fact.claim), fact))
+            found.append((unit_of(sub), fact))
     return group(found)
 
 
@@ -336,12 +329,26 @@ class NotReady(Exception):
                 "请稍后再试，已核对的不会重复核对。")
 
 
+@dataclass(frozen=True)
+class Unassigned:
+    """A counted document stored under no unit (written by a reviewer or the bureau naming no
+    registered unit, or before units were recorded and not by a clerk: migration 0009): left out
+    of the figures, never counted for a unit its data merely names, and listed."""
+
+    public_id: str
+    kind: str
+    title: str
+    claim: dict | None  # the unit its data names, if any
+
+
 @dataclass
 class YearDocuments:
-    """The counted documents of a year: (unit, facts) in submission order, and those refused."""
+    """The counted documents of a year: (unit, facts) in submission order, those refused, and
+    those stored under no unit."""
 
     documents: list[tuple[dict[str, str], Facts]]
     refused: list[Refused]
+    unassigned: list[Unassigned] = field(default_factory=list)
 
 
 def settings_key(settings) -> str:
@@ -433,6 +440,7 @@ def year_documents(db: Database, year: int, kinds: Iterable[str], settings=None,
     wanted = str(year)
     documents: list[tuple[dict[str, str], Facts]] = []
     refused: list[Refused] = []
+    unassigned: list[Unassigned] = []
     schemas: dict = {}
     with db.read() as session:
         # One dict per unit, shared by its documents' records (read only, like the records).
@@ -474,15 +482,17 @@ def year_documents(db: Database, year: int, kinds: Iterable[str], settings=None,
                 raise NotReady(start + len(chunk), len(rows))
         for row in chunk:
             what, raw, value = entries[row.id]
-            if raw != wanted:
+            if raw != wanted or (what == "facts" and value.year != wanted):
                 continue
-            if what == "refused":
-                errors, claim = value
-                refused.append(Refused(row.public_id, row.kind, row.title,
-                                       _unit(stored_units.get(row.unit_id), claim), errors))
-            elif value.year == wanted:
-                documents.append((_unit(stored_units.get(row.unit_id), value.claim), value))
-    return YearDocuments(documents, refused)
+            unit = stored_units.get(row.unit_id)
+            if unit is None:
+                claim = value[1] if what == "refused" else value.claim
+                unassigned.append(Unassigned(row.public_id, row.kind, row.title, claim))
+            elif what == "refused":
+                refused.append(Refused(row.public_id, row.kind, row.title, unit, value[0]))
+            else:
+                documents.append((unit, value))
+    return YearDocuments(documents, refused, unassigned)
 
 
 def load_units(db: Database, year: int, settings=None, disclosure: Mapping[str, Mapping] | None = None,

@@ -261,7 +261,7 @@ def from_stored(db, year: int, exclusions: Mapping[str, str] | None = None) -> I
                 data = {k: v for k, v in sub.data.items() if k != CONFIRMATIONS}
             if str(data.get("year", "")) != str(year):
                 continue
-            unit = unit_of(sub, data)
+            unit = unit_of(sub)
             entry = groups.setdefault(unit["code"], {"unit": unit, "disclosure": None, "department": None,
                                                      "projects": []})
             if sub.kind == "disclosure":

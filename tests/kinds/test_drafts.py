@@ -213,11 +213,13 @@ def test_cli_writes_both_documents(runner, tmp_path):
 
 
 def test_loader_keeps_the_latest_monitoring_period_and_scores_reviews():
-    from storage.models import Submission
+    from storage.models import Submission, Unit
     from storage.records import group_records
 
+    unit = Unit(code="118001", name="青溪县水务局")
+
     def sub(kind, data, status="submitted"):
-        s = Submission(kind=kind, status=status)
+        s = Submission(kind=kind, status=status, unit=unit)
         s.data = data
         return s
 
@@ -230,7 +232,9 @@ def test_loader_keeps_the_latest_monitoring_period_and_scores_reviews():
     assert [m["period"] for u in units for m in u["monitoring"]] == ["1-9月"]
     assert [m["funds"]["annual_total"]["executed"] for u in units for m in u["monitoring"]] == ["1000.00"]
     assert [D(r["score"]) for u in units for r in u["reviews"]] == [D("85.00")]
-    assert units[0]["unit"] == {"code": "118001", "name": "青溪县水务局"}  # as the monitoring form gives it
+    assert units[0]["unit"] == {"code": "118001", "name": "青溪县水务局"}  # the unit they are stored under
+    assert group_records([Submission(kind="monitoring", status="submitted", data_json=json.dumps(later))],
+                         monitoring["year"], defaults()) == []  # stored under no unit: not counted
     from rules.statistics import compute
 
     row = compute(units).as_dict()["monitoring"][-1]

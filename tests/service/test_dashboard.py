@@ -318,3 +318,26 @@ def test_the_csv_lists_every_unit(many_units, bureau_client):
 
 def test_clerks_cannot_download_the_unit_list(client):
     assert client.get(f"/statistics/units.csv?year={YEAR}").status_code == 403
+
+
+def test_a_document_stored_under_no_unit_is_listed_not_counted(stored, bureau_client, world):
+    """Never counted for the unit its data names (青溪县第一中学 here): listed apart."""
+    from storage.models import Submission
+
+    app = stored
+    before = _totals(bureau_client.get(f"/statistics?year={YEAR}").get_data(as_text=True))
+    with app.extensions["jxdoc.db"].write() as session:
+        sub = Submission(kind="target_declaration", status="submitted", title="无单位的申报表",
+                         created_by_id=world.users["bureau"])
+        sub.data = {**load_sample("target_declaration"), "year": YEAR}
+        session.add(sub)
+        session.flush()
+        public_id = sub.public_id
+    html = bureau_client.get(f"/statistics?year={YEAR}").get_data(as_text=True)
+    assert _totals(html) == before and before["coverage.declared"] == "2"
+    assert 'data-unassigned-count="1"' in html and "未归属单位的文档" in html
+    item = re.search(rf'<li data-unassigned="{public_id}">(.*?)</li>', html, re.S).group(1)
+    assert "无单位的申报表" in item and "文档中填写的单位：" in item
+    expected = _uncached_figures(app)
+    assert before["quantified_ratio"] == _shown(percent(expected.indicators["project"].pooled_quantified_ratio))
+    assert expected.indicators["project"].declarations == 2

@@ -67,3 +67,33 @@ def test_0008_adds_the_facts_table_to_a_database_holding_documents(tmp_path):
         assert "document_facts" not in inspect(db.engine).get_table_names()
     finally:
         db.dispose()
+
+
+def test_0009_gives_documents_without_a_unit_their_clerks_unit(tmp_path):
+    """A database made at 0007 holding documents stored before units were recorded: a clerk's
+    takes her unit (whatever unit its data names), the bureau's stays without one; the statistics
+    count the first under its stored unit and list the second, counted for no unit."""
+    from rules.settings import defaults
+    from storage.records import year_documents
+
+    url, db = _database_at(tmp_path, "0007")
+    unit_a, clerk = _unit_and_clerk(db, "A001", "青溪县第一中学")
+    unit_b, bureau = _unit_and_clerk(db, "B001", "青溪县人民医院", role="finance_bureau")
+    declaration = {**load_sample("target_declaration"), "year": YEAR, "implementing_unit": "青溪县人民医院"}
+    _insert_document(db, "target_declaration", declaration, None, clerk)
+    _insert_document(db, "target_declaration", declaration, None, bureau)
+    _insert_document(db, "target_declaration", {**declaration, "implementing_unit": "青溪县第一中学"}, unit_b, clerk,
+                     status="approved")  # stored under a unit already: kept
+    db.dispose()
+    upgrade(url)
+    db = Database(url)
+    try:
+        with db.read() as session:
+            stored = session.execute(text("SELECT created_by_id, unit_id FROM submissions ORDER BY id")).all()
+        assert [tuple(r) for r in stored] == [(clerk, unit_a), (bureau, None), (clerk, unit_b)]
+        documents = year_documents(db, YEAR, ("target_declaration",), defaults(), cache=None)
+        assert [u["code"] for u, _ in documents.documents] == ["A001", "B001"]
+        (left,) = documents.unassigned
+        assert left.public_id == f"doc-target_declaration-None-{bureau}" and left.claim["name"] == "青溪县人民医院"
+    finally:
+        db.dispose()

@@ -105,7 +105,7 @@ def test_each_change_writes_the_facts_and_the_table_equals_a_recount(stored, bur
     # The department's reviewer approves the declaration by a 审核表 (stored with its facts, and
     # the declaration's status moved, its row carried over), the bureau approves the 自评表.
     review = {**load_sample("target_review"), "declaration_id": mine["target_declaration"]["id"],
-              "outcome": "approved", "year": YEAR}
+              "outcome": "approved", "year": YEAR, "unit": "青溪县第一中学"}  # stored under unit A
     response = reviewer.post("/api/v1/submissions", json={"kind": "target_review", "action": "submit", "data": review})
     assert response.status_code == 201, response.get_json()
     response = bureau_client.post(f"/api/v1/submissions/{mine['self_evaluation']['id']}/review",
