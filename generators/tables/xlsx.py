@@ -42,7 +42,7 @@ from decimal import Decimal
 from openpyxl.utils import get_column_letter, quote_sheetname
 
 from generators.grid import Cell, Sheet, Workbook
-from generators.tables import KIND_ALIGN, RATIO_PLACES, is_number
+from generators.tables import KIND_ALIGN, RATIO_PLACES, edges, is_number
 from generators.tables.widths import _tokens, xlsx_widths
 from generators.tables.xlsx_pages import DIGIT_PX, row_breaks
 from generators.tables.xlsx_parts import (
@@ -325,6 +325,7 @@ def _plan_rows(sheet: Sheet, plan: SheetPlan, looks: _Looks, lists: _Lists,
             return r0 + 1, points, [cells[cc] for cc in sorted(cells)]
         return None
 
+    bounds = edges(sheet, height)
     by_row = itertools.groupby(sheet.placed(), key=operator.itemgetter(0))
     pending = next(by_row, None)
     for r0 in range(height):
@@ -345,9 +346,17 @@ def _plan_rows(sheet: Sheet, plan: SheetPlan, looks: _Looks, lists: _Lists,
                     last_row, last_col = row + rowspan - 1, col + colspan - 1
                     if last_row > height:
                         raise ValueError(f"sheet {sheet.name!r}: a span reaches below the {height} rows declared")
-                    merges.append(f"{letters[col - 1]}{row}:{letters[last_col - 1]}{last_row}")
-                    if rowspan > 1:
-                        vertical.append((r0, r0 + rowspan - 1))
+                    # A span is cut where the docx and PDF cut it (the captions' end, a part's
+                    # start), continued empty: one from the print titles into the rows would print
+                    # its text on one page only and be sliced by the page break. Only the part
+                    # with the text is kept whole on a page; an empty continuation may be cut.
+                    top = r0
+                    for cut in [b for b in bounds if r0 < b < r0 + rowspan] + [r0 + rowspan]:
+                        if cut - 1 > top or colspan > 1:
+                            merges.append(f"{letters[col - 1]}{top + 1}:{letters[last_col - 1]}{cut}")
+                        if cut - 1 > top and top == r0:
+                            vertical.append((top, cut - 1))
+                        top = cut
                     # the anchor's style: borders and protection of the area
                     for rr in range(r0, r0 + rowspan):
                         target = cells if rr == r0 else ahead.setdefault(rr, {})

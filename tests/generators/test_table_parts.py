@@ -46,3 +46,14 @@ def test_xlsx_prints_the_captions_on_every_page_and_grows_rows_for_long_text():
     assert ws.print_title_rows == "$3:$3"
     # 280 characters in a 40-unit cell: many lines; the builder's 20 pt is only a minimum
     assert ws.row_dimensions[7].height > 20 * 10
+
+
+def test_xlsx_cuts_a_label_spanning_captions_and_rows_at_the_print_titles():
+    # A merge from the print titles into the rows prints its text on one page only (Calc leaves
+    # the repeated caption cell blank on the others) and is sliced by the page break: it is cut
+    # at the captions' end as the docx and PDF cut it, its text in the captions.
+    ws = load_workbook(io.BytesIO(render_xlsx(Workbook("表", [_sheet()]))))["表"]
+    merged = {str(m) for m in ws.merged_cells.ranges}
+    assert "A3:A3" not in merged and "A3:A6" not in merged
+    assert "A4:A6" in merged
+    assert ws["A3"].value == "绩效指标" and ws["A4"].value is None

@@ -62,8 +62,10 @@ def test_project_xlsx_carries_the_official_captions_and_group_merges():
     merged = {str(r) for r in ws.merged_cells.ranges}
     # The annual block: caption over header + 10 rows; 产出 (6 rows: 数量×3, 质量, 时效, 成本),
     # 效益 (2 rows of 社会效益), 满意度 (2 rows); level 2 merged within each.
-    assert {"A24:A34", "B25:B30", "C25:C27", "B31:B32", "C31:C32", "B33:B34", "C33:C34"} <= merged
-    assert {"A15:A23", "B16:B20", "C16:C17", "B21:B22"} <= merged  # mid-term block
+    # each block's label in its caption row, the column below it one empty area (as in the PDF)
+    assert {"A25:A34", "B25:B30", "C25:C27", "B31:B32", "C31:C32", "B33:B34", "C33:C34"} <= merged
+    assert {"A16:A23", "B16:B20", "C16:C17", "B21:B22"} <= merged  # mid-term block
+    assert not {"A15:A23", "A24:A34"} & merged
     assert {"A7:A12", "E7:H7", "A13:A14", "B14:D14", "E14:H14", "A1:H1"} <= merged
     assert not {"C28:C28", "C21:C22"} & merged  # single 质量/时效 rows and distinct level 2s stay unmerged
     assert ws["B25"].value == "产出指标" and ws["C25"].value == "数量指标" and ws["D26"].value == "培训人次"
