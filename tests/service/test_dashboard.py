@@ -141,6 +141,17 @@ def _totals(html: str) -> dict[str, str]:
             **dict(re.findall(r'data-figure="(coverage\.\w+)">(\d+)<', html))}
 
 
+def resubmit_with_more_executed(clerk, public_id: str) -> None:
+    """The clerk resubmits the returned 1-6月 monitoring form with 1,000.00 of 1,260.00 executed."""
+    data = {**load_sample("monitoring"), "year": YEAR, "period": "1-6月"}
+    data["funds"]["annual_total"]["executed"] = "1000.00"
+    data["funds"]["fiscal_appropriation"]["executed"] = "900.00"
+    data["funds"]["other_funds"]["executed"] = "100.00"
+    version = clerk.get(f"/api/v1/submissions/{public_id}").get_json()["version"]
+    resubmitted = clerk.put(f"/api/v1/submissions/{public_id}", json={"data": data, "action": "submit", "version": version})
+    assert resubmitted.status_code == 200, resubmitted.get_json()
+
+
 def test_figures_follow_a_document_returned_changed_and_resubmitted(stored, bureau_client, world):
     """The validated documents are kept between pages (storage.records.FACTS_CACHE, the
     document_facts table); a return, a change and a resubmission each raise the document's
@@ -158,14 +169,7 @@ def test_figures_follow_a_document_returned_changed_and_resubmitted(stored, bure
     html = bureau_client.get(f"/statistics?year={YEAR}").get_data(as_text=True)
     assert _totals(html)["coverage.monitored"] == "0" and _totals(html)["execution_rate"] == "—"
 
-    data = {**load_sample("monitoring"), "year": YEAR, "period": "1-6月"}
-    data["funds"]["annual_total"]["executed"] = "1000.00"
-    data["funds"]["fiscal_appropriation"]["executed"] = "900.00"
-    data["funds"]["other_funds"]["executed"] = "100.00"
-    version = clerk.get(f"/api/v1/submissions/{monitoring['id']}").get_json()["version"]
-    resubmitted = clerk.put(f"/api/v1/submissions/{monitoring['id']}",
-                            json={"data": data, "action": "submit", "version": version})
-    assert resubmitted.status_code == 200, resubmitted.get_json()
+    resubmit_with_more_executed(clerk, monitoring["id"])
     html = bureau_client.get(f"/statistics?year={YEAR}").get_data(as_text=True)
     after = _totals(html)
     assert after["coverage.monitored"] == "1" and after["execution_rate"] == "79.37%"  # 1,000.00 of 1,260.00

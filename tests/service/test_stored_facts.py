@@ -16,7 +16,7 @@ from storage import facts as stored_facts
 from storage import records
 from storage.models import DocumentFacts, SavedSettings, Submission
 from tests.conftest import load_sample, login
-from tests.service.test_dashboard import YEAR, _totals, _uncached_figures, stored  # noqa: F401 - fixture
+from tests.service.test_dashboard import YEAR, _totals, _uncached_figures, resubmit_with_more_executed, stored  # noqa: F401 - stored: a fixture
 
 STRICT = {"declaration": {"indicators": {"min_quantified_ratio": "0.95"}}}
 
@@ -89,14 +89,7 @@ def test_each_change_writes_the_facts_and_the_table_equals_a_recount(stored, bur
     figures, validated = _from_table(app, settings, validations)
     assert validated == 0 and figures == _uncached_figures(app) and figures.monitoring is None
 
-    data = {**load_sample("monitoring"), "year": YEAR, "period": "1-6月"}
-    data["funds"]["annual_total"]["executed"] = "1000.00"
-    data["funds"]["fiscal_appropriation"]["executed"] = "900.00"
-    data["funds"]["other_funds"]["executed"] = "100.00"
-    version = clerk.get(f"/api/v1/submissions/{mine['monitoring']['id']}").get_json()["version"]
-    response = clerk.put(f"/api/v1/submissions/{mine['monitoring']['id']}",
-                         json={"data": data, "action": "submit", "version": version})
-    assert response.status_code == 200, response.get_json()
+    resubmit_with_more_executed(clerk, mine["monitoring"]["id"])
     _current(app)
     figures, validated = _from_table(app, settings, validations)
     assert validated == 0 and figures == _uncached_figures(app)
@@ -178,3 +171,42 @@ def test_the_bodies_read_back_equal():
     assert stored_facts.decode(stored_facts.encode(value)) == value
     with pytest.raises(TypeError):
         stored_facts.encode({"f": 1.5})
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+def test_the_facts_on_postgresql(tmp_path, validations):
+    """The same upsert on PostgreSQL: written by a submit, filled by the reader, and a reader's
+    row of an older version never overwrites a newer one."""
+    from service import create_app
+    from storage.migrate import upgrade
+    from tests.conftest import World
+    from tests.servers import postgres_server
+
+    with postgres_server() as url:
+        upgrade(url)
+        app = create_app({"TESTING": True, "DATA_DIR": str(tmp_path), "DATABASE_URL": url, "SECRET_KEY": "test",
+                          "WTF_CSRF_ENABLED": False, "PASSWORD_HASH_FAST": True})
+        db = app.extensions["jxdoc.db"]
+        try:
+            world = World(app)
+            response = login(app, world, "clerk_a").post("/api/v1/submissions", json={
+                "kind": "target_declaration", "action": "submit",
+                "data": {**load_sample("target_declaration"), "year": YEAR}})
+            assert response.status_code == 201, response.get_json()
+            _current(app)
+            settings = _settings(app)
+            figures, validated = _from_table(app, settings, validations)
+            assert validated == 0 and figures.indicators["project"].declarations == 1
+            with db.write() as session:
+                session.execute(delete(DocumentFacts))
+            figures, validated = _from_table(app, settings, validations)
+            assert validated == 1 and figures == _uncached_figures(app, settings)
+            _current(app)
+            (sid, version) = next(iter(_counted(app).items()))
+            with db.write() as session:
+                stored_facts.store(session, [{"submission_id": sid, "version": version - 1, "settings_digest": "x",
+                                              "state": "year", "year": "1999", "body_json": None}])
+            _current(app)
+        finally:
+            db.dispose()
