@@ -348,13 +348,13 @@ def _plan_rows(sheet: Sheet, plan: SheetPlan, looks: _Looks, lists: _Lists,
                         raise ValueError(f"sheet {sheet.name!r}: a span reaches below the {height} rows declared")
                     # A span is cut where the docx and PDF cut it (the captions' end, a part's
                     # start), continued empty: one from the print titles into the rows would print
-                    # its text on one page only and be sliced by the page break. Only the part
-                    # with the text is kept whole on a page; an empty continuation may be cut.
+                    # its text on one page only and be sliced by the page break. Each part is kept
+                    # whole on a page when it fits one (Calc ignores a manual break inside a merge).
                     top = r0
                     for cut in [b for b in bounds if r0 < b < r0 + rowspan] + [r0 + rowspan]:
                         if cut - 1 > top or colspan > 1:
                             merges.append(f"{letters[col - 1]}{top + 1}:{letters[last_col - 1]}{cut}")
-                        if cut - 1 > top and top == r0:
+                        if cut - 1 > top:
                             vertical.append((top, cut - 1))
                         top = cut
                     # the anchor's style: borders and protection of the area
