@@ -167,13 +167,16 @@ def test_every_page_of_indicators_has_the_column_captions(rendered, kind, path):
 
 def manual_breaks(xlsx: Path) -> tuple[list[int], list[tuple[int, int, float]]]:
     """The first sheet's manual row breaks (the 1-based rows ending a page) and vertical merges
-    (first and last 1-based rows, height in points: a row without one is 15 pt)."""
+    that hold a label (first and last 1-based rows, height in points: a row without one is 15 pt;
+    the empty rest of a label cut at the captions' end may be cut by a page)."""
     with zipfile.ZipFile(xlsx) as z:
         xml = z.read("xl/worksheets/sheet1.xml").decode()
     breaks = [int(b) for b in re.findall(r'<brk id="(\d+)"', xml)]
     heights = {int(r): float(h) for r, h in re.findall(r'<row r="(\d+)" ht="([\d.]+)"', xml)}
-    merges = [(int(a), int(b)) for a, b in re.findall(r'<mergeCell ref="[A-Z]+(\d+):[A-Z]+(\d+)"', xml)]
-    return breaks, [(a, b, sum(heights.get(r, 15.0) for r in range(a, b + 1))) for a, b in merges if b > a]
+    ws = openpyxl.load_workbook(xlsx).worksheets[0]
+    merges = [(m.min_row, m.max_row) for m in ws.merged_cells.ranges
+              if m.max_row > m.min_row and ws.cell(m.min_row, m.min_col).value not in (None, "")]
+    return breaks, [(a, b, sum(heights.get(r, 15.0) for r in range(a, b + 1))) for a, b in merges]
 
 
 @pytest.mark.parametrize("engine", XLSX_ENGINES)
@@ -266,7 +269,9 @@ FOOTER = re.compile(r"^(—\d+—|第\d+页，?共\d+页)$")
 IMPRINT = re.compile(r"^(抄送：|.*印发$)")  # a 版记 page of its own is allowed (GB/T 9704 7.4)
 DATE = re.compile(r"\d{4}年\d{1,2}月\d{1,2}日$")
 HEADING = re.compile(r"^([一二三四五六七八九十]+、|（[一二三四五六七八九十]+）)")
-NOTE = re.compile(r"^(注|填报人|填报说明|说明|\d+[.．]|.*完成率)")
+NOTE = re.compile(r"^(注|填报人|填报说明|说明|需说明|(项目|部门)负责人|\d+[.．]|.*完成率)")
+# A table's repeated captions and its total row over the notes are no table either
+CAPTIONS_OR_TOTAL = re.compile(r"^(.*一级指标.*三级指标|总分|合计)")
 
 
 def lonely(pdf: Path, page: int) -> str | None:
@@ -279,7 +284,8 @@ def lonely(pdf: Path, page: int) -> str | None:
         return "署名和成文日期"
     if len(lines) == 1 and HEADING.match(lines[0]):
         return "标题"
-    if lines and all(NOTE.match(line) for line in lines):
+    if lines and all(NOTE.match(line) or CAPTIONS_OR_TOTAL.match(line) for line in lines) \
+            and any(NOTE.match(line) for line in lines):
         return "表格注释"
     return None
 
