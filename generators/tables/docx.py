@@ -44,6 +44,7 @@ TITLE_SZ = 36
 SUBTITLE_SZ = 24
 BODY_SZ = 21
 NOTE_SZ = 21
+KEPT_ROWS = 2  # the table's last rows kept with its notes
 FOOTER_SZ = 28  # 四号, as the 公文 page numbers
 HEADER_FILL = "F2F2F2"
 
@@ -92,11 +93,12 @@ class _Looks:
             found = self._rpr[key] = Markup(self.macros.rpr(self.fonts[role], self.fonts["latin"], sz, bold))  # noqa: S704
         return found
 
-    def ppr(self, jc: str, before: int = 0, after: int = 0, tabs: tuple = ()) -> Markup:
-        key = (jc, before, after, tabs)
+    def ppr(self, jc: str, before: int = 0, after: int = 0, tabs: tuple = (), keep: bool = False) -> Markup:
+        key = (jc, before, after, tabs, keep)
         found = self._ppr.get(key)
         if found is None:
-            found = self._ppr[key] = Markup(self.macros.ppr(JC.get(jc, "left"), before, after, [list(t) for t in tabs]))  # noqa: S704
+            found = self._ppr[key] = Markup(self.macros.ppr(JC.get(jc, "left"), before, after,  # noqa: S704
+                                                            [list(t) for t in tabs], keep))
         return found
 
 
@@ -160,32 +162,40 @@ def _sheet_context(sheet: Sheet, looks: _Looks) -> dict[str, Any]:
     # One Word table per part (generators.tables.parts): a later part starts at an indicator
     # block's captions, which are its header rows (w:tblHeader, repeated on every page). A span
     # that crosses a part's or its header's edge restarts there as an empty merged cell.
+    # The notes and the 填报人 line stay together and with the table's last rows (keep with next
+    # on their paragraphs, which Word and LibreOffice apply to a table row as a whole): no page
+    # holds only the 总分 row and the notes, as the PDF keeps them (.notes: break-before: avoid).
     bounds = edges(sheet, height)
+    kept_from = height - KEPT_ROWS if sheet.notes else height
     tables: list[dict[str, Any]] = []
     for part in parts(sheet, height):
         rows: list[dict[str, Any]] = []
         for r in range(part.start, part.stop):
-            rows.append(_row(sheet, looks, grid, owner, bounds, r, r < part.header_end))
+            keep = r >= max(kept_from, part.header_end)
+            rows.append(_row(sheet, looks, grid, owner, bounds, r, r < part.header_end, keep))
         tables.append({"rows": rows})
     note_rpr = looks.rpr(KIND_FACE["note"], NOTE_SZ, False)
     notes: list[dict[str, Any]] = []
     for i, note in enumerate(sheet.notes):
-        notes += _paragraphs(note, looks.ppr("left", 80 if i == 0 else 0), note_rpr)
+        notes += _paragraphs(note, looks.ppr("left", 80 if i == 0 else 0, keep=True), note_rpr)
+    if notes:  # the last line keeps with nothing after it
+        notes[-1] = {**notes[-1], "ppr": looks.ppr("left", 80 if len(notes) == 1 else 0)}
     if not notes:  # Word wants a paragraph after a table before the section ends
         notes = [{"ppr": looks.ppr("left"), "rpr": note_rpr, "segments": [""]}]
     return {"titles": titles, "tables": tables, "grid": grid, "width": width, "notes": notes, "section": section}
 
 
 def _row(sheet: Sheet, looks: _Looks, grid: list[int], owner: list, bounds: list[int], r: int,
-         header: bool) -> dict[str, Any]:
-    """Row r of the table: cells with their spans, a span cut at the edges in `bounds`."""
+         header: bool, keep: bool = False) -> dict[str, Any]:
+    """Row r of the table: cells with their spans, a span cut at the edges in `bounds`; `keep`
+    keeps it on the page of the next row."""
     cells: list[dict[str, Any]] = []
     c = 0
     while c < sheet.width:
         p = owner[r][c]
         if p is None:  # a position no cell covers: an empty cell keeps the grid whole
             cells.append({"w": grid[c], "span": 1, "vmerge": None, "shade": None,
-                          "paras": [{"ppr": looks.ppr("left"), "rpr": looks.rpr(BODY_FACE, BODY_SZ, False),
+                          "paras": [{"ppr": looks.ppr("left", keep=keep), "rpr": looks.rpr(BODY_FACE, BODY_SZ, False),
                                      "segments": [""]}]})
             c += 1
             continue
@@ -200,7 +210,7 @@ def _row(sheet: Sheet, looks: _Looks, grid: list[int], owner: list, bounds: list
         if p.row < sheet.title_rows:
             # a title cell whose rowspan reaches into the table: its text is above the table
             cells.append({"w": w, "span": span, "vmerge": None, "shade": None,
-                          "paras": [{"ppr": looks.ppr("left"), "rpr": looks.rpr(BODY_FACE, BODY_SZ, False),
+                          "paras": [{"ppr": looks.ppr("left", keep=keep), "rpr": looks.rpr(BODY_FACE, BODY_SZ, False),
                                      "segments": [""]}]})
         elif p.row == r:
             face = KIND_FACE.get(cell.kind, BODY_FACE) if cell.kind == "header" else BODY_FACE
@@ -209,13 +219,13 @@ def _row(sheet: Sheet, looks: _Looks, grid: list[int], owner: list, bounds: list
                 "w": w, "span": span,
                 "vmerge": "restart" if merged else None,
                 "shade": HEADER_FILL if cell.kind == "header" else None,
-                "paras": _paragraphs(cell_text(cell), looks.ppr(cell_align(cell)), rpr),
+                "paras": _paragraphs(cell_text(cell), looks.ppr(cell_align(cell), keep=keep), rpr),
             })
         else:
             # continuation of a cell from a row above (restarted, empty, at a cut edge)
             cells.append({"w": w, "span": span, "vmerge": ("restart" if merged else None) if top == r else "continue",
                           "shade": HEADER_FILL if cell.kind == "header" else None,
-                          "paras": [{"ppr": looks.ppr(cell_align(cell)), "rpr": looks.rpr(BODY_FACE, BODY_SZ, False),
+                          "paras": [{"ppr": looks.ppr(cell_align(cell), keep=keep), "rpr": looks.rpr(BODY_FACE, BODY_SZ, False),
                                      "segments": [""]}]})
         c = p.col + span
     for cell in cells:

@@ -235,3 +235,20 @@ def test_row_heights_in_twips(root):
         tr = etree.fromstring(zf.read("word/document.xml")).find(".//w:tr", NS)
     height = tr.find("w:trPr/w:trHeight", NS)
     assert (height.get(w("val")), height.get(w("hRule"))) == ("600", "atLeast")
+
+
+def test_the_last_rows_keep_with_the_notes(root):
+    # Word and LibreOffice keep a row with the next when its paragraphs keep with the next: a
+    # sheet's last two rows go with its notes, and the notes stay together, so no page holds only
+    # the 总分 row and the notes (the PDF: .notes { break-before: avoid; break-inside: avoid }).
+    def keeps(p) -> bool:
+        return p.find("w:pPr/w:keepNext", NS) is not None
+
+    with_notes, without = list(root.iter(w("tbl")))  # 自评表 with its notes; 资金明细 without
+    flags = [all(keeps(p) for p in tr.iter(w("p"))) for tr in with_notes.findall("w:tr", NS)]
+    assert flags[-2:] == [True, True] and not any(flags[:-2])
+    body = list(root.find("w:body", NS))
+    end = next(i for i, p in enumerate(body) if p.find("w:pPr/w:sectPr", NS) is not None)  # the sheet's section
+    notes = [p for p in body[body.index(with_notes) + 1:end] if para_text(p)]
+    assert len(notes) == 2 and keeps(notes[0]) and not keeps(notes[1])
+    assert not any(keeps(p) for p in without.iter(w("p")))
