@@ -30,6 +30,7 @@ import mimetypes
 import os
 import re
 import struct
+import subprocess
 import threading
 import weakref
 import zlib
@@ -126,6 +127,36 @@ def font_config() -> FontConfiguration:
                     else:
                         os.environ["FONTCONFIG_FILE"] = previous
     return _font_config
+
+
+class FaceMetrics(NamedTuple):
+    """A face's ascent and descent, in em, as weasyprint lays lines out with them: HarfBuzz's
+    (OS/2 typo metrics when the face asks for them, else hhea, else OS/2 win)."""
+
+    file: str
+    ascent: float
+    descent: float
+
+
+@functools.lru_cache(maxsize=64)
+def face_metrics(family: str) -> FaceMetrics:
+    """The metrics of the face the project's fontconfig (fonts.conf) gives for `family`, read from
+    the font file itself, once per family and process."""
+    from fontTools.ttLib import TTFont
+
+    env = dict(os.environ, FONTCONFIG_FILE=str(FONTS_CONF))
+    found = subprocess.run(["fc-match", "-f", "%{file}\n%{index}", family], capture_output=True, text=True,
+                           env=env, check=True, timeout=30).stdout.split("\n")
+    path, index = found[0], int(found[1] or 0)
+    with TTFont(path, fontNumber=index, lazy=True) as font:
+        upm, hhea, os2 = font["head"].unitsPerEm, font["hhea"], font.get("OS/2")
+    if os2 is not None and os2.fsSelection & (1 << 7) and (os2.sTypoAscender or os2.sTypoDescender):
+        ascent, descent = os2.sTypoAscender, -os2.sTypoDescender
+    elif hhea.ascent or hhea.descent:
+        ascent, descent = hhea.ascent, -hhea.descent
+    else:
+        ascent, descent = os2.usWinAscent, os2.usWinDescent
+    return FaceMetrics(path, ascent / upm, descent / upm)
 
 
 # --- font subsets --------------------------------------------------------------------------------

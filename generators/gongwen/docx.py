@@ -13,9 +13,11 @@ Vertical placement. Every line of the document has an *exact* height; both Word 
 put the baseline of an exact-height line at 80 % of its height, whatever the font. So positions
 are plain arithmetic: a CJK glyph's em box (0.88 em above the baseline, 0.12 em below in the
 common Chinese faces) in a line of height h starts 0.8·h − 0.88·size below the line's top. The
-body runs on the document grid: 22 lines of `line_pitch` twips (579 = 225 mm / 22, rounded down)
-and 28 characters of 442.2 pt / 28; paragraphs of the 版头 opt out of the grid
-(w:snapToGrid="0") and are placed by exact spacer heights measured from the top of the type
+document grid (w:docGrid) says 22 lines of `line_pitch` twips (579 = 225 mm / 22, rounded
+down) and 28 characters of 442.2 pt / 28, as clerks' files do, but no paragraph snaps to it
+(w:snapToGrid="0"): Word ignores the grid for exact lines anyway, while LibreOffice would centre
+a snapped line's font in it, 0.2–0.8 mm off where Word prints it. Every line is an exact line of
+the grid's pitch; the 版头 is placed by exact spacer heights measured from the top of the type
 area, and the title is put back on a grid line so that the body on page 1 shares the grid of
 every other page. The red rules and the Party star are page-anchored DrawingML shapes at
 computed positions; the 版记 is a table floating at the bottom of the type area.
@@ -62,11 +64,10 @@ TWIPS_PER_MM = 1440 / 25.4
 EMU_PER_TWIP = 635
 EMU_PER_MM = 36000
 
-# Word and LibreOffice place the baseline of an exact-height line at 80 % of the height.
-BASELINE_RATIO = 0.8
-# Ideographic em box of the Chinese faces: 0.88 em above the baseline, 0.12 em below.
-EM_ASCENT = 0.88
-EM_DESCENT = 0.12
+# Word and LibreOffice place the baseline of an exact-height line off the grid at 80 % of the
+# height; the em box of the Chinese faces is 0.88 em above the baseline, 0.12 em below
+# (gongwen/geometry.baseline_in_line, the rule the PDF follows too).
+BASELINE_RATIO, EM_ASCENT, EM_DESCENT = shared.BASELINE_RATIO, shared.EM_ASCENT, shared.EM_DESCENT
 # A single-line element set in its own exact line of 1.1 em has its em box starting exactly at
 # the top of the line (0.8 × 1.1 = 0.88), so "top edge at y" means "line starts at y".
 TIGHT_LINE = EM_ASCENT / BASELINE_RATIO
@@ -178,11 +179,11 @@ class Geometry:
         return (y + shared.page_box(self.layout).top).twips - self.top
 
     def em_top(self, size_twips: float, line: int | None = None) -> float:
-        """Offset of the em box top below the top of an exact line."""
-        return BASELINE_RATIO * (line or self.line) - EM_ASCENT * size_twips
+        """Offset of the em box top below the top of an exact line (gongwen/geometry's rule)."""
+        return shared.em_top_in_line(Length.twip(size_twips), Length.twip(line or self.line)).twips
 
     def em_bottom(self, size_twips: float, line: int | None = None) -> float:
-        return BASELINE_RATIO * (line or self.line) + EM_DESCENT * size_twips
+        return self.em_top(size_twips, line) + size_twips
 
     def font(self, face: str, latin: bool = True) -> tuple[str, str]:
         """(ascii/hAnsi face, eastAsia face) of a role. Latin text in body faces is set in the
@@ -207,11 +208,11 @@ def _rpr(font: tuple[str, str], sz: int, color: str | None, spacing: int | None,
 
 
 @lru_cache(maxsize=4096)
-def _ppr(keep: bool, pbb: bool, tabs: tuple, snap: bool, before: int, line: int, ind: tuple, jc: str | None,
+def _ppr(keep: bool, pbb: bool, tabs: tuple, before: int, line: int, ind: tuple, jc: str | None,
          mark: Markup | None, widow: bool = False) -> Markup:
     """w:pPr markup, rendered once per distinct combination."""
     return _package().macros(MACROS).ppr({
-        "keep": keep, "pbb": pbb, "tabs": [{"val": v, "pos": p} for v, p in tabs], "snap": snap, "before": before,
+        "keep": keep, "pbb": pbb, "tabs": [{"val": v, "pos": p} for v, p in tabs], "before": before,
         "line": line, "ind": dict(ind), "jc": jc, "mark": mark, "widow": widow,
     })
 
@@ -245,13 +246,13 @@ def _tab(g: Geometry, face: str = FANGSONG, sz: int | None = None) -> dict:
 
 
 def _para(g: Geometry, runs: list[dict] | tuple = (), *, jc: str | None = None, before: float = 0,
-          line: int | None = None, snap: bool = False, ind: dict | None = None, tabs: list | None = None,
+          line: int | None = None, ind: dict | None = None, tabs: list | None = None,
           pbb: bool = False, keep: bool = False, mark: dict | None = None, shapes: list | None = None,
           widow: bool = False) -> dict:
     runs = list(runs)
     # The paragraph mark takes the first run's font so an empty line is as tall as a full one.
     mark_run = mark or (runs[0] if runs else None)
-    ppr = _ppr(keep, pbb, tuple((t["val"], int(t["pos"])) for t in tabs or ()), snap, max(int(round(before)), 0),
+    ppr = _ppr(keep, pbb, tuple((t["val"], int(t["pos"])) for t in tabs or ()), max(int(round(before)), 0),
                int(round(line or g.line)), tuple((k, int(v)) for k, v in (ind or {}).items()), jc,
                mark_run["rpr"] if mark_run else None, widow)
     return {"ppr": ppr, "runs": runs, "shapes": shapes or []}
@@ -268,8 +269,8 @@ def _blank(g: Geometry, n: int = 1, line: int | None = None, keep: bool = False)
 
 
 def _pitch(line: int | None) -> dict:
-    """On the document grid, or (7.3.5.5, gongwen/fit.py) off it in exact lines of `line` twips."""
-    return {"snap": True} if line is None else {"snap": False, "line": line}
+    """Lines of the grid's pitch, or (7.3.5.5, gongwen/fit.py) exact lines of `line` twips."""
+    return {} if line is None else {"line": line}
 
 
 def _body_ind(g: Geometry, first_chars: float = 0, left_chars: float = 0, hanging_chars: float = 0,
@@ -526,7 +527,7 @@ def _signature_blocks(doc: Document, g: Geometry, pitch: int | None = None) -> l
     never alone on a page either. `pitch`: exact lines off the grid (7.3.5.5, gongwen/fit.py)."""
     grid = _pitch(pitch)
     if not doc.signature:  # no 落款 (a 题注 gives the date): only the 附注, a line below the text
-        return _blank(g) + [_para(g, [_run(g, doc.annotation)], jc="left", snap=True, ind=_body_ind(g, first_chars=2))
+        return _blank(g) + [_para(g, [_run(g, doc.annotation)], jc="left", ind=_body_ind(g, first_chars=2))
                             ] if doc.annotation else []
     blocks = _blank(g, shared.signature_gap_lines(g.layout, doc.sealed), pitch, keep=True)
     seals = iter(_seal_pictures(doc, g, pitch))
@@ -583,7 +584,7 @@ def _slot_row(g: Geometry, line, pitch: int | None = None) -> dict:
 
 def _attachment_blocks(g: Geometry, page) -> list[dict]:
     """附件 (7.3.7): new page, 附件N in 黑体 on line 1, the title centred on line 3."""
-    blocks = [_para(g, [_run(g, page.label, HEITI)], jc="left", snap=True, pbb=True)]
+    blocks = [_para(g, [_run(g, page.label, HEITI)], jc="left", pbb=True)]
     blocks += _blank(g)
     blocks += _title_blocks(g, page.title_lines)
     blocks += _blank(g)
@@ -711,7 +712,7 @@ def _image_blocks(g: Geometry, block, number: int) -> list[dict]:
     cy = round(cx * h_px / w_px)
     picture = {"blip": IMAGE_RID.format(number), "id": 1000 + number, "name": f"图{number}",
                "file": f"image{number}.png", "cx": cx, "cy": cy}
-    ppr = _package().macros(MACROS).ppr({"keep": True, "pbb": False, "tabs": [], "snap": False, "before": 0,
+    ppr = _package().macros(MACROS).ppr({"keep": True, "pbb": False, "tabs": [], "before": 0,
                                          "line": 240, "rule": "auto", "ind": {}, "jc": "center", "mark": None})
     blocks = [{"ppr": ppr, "runs": [], "shapes": [picture]}]
     if block.caption:
@@ -763,7 +764,7 @@ def _blocks(doc: Document, g: Geometry) -> list[dict]:
         blocks.append(_para(g, [_run(g, doc.title_note, FANGSONG)], jc="center", keep=True))
     if doc.addressees:
         blocks += _blank(g)
-        blocks.append(_para(g, [_run(g, doc.addressees)], jc="both", snap=True))
+        blocks.append(_para(g, [_run(g, doc.addressees)], jc="both"))
     else:
         blocks += _blank(g)
     # The last paragraph before the signature is kept with it (7.3.5: never alone on a page).

@@ -1,9 +1,12 @@
 """Positions both 公文 renderers share, computed once, in typed lengths, from settings["layout"].
 
-The docx and PDF renderers place text in their engines' own line boxes (Word and LibreOffice put
-a glyph's baseline at 80 % of an exact line, weasyprint centres the font's ascent and descent),
-so each turns an em-box position into its own line top. What must not differ is the decision
-taken from those positions: on which grid line the title starts. Taken from each renderer's own
+Where text sits inside its line is Word's rule (`baseline_in_line`): the baseline at 80 % of an
+exact line's height, whatever the face and size, as clerks' Word and WPS files print and as
+LibreOffice prints a docx line that is off the document grid. The docx states it (every line
+exact, off the grid); weasyprint centres a face's ascent and descent in the line box instead,
+so the PDF moves each line's glyphs down inside their box by the difference (gongwen/pdf.py),
+which changes no box and no page break. What must not differ either is the decision taken
+from the 版头's positions: on which grid line the title starts. Taken from each renderer's own
 line tops, a value near half a line rounded one way in the docx and the other in the PDF (the
 letter's title sat a line higher in the docx), and the 发文字号 under the mark sat 2 mm lower
 (a line's top counted from the mark's line box, which differs by engine). Those positions are
@@ -60,6 +63,24 @@ def line_pitch(layout: Mapping[str, Any]) -> Length:
     twips so that every line fits (579 twips, 28.95 pt, with the defaults)."""
     page = layout["page"]
     return Length.twip(math.floor(Length.mm(page["type_height_mm"]).twips / int(page["lines_per_page"])))
+
+
+# Word (and LibreOffice off the document grid) put the baseline of an exact-height line at 80 %
+# of its height, whatever the face and size.
+BASELINE_RATIO = 0.8
+# The ideographic em box of the Chinese faces: 0.88 em above the baseline, 0.12 em below.
+EM_ASCENT = 0.88
+EM_DESCENT = 0.12
+
+
+def baseline_in_line(line: Length) -> Length:
+    """Where a glyph's baseline sits below the top of an exact line `line` high (Word's rule)."""
+    return line * BASELINE_RATIO
+
+
+def em_top_in_line(size: Length, line: Length) -> Length:
+    """Where the em box of a glyph of `size` starts below the top of an exact line `line` high."""
+    return baseline_in_line(line) - size * EM_ASCENT
 
 
 def body_size(layout: Mapping[str, Any]) -> Length:
@@ -436,9 +457,9 @@ def imprint_rules(layout: Mapping[str, Any]) -> tuple[Length, Length]:
     return Length(float(imprint["thick_pt"])), Length(float(imprint["thin_pt"]))
 
 
-__all__ = ["INDENT_CHARS", "MARK_ROW_EM", "PT_PER_MM", "Length", "LetterHead", "MarkLayout", "MarkPiece", "NameSlot", "PageBox",
-           "PageNumberPlace", "Stroke", "body_size", "char_pitch", "IMPRINT_PAGE", "imprint_bottom", "imprint_page_numbered", "imprint_page_problem", "imprint_rules", "indent_char_problem", "joint_row_blank_lines",
+__all__ = ["BASELINE_RATIO", "EM_ASCENT", "EM_DESCENT", "INDENT_CHARS", "MARK_ROW_EM", "PT_PER_MM", "Length", "LetterHead", "MarkLayout", "MarkPiece", "NameSlot", "PageBox",
+           "PageNumberPlace", "Stroke", "baseline_in_line", "body_size", "char_pitch", "IMPRINT_PAGE", "imprint_bottom", "imprint_page_numbered", "imprint_page_problem", "imprint_rules", "indent_char_problem", "joint_row_blank_lines",
            "joint_signature_rows", "joint_suffix_gap_chars", "letter_double_gap", "letter_first_gap", "letter_head", "letter_lines",
-           "line_pitch", "mark_em_bottom", "mark_layout", "mark_size", "mark_top", "nominal_line_top", "number_em_top", "page_box",
+           "em_top_in_line", "line_pitch", "mark_em_bottom", "mark_layout", "mark_size", "mark_top", "nominal_line_top", "number_em_top", "page_box",
            "page_number_indent", "page_number_place", "page_numbered", "rule_gap", "rule_thickness", "seal_rise",
            "signature_gap_lines", "star_break", "star_size", "title_top"]

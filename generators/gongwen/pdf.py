@@ -59,17 +59,8 @@ from generators.gongwen.model import mark_size as model_mark_size
 
 TEMPLATE_DIR = pdfkit.TEMPLATES_DIR / "official"
 
-# Ascent and descent (in em) that Pango uses for the fonts fonts.conf maps each face onto (their
-# hhea metrics). A line box of height h puts the baseline at h/2 + (ascent − descent)/2 em.
-FACE_METRICS = {
-    FANGSONG: (0.880, 0.120),  # FandolFang
-    XIAOBIAOSONG: (1.151, 0.286),  # Noto Serif CJK SC Bold
-    SONGTI: (1.151, 0.286),  # Noto Serif CJK SC
-    HEITI: (1.160, 0.288),  # Noto Sans CJK SC
-    KAITI: (0.879, 0.120),  # AR PL KaitiM GB
-}
 # The ideographic em box: 0.88 em above the baseline, 0.12 em below.
-EM_ASCENT = 0.88
+EM_ASCENT = shared.EM_ASCENT
 
 # Same conventions as the docx renderer, so both outputs put things in the same places.
 
@@ -171,15 +162,35 @@ class Geometry:
         trailing spacing excluded from the fit) while the pitch stays within 0.01 mm of 156/28."""
         return self.pitch - self.body_pt - 0.02
 
+    def face_metrics(self, face: str) -> tuple[float, float]:
+        """The ascent and descent (em) weasyprint lays a line of the role `face` out with: those
+        of the font fonts.conf maps the layout's face name onto (generators/pdf.face_metrics)."""
+        metrics = pdfkit.face_metrics(str(self.layout["fonts"][face]))
+        return metrics.ascent, metrics.descent
+
     def em_offset(self, face: str, size: float, line_height: float) -> float:
-        """How far the em box top lies below the top of a line box of `line_height`."""
-        ascent, descent = FACE_METRICS[face]
+        """How far the em box top lies below the top of a line box of `line_height`, as weasyprint
+        sets it (the face's ascent and descent centred in the line)."""
+        ascent, descent = self.face_metrics(face)
         return (line_height - (ascent + descent) * size) / 2 + (ascent - EM_ASCENT) * size
 
     def tight_line(self, face: str) -> float:
         """The line height, in em, that puts the em box top exactly at the line's top."""
-        ascent, descent = FACE_METRICS[face]
+        ascent, descent = self.face_metrics(face)
         return 2 * EM_ASCENT - ascent + descent
+
+    def drop(self, face: str, size: float, line_height: float) -> float:
+        """How far a line's glyphs are moved down inside their line box (CSS relative
+        positioning, which moves no box and no page break) so that their baseline sits where
+        Word puts it (gongwen/geometry.baseline_in_line), not where weasyprint does: 2.6 pt for
+        the 三号 body, 3.4 pt for the 四号 版记 in a grid line, −0.8 pt for a 二号 title line."""
+        ascent, descent = self.face_metrics(face)
+        engine = (line_height - (ascent + descent) * size) / 2 + ascent * size
+        return shared.baseline_in_line(Length(line_height)).pt - engine
+
+    def body_drop(self, line_height: float | None = None) -> float:
+        """`drop` of a line of body text (三号 仿宋) in a line of `line_height` (the grid's)."""
+        return self.drop(FANGSONG, self.body_pt, line_height or self.line)
 
     def body_em_top(self) -> float:
         return self.em_offset(FANGSONG, self.body_pt, self.line)
@@ -256,12 +267,16 @@ def _rule_items(doc: Document, g: Geometry, y: float) -> list[Item]:
     ]
 
 
-def _header_line_items(doc: Document, g: Geometry, first_top: float) -> list[Item]:
-    """份号 (仿宋 digits), 密级和保密期限 and 紧急程度 (黑体), flush left, one per line."""
+def _header_line_items(doc: Document, g: Geometry, first_top: float, on_lines: bool = False) -> list[Item]:
+    """份号 (仿宋 digits), 密级和保密期限 and 紧急程度 (黑体), flush left, one per line. `on_lines`:
+    set in grid lines from `first_top`, their glyphs where Word puts them in such a line (Geometry.drop);
+    otherwise `first_top` places the first em box (the 信函's)."""
     items = []
     for i, text in enumerate(doc.header_lines):
-        cls = "line" if text.isdigit() else "line heiti"
-        items.append(Item(cls, _box(0, first_top + i * g.line, g.type_w, g.line), text))
+        face = FANGSONG if text.isdigit() else HEITI
+        drop = g.drop(face, g.body_pt, g.line) if on_lines else 0.0
+        items.append(Item("line" if face == FANGSONG else "line heiti",
+                          _box(0, first_top + i * g.line + drop, g.type_w, g.line), text))
     return items
 
 
@@ -289,7 +304,7 @@ def _number_items(doc: Document, g: Geometry, top: float) -> tuple[list[Item], f
 
 def _file_banner(doc: Document, g: Geometry) -> tuple[list[Item], float]:
     """版头 of the 文件格式. Returns the items and the banner height (the title's grid line)."""
-    items = _header_line_items(doc, g, 0.0)
+    items = _header_line_items(doc, g, 0.0, on_lines=True)
     cursor = len(doc.header_lines) * g.line
     mark_top = max(shared.mark_top(g.layout, letter=False).pt, cursor)
     mark_items, _ = _mark_items(doc, g, mark_top)
@@ -516,6 +531,7 @@ def render_html(doc: Document) -> str:
         signature_gap=shared.signature_gap_lines(g.layout, doc.sealed and bool(doc.signature)) * sig_line,
         tight_from=fit.first if fit else len(doc.paragraphs),
         tight_line=sig_line,
+        tight_drop=g.body_drop(sig_line),
         tail=fitting.split_tail(doc),
         imprint_page=end.imprint_page,
         star_points=_star_points(shared.star_size(g.layout).pt),

@@ -280,7 +280,8 @@ def test_full_page_has_22_lines_of_28_characters(full_pdf):
     tops = [w.y0 for w in lines]
     pitches = [b - a for a, b in zip(tops, tops[1:], strict=False)]
     assert all(p == pytest.approx(LINE, abs=0.05) for p in pitches)
-    assert tops[0] == pytest.approx(TOP + (LINE - 16) / 2, abs=0.1)  # em box of line 1
+    # The em box of line 1 where Word puts it: the baseline at 80 % of the line (geometry.baseline_in_line).
+    assert tops[0] == pytest.approx(TOP + 0.8 * LINE - 0.88 * 16, abs=0.1)
     assert lines[-1].y1 <= BOTTOM
     for w in lines:
         assert len(w.text) == 28
@@ -334,11 +335,11 @@ def test_attachment_starts_a_new_page_with_label_and_title(notice_pdf):
     title = next(w for w in ws if w.page == label.page and w.text == "绩效目标编报常见问题解答")
     assert label.x0 == pytest.approx(LEFT, abs=0.1)
     size = (label.y1 - label.y0) / 1.448  # 黑体: Noto Sans CJK
-    # On line 1 (黑体's taller ascent centres it 0.9 pt lower than a 仿宋 line's em box).
-    assert label.y0 + (1.160 - 0.88) * size == pytest.approx(TOP + (LINE - 16) / 2, abs=1.0)
+    # On line 1, its baseline at 80 % of the line as a 仿宋 line's (Word's rule, whatever the face).
+    assert label.y0 + (1.160 - 0.88) * size == pytest.approx(TOP + 0.8 * LINE - 0.88 * 16, abs=0.1)
     title_size = (title.y1 - title.y0) / 1.437
     title_em_top = title.y0 + NOTO_TOP * title_size
-    line3_em_top = TOP + 2 * LINE + (LINE - 1.437 * 22) / 2 + NOTO_TOP * 22  # Noto centred in line 3
+    line3_em_top = TOP + 2 * LINE + 0.8 * LINE - 0.88 * 22  # the baseline at 80 % of line 3
     assert title_em_top == pytest.approx(line3_em_top, abs=0.2)
     assert (title.x0 + title.x1) / 2 == pytest.approx(LEFT + TYPE_W / 2, abs=1)
 
