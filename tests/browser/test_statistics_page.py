@@ -95,16 +95,21 @@ def test_refused_documents_are_listed_and_the_progress_page_reloads(actor, live_
 def test_the_unit_list_pages_and_filters_without_script(browser, actor, live_server, axe_source, shots):  # noqa: F811
     """120 units more: the page lists 50 at a time; the filter form and the page links work with
     JavaScript off (a GET form and plain links), and the page fits 375 px and passes axe."""
-    from storage.models import Unit
+    from storage.models import Submission, Unit
     from tests.browser.conftest import TIMEOUT_MS, sign_in
 
     app, world = live_server.app, live_server.world
     with app.extensions["jxdoc.db"].write() as session:
         session.add_all(Unit(code=f"C{n:03d}", name=f"青溪县第{n}卫生院", department_id=world.department_ids[1])
                         for n in range(120))
+        unassigned = Submission(kind="target_declaration", status="submitted", title="未归属单位的申报表",
+                                created_by_id=world.users["bureau"])
+        unassigned.data = {**load_sample("target_declaration"), "year": 2024}
+        session.add(unassigned)
     bureau = actor("bureau")
     response = bureau.goto("/statistics?year=2024")
     assert response.status == 200
+    assert "未归属单位的申报表" in bureau.inner_text("section[data-unassigned-count='1']")
     assert bureau.locator(".table-scroll[aria-label='各单位填报情况'] tbody tr").count() == 50
     problems = _fits_and_passes(bureau, axe_source, "bureau-statistics-units", shots)
     assert not problems, "\n".join(problems)
