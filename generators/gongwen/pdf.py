@@ -13,8 +13,13 @@ Geometry, all in points and measured from the top-left corner of the type area (
 * The 版头 elements are absolutely positioned inside that block at the places the standard
   gives (mark top edge 35 mm below the type area's top, number two lines below, rule 4 mm below
   the number, …). "Top edge" means the top of the ideographic em box (0.88 em above the
-  baseline); FACE_METRICS gives the ascent and descent the layout engine uses for each face, so
-  the em box can be put exactly where it belongs.
+  baseline); Geometry.face_metrics gives the ascent and descent the layout engine uses for each
+  face (read from the font file, generators/pdf.face_metrics), so the em box can be put exactly
+  where it belongs.
+* Inside its line box, a line's glyphs are moved down (relative positioning, Geometry.drop) so
+  that the baseline sits where Word puts it, at 80 % of the line (geometry.baseline_in_line),
+  not where weasyprint centres the face: the docx printed by Word or LibreOffice and the PDF
+  ink the same line at the same height, and no box or page break moves.
 * The 版记 is a CSS footnote (`float: footnote`): weasyprint puts the footnote area at the
   bottom of the page area, so the last rule of the 版记 sits on the bottom edge of the type area
   of the page where the document ends, and the body text above makes room for it.
