@@ -15,7 +15,7 @@ import math
 import re
 import unicodedata
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any
 
@@ -71,6 +71,9 @@ class Paragraph:
     level: int
     heading: str
     text: str
+    # False for a heading with no content of its own: the next paragraph is a heading of its
+    # level or above (one-line items numbered （一）（二）…), so it is not kept with it.
+    has_content: bool = True
 
     @property
     def heading_face(self) -> str:
@@ -84,7 +87,8 @@ class Paragraph:
         """A heading on one line of its own, which both renderers keep with the paragraph after
         it (a whole sentence set as a heading is text: a chain of those kept together would
         move half a page). Indented two characters, as every paragraph."""
-        return bool(self.heading and not self.text and text_width(self.heading) + 2 <= chars_per_line)
+        return bool(self.heading and not self.text and self.has_content
+                    and text_width(self.heading) + 2 <= chars_per_line)
 
 
 @dataclass(frozen=True)
@@ -257,6 +261,10 @@ def parse_body(text: str) -> tuple[Paragraph, ...]:
             else:
                 heading, rest = line, ""
         paragraphs.append(Paragraph(level, heading, rest))
+    # A heading followed by a heading of its level or above has no content to be kept with.
+    for i, (p, after) in enumerate(zip(paragraphs, paragraphs[1:])):
+        if p.heading and not p.text and after.level in range(1, p.level + 1):
+            paragraphs[i] = replace(p, has_content=False)
     return tuple(paragraphs)
 
 

@@ -149,3 +149,16 @@ def test_reports_with_tables_are_not_estimated(settings):
     with_table = replace(doc, paragraphs=(TableBlock(sheet=None), Paragraph(0, "", FILLER * 20)))
     assert fit.ending(with_table) == fit.Ending()
     assert fit.ending(replace(doc, paragraphs=(Paragraph(0, "", FILLER * 20),))) != fit.Ending()
+
+
+def test_a_heading_keeps_only_with_its_own_content_not_with_the_next_heading():
+    # One-line items numbered as headings (“（一）按同类工程中标价重新测算管材费用。”) are kept
+    # with what follows only when it is their content: a chain of siblings kept together moved
+    # the 事前评估报告's whole last section and its signature onto a new page, leaving page 4
+    # half empty, in the PDF and the docx alike.
+    from generators.gongwen.model import parse_body
+
+    body = parse_body("四、相关建议\n（一）重新测算管材费用。\n（二）据实调整受益人口目标。\n"
+                      "（三）开工前完成征地协调。\n五、其他需要说明的问题\n无。\n六、附则\n（一）总体要求\n说明文字。")
+    keeps = [p.keeps_with_next(28) for p in body]
+    assert keeps == [True, False, False, False, True, False, True, True, False]
