@@ -262,7 +262,7 @@ def parse_body(text: str) -> tuple[Paragraph, ...]:
                 heading, rest = line, ""
         paragraphs.append(Paragraph(level, heading, rest))
     # A heading followed by a heading of its level or above has no content to be kept with.
-    for i, (p, after) in enumerate(zip(paragraphs, paragraphs[1:])):
+    for i, (p, after) in enumerate(zip(paragraphs, paragraphs[1:], strict=False)):
         if p.heading and not p.text and after.level in range(1, p.level + 1):
             paragraphs[i] = replace(p, has_content=False)
     return tuple(paragraphs)
