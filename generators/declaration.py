@@ -174,7 +174,7 @@ def project_sheet(data: Mapping[str, Any] | None, settings: Mapping[str, Any], b
               Cell("指标体系", "label"), tree_cell)
     for n, (funds, label) in enumerate((("midterm_funds", "中期"), ("annual_funds", "年度"))):
         for m, (field, caption) in enumerate(FUND_ROWS):
-            cells = [Cell("项目资金（万元）", "label", rowspan=6)] if n == m == 0 else []
+            cells = [Cell("项目资金\n（万元）", "label", rowspan=6)] if n == m == 0 else []
             text = f"{label}{caption}" if field == "total" else caption
             sheet.add(*cells, Cell(text, "label", colspan=3, align="left"),
                       b.entry(data, f"{funds}.{field}", "money", colspan=4))
@@ -234,7 +234,7 @@ def department_sheet(data: Mapping[str, Any] | None, settings: Mapping[str, Any]
     # Computed, so locked: the sum is never typed (blank form: filled in when imported).
     sheet.add(Cell("合计", "label", colspan=5),
               Cell(None if blank or not amounts else total(amounts), "money", colspan=2))
-    sheet.add(Cell("年度部门整体支出预算（万元）", "label", rowspan=2), Cell("资金总额", "header", colspan=2),
+    sheet.add(Cell("年度部门整体支出预算\n（万元）", "label", rowspan=2), Cell("资金总额", "header", colspan=2),
               Cell("财政拨款", "header", colspan=3), Cell("其他资金", "header", colspan=2))
     sheet.add(b.entry(data, "funds.total", "money", colspan=2),
               b.entry(data, "funds.fiscal_appropriation", "money", colspan=3),

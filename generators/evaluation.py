@@ -132,7 +132,7 @@ def self_evaluation_sheet(data: Mapping[str, Any], settings=None, *, department:
 
     # 项目资金（万元）
     present = [(k, label) for k, label in BUDGET_LABELS if k in scoring["budget_rows"]]
-    money_label = "年度资金（万元）" if department else "项目资金（万元）"
+    money_label = "年度资金\n（万元）" if department else "项目资金\n（万元）"
     sheet.add(Cell(money_label, "label", rowspan=1 + len(present)), Cell("", "header", colspan=2),
               Cell("年初预算数", "header"), Cell("全年预算数", "header"), Cell("全年执行数", "header"),
               Cell("分值", "header"), Cell("执行率", "header"), Cell("得分", "header"))

@@ -217,7 +217,7 @@ def project_sheet(data: Mapping[str, Any], name: str | None = None) -> Sheet:
     department = data["department"] + (f"（{data['department_code']}）" if data.get("department_code") else "")
     sheet.add(Cell("主管部门及代码", "label", colspan=2), Cell(department, colspan=8, key="department"),
               Cell("实施单位", "label", colspan=2), Cell(data["implementing_unit"], colspan=4, key="implementing_unit"))
-    _funds_block(sheet, data, "项目资金（万元）")
+    _funds_block(sheet, data, "项目资金\n（万元）")
     _goal_block(sheet, data)
     _indicator_block(sheet, data)
     sheet.notes = _notes(data)
@@ -241,7 +241,7 @@ def department_sheet(data: Mapping[str, Any], name: str | None = None) -> Sheet:
         for i, task in enumerate(tasks):
             sheet.add(Cell(task["name"], colspan=5, key=f"tasks.{i}.name"),
                       Cell(task.get("progress") or "", colspan=9, key=f"tasks.{i}.progress"))
-    _funds_block(sheet, data, "年度资金（万元）")
+    _funds_block(sheet, data, "年度资金\n（万元）")
     _goal_block(sheet, data)
     _indicator_block(sheet, data)
     sheet.notes = _notes(data)

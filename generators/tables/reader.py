@@ -615,7 +615,7 @@ def read_grid(data: bytes, sheet: Sheet, *, limits: Limits | None = None, check_
                 expected = _normal(model.value)
                 actual = _normal(xl.value) if xl is not None and isinstance(xl.value, str) else ""
                 if expected != actual:
-                    reader.error(sheet.name, row, col, Messages.layout.format(expected=model.value, actual=actual[:30]))
+                    reader.error(sheet.name, row, col, Messages.layout.format(expected=expected, actual=actual[:30]))
                 continue
             if model.key is None:
                 continue

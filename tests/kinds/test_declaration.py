@@ -51,7 +51,7 @@ def test_project_xlsx_carries_the_official_captions_and_group_merges():
     assert ws.title == "项目支出绩效目标申报表"
     assert ws["A1"].value == "项目支出绩效目标申报表" and ws["A2"].value == "（2025年度）"
     captions = _column_a(ws)
-    for caption in ("项目名称", "主管部门及代码", "项目属性", "项目资金（万元）", "总体目标", "中期绩效指标",
+    for caption in ("项目名称", "主管部门及代码", "项目属性", "项目资金\n（万元）", "总体目标", "中期绩效指标",
                     "年度绩效指标", "项目负责人"):
         assert caption in captions, caption
     assert [ws.cell(captions["年度绩效指标"], c).value for c in range(2, 9)] == [
@@ -97,7 +97,7 @@ def test_department_xlsx_tasks_total_is_computed_and_locked():
     data = _validated("department_target_declaration", "agriculture_bureau_2025")
     ws = _sheet(pipeline.render("department_target_declaration", data, "xlsx"))
     captions = _column_a(ws)
-    for caption in ("部门（单位）名称", "职能职责概述", "年度主要任务", "年度部门整体支出预算（万元）", "年度总体目标",
+    for caption in ("部门（单位）名称", "职能职责概述", "年度主要任务", "年度部门整体支出预算\n（万元）", "年度总体目标",
                     "年度绩效指标", "填报人"):
         assert caption in captions, caption
     tasks = captions["年度主要任务"]
@@ -362,3 +362,19 @@ def test_pdf_prints_the_form_on_a4(kind_id, name):
     assert (round(width), round(height)) == (595, 842)  # A4 portrait, in points
     text = re.sub(r"\s+", "", "".join(page.extract_text() for page in reader.pages))
     assert kinds.get(kind_id).name in text and "年度绩效指标" in text and "一级指标" in text
+
+
+@pytest.mark.parametrize("kind_id", ["target_declaration", "department_target_declaration"])
+def test_a_money_label_sets_its_unit_on_a_line_of_its_own(kind_id):
+    """“项目资金（万元）” in a narrow label column printed “项目资金（万” over “元）”; the unit now
+    takes a line of its own, whole, in the PDF (the docx and xlsx get the same two paragraphs)."""
+    import subprocess
+
+    data = load_sample(kind_id)
+    pdf = pipeline.produce(kind_id, data, "pdf").content
+    text = subprocess.run(["pdftotext", "-layout", "-", "-"], input=pdf, capture_output=True, check=True).stdout.decode()
+    lines = [line.split() for line in text.splitlines()]
+    assert any(words and words[0] == "（万元）" for words in lines), text[:800]
+    assert not any(w.endswith("（万") for words in lines for w in words)
+    label = "项目资金\n（万元）" if kind_id == "target_declaration" else "年度部门整体支出预算\n（万元）"
+    assert label in _column_a(_sheet(pipeline.produce(kind_id, data, "xlsx").content))

@@ -61,7 +61,7 @@ def test_official_captions_cell_by_cell():
         "A1": "项目支出绩效自评表", "A2": "（2023年度）",
         "A3": "项目名称", "B3": "青溪县农村饮水安全巩固提升工程",
         "A4": "主管部门", "B4": "青溪县水利局", "E4": "实施单位", "F4": "青溪县农村供水管理站",
-        "A5": "项目资金（万元）", "D5": "年初预算数", "E5": "全年预算数", "F5": "全年执行数", "G5": "分值",
+        "A5": "项目资金\n（万元）", "D5": "年初预算数", "E5": "全年预算数", "F5": "全年执行数", "G5": "分值",
         "H5": "执行率", "I5": "得分",
         "B6": "年度资金总额", "B7": "其中：当年财政拨款", "B8": "　　　上年结转资金", "B9": "　　　其他资金",
         "G7": "—", "I7": "—", "G8": "—", "I8": "—", "G9": "—", "H9": "—", "I9": "—",
@@ -95,7 +95,7 @@ def test_department_sheet_captions():
     ws = _xlsx("department_self_evaluation", sample("department_self_evaluation"))
     assert ws["A1"].value == "部门整体支出绩效自评表" and ws["A2"].value == "（2023年度）"
     assert (ws["A3"].value, ws["C3"].value, ws["F3"].value) == ("部门（单位）名称", "青溪县农业农村局", "主管部门")
-    assert ws["A4"].value == "年度资金（万元）" and ws["A8"].value == "年度主要任务"
+    assert ws["A4"].value == "年度资金\n（万元）" and ws["A8"].value == "年度主要任务"
     totals = [r for r in ws.iter_rows() if r[0].value == "总分"][0]
     assert totals[7].value == pytest.approx(98.77) and totals[8].value == "自评等级：优"
 
