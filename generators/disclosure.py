@@ -31,7 +31,7 @@ from typing import Any, BinaryIO
 
 from generators.filenames import safe_stem
 from generators.grid import Cell, Column, Sheet, Workbook
-from generators.tables import cell_align, cell_text
+from generators.tables import cell_text
 
 STYLESHEET = """
 @page {
@@ -63,9 +63,12 @@ tr { break-inside: avoid; }
 tr.rule td { height: 0; padding: 0; font-size: 0; line-height: 0; border-width: 0; }
 thead tr.rule td { border-bottom-width: 0.5pt; }
 tfoot tr.rule td { border-top-width: 0.5pt; }
-.l { text-align: left; } .c { text-align: center; } .r { text-align: right; }
+.l { text-align: left; } .c { text-align: center; } .r { text-align: right; } .b { font-weight: bold; }
+/* A span cut at a part's captions continues as an empty cell without a top rule; a later part
+   joins the one above without a double rule. */
+td.cont { border-top: none; }
+table.part { margin-top: -0.5pt; }
 """
-_ALIGN_CLASS = {"left": "l", "center": "c", "right": "r"}
 
 _HEADINGS = (
     (1, re.compile(r"^[一二三四五六七八九十百]+、")),
@@ -143,17 +146,21 @@ def _report_html(data: Mapping[str, Any]) -> str:
     return "".join(parts)
 
 
-def _cell_html(tag: str, cell: Cell) -> str:
-    spans = (f' colspan="{cell.colspan}"' if cell.colspan > 1 else "") + (
-        f' rowspan="{cell.rowspan}"' if cell.rowspan > 1 else "")
-    text = esc(cell_text(cell)).replace("\n", "<br>")
-    # A class per alignment, not an inline style: weasyprint parses every style attribute anew.
-    return f'<{tag}{spans} class="{_ALIGN_CLASS[cell_align(cell)]}">{text}</{tag}>'
+def _row_html(row: Mapping[str, Any]) -> str:
+    out = []
+    for c in row["cells"]:
+        spans = (f' colspan="{c["colspan"]}"' if c["colspan"] > 1 else "") + (
+            f' rowspan="{c["rowspan"]}"' if c["rowspan"] > 1 else "")
+        # A class per alignment, not an inline style: weasyprint parses every style attribute anew.
+        out.append(f'<{c["tag"]}{spans} class="{c["cls"]}">{esc(c["text"]).replace(chr(10), "<br>")}</{c["tag"]}>')
+    return "<tr>" + "".join(out) + "</tr>"
 
 
 def sheet_html(sheet: Sheet, heading: str) -> str:
     """A grid sheet as an HTML table under `heading` (the sheet's own title row is replaced by it;
     its subtitles stay); header rows repeat on each page as <thead>."""
+    from generators.tables.pdf import sheet_rows  # weasyprint's module only when a PDF is made
+
     parts = [f'<section class="doc table"><h1 class="table-title">{esc(heading)}</h1>']
     for row in sheet.rows[: sheet.title_rows]:
         texts = [cell_text(c) for c in row if c.kind == "subtitle" and cell_text(c)]
@@ -161,19 +168,16 @@ def sheet_html(sheet: Sheet, heading: str) -> str:
             parts.append(f'<p class="sub">{"　".join(esc(t) for t in texts)}</p>')
     total = sum(c.width for c in sheet.columns) or 1
     cols = "".join(f'<col style="width:{c.width * 100 / total:.2f}%">' for c in sheet.columns)
-    parts.append(f"<table><colgroup>{cols}</colgroup>")
-    head_end = sheet.title_rows + sheet.header_rows
     span = len(sheet.columns)
-    parts.append("<thead>")
-    if sheet.header_rows:
-        for row in sheet.rows[sheet.title_rows: head_end]:
-            parts.append("<tr>" + "".join(_cell_html("th", c) for c in row) + "</tr>")
-    else:
-        parts.append(f'<tr class="rule"><td colspan="{span}"></td></tr>')
-    parts.append(f'</thead><tfoot><tr class="rule"><td colspan="{span}"></td></tr></tfoot><tbody>')
-    for row in sheet.rows[head_end:]:
-        parts.append("<tr>" + "".join(_cell_html("th" if c.kind == "header" else "td", c) for c in row) + "</tr>")
-    parts.append("</tbody></table>")
+    # One table per part, as the form's own PDF: an indicator block's captions are its thead.
+    for n, grid in enumerate(sheet_rows(sheet)[1]):
+        parts.append(f'<table class="{"part" if n else "first"}"><colgroup>{cols}</colgroup><thead>')
+        parts.extend(_row_html(row) for row in grid["head"])
+        if not grid["head"]:
+            parts.append(f'<tr class="rule"><td colspan="{span}"></td></tr>')
+        parts.append(f'</thead><tfoot><tr class="rule"><td colspan="{span}"></td></tr></tfoot><tbody>')
+        parts.extend(_row_html(row) for row in grid["body"])
+        parts.append("</tbody></table>")
     parts.extend(f'<p class="note">{esc(note)}</p>' for note in sheet.notes)
     parts.append("</section>")
     return "".join(parts)

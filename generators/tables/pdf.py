@@ -74,6 +74,22 @@ def _text(value: str) -> str:
 
 
 def _sheet_context(sheet: Sheet) -> dict[str, Any]:
+    titles, grids = sheet_rows(sheet)
+    widths = fitted_widths(sheet)
+    total = sum(widths)
+    return {
+        "landscape": sheet.landscape,
+        "widths": [f"{100 * w / total:.3f}" for w in widths],
+        "titles": titles,
+        "grids": grids,
+        "notes": [_text(note) for note in sheet.notes],
+    }
+
+
+def sheet_rows(sheet: Sheet) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The title rows, and the table as one grid per part ({"head": rows, "body": rows}), each
+    row {"cells": [{tag, colspan, rowspan, cls, text}], "height"}: every HTML table of the grid
+    model (this module's, the disclosure's) repeats each part's captions on every page."""
     placed, height = layout(sheet)
     title_end = min(sheet.title_rows, height)
     bounds = edges(sheet, height)
@@ -106,17 +122,9 @@ def _sheet_context(sheet: Sheet) -> dict[str, Any]:
         return [{"cells": [d for _c, d in sorted(rows[r], key=lambda item: item[0])],
                  "height": sheet.row_heights.get(r)} for r in range(first, stop)]
 
-    widths = fitted_widths(sheet)
-    total = sum(widths)
-    return {
-        "landscape": sheet.landscape,
-        "widths": [f"{100 * w / total:.3f}" for w in widths],
-        "titles": group(0, title_end),
-        # One table per part: each repeats its own captions (Sheet.captions) on every page.
-        "grids": [{"head": group(p.start, p.header_end), "body": group(p.header_end, p.stop)}
-                  for p in parts(sheet, height)],
-        "notes": [_text(note) for note in sheet.notes],
-    }
+    # One table per part: each repeats its own captions (Sheet.captions) on every page.
+    return group(0, title_end), [{"head": group(p.start, p.header_end), "body": group(p.header_end, p.stop)}
+                                 for p in parts(sheet, height)]
 
 
 def render_html(workbook: Workbook) -> str:

@@ -171,3 +171,14 @@ def test_tables_are_closed_and_reopened_at_page_breaks(pdf_path):
     pages = [pdftotext(pdf_path, n) for n in range(1, len(shots) + 1)]
     assert [n for n, text in enumerate(pages) if "季节性送水" in text] == [
         n for n, text in enumerate(pages) if "群众饮水安全保障水平\n" in text]
+
+
+def test_every_page_of_a_table_has_its_column_captions(pdf_path):
+    """A 自评表's indicators run onto the next page under their captions (一级指标…得分), as
+    the form's own PDF repeats them (Sheet.captions)."""
+    texts = [pdftotext(pdf_path, n) for n in range(1, page_count(pdf_path.read_bytes()) + 1)]
+    tables = [t for t in texts if "偏差原因" in t]  # the pages of the 自评表s
+    continued = [t for t in tables if TABLE_TITLE not in t]
+    assert continued  # the sample's project table runs onto another page
+    for text in continued:
+        assert all(caption in text for caption in ("一级指标", "二级指标", "三级指标", "分值", "得分")), text[:200]
