@@ -326,7 +326,8 @@ def summary_workbook(data: Mapping[str, Any], settings=None) -> Workbook:
     title = summary_title(data)
     sheet = Sheet(name="汇总表", columns=list(SUMMARY_COLUMNS), title_rows=2, landscape=True, header_rows=1)
     sheet.add(Cell(title, "title", colspan=9))
-    sheet.add(Cell(f"（{as_of_text(data['year'], period)}　金额单位：万元）", "subtitle", colspan=9))
+    subtitle = f"（{as_of_text(data['year'], period)}　金额单位：万元）"
+    sheet.add(Cell(subtitle, "subtitle", colspan=9))
     _summary_header(sheet, "监控范围", period.label)
     for row in computed["by_scope"]:
         sheet.add(*_summary_row(row, Cell(row["label"], "label")))
@@ -339,8 +340,10 @@ def summary_workbook(data: Mapping[str, Any], settings=None) -> Workbook:
         *computed.get("notes", []),
     ]
 
-    units = Sheet(name="分单位情况", columns=list(SUMMARY_COLUMNS), title_rows=1, header_rows=1, landscape=True)
+    # printed on pages of its own: its figures' date and unit under its title too
+    units = Sheet(name="分单位情况", columns=list(SUMMARY_COLUMNS), title_rows=2, header_rows=1, landscape=True)
     units.add(Cell(f"{title}（分单位）", "title", colspan=9))
+    units.add(Cell(subtitle, "subtitle", colspan=9))
     _summary_header(units, "单位", period.label)
     by_unit = computed["by_unit"]
     if isinstance(by_unit, list):

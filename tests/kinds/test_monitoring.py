@@ -153,7 +153,9 @@ def test_acceptance_figures_in_xlsx_cells():
     assert Decimal(str(row[8].value)) == Decimal("90.39")
     assert "执行率73.17%" in rows["文字说明"][1].value
     assert rows["合计"][2].value == 9
-    assert [c.value for c in next(book["分单位情况"].iter_rows(min_row=3, max_row=3))][0] == "101001 青溪县教育局"
+    # the 分单位 sheet prints on its own page: it states its date and money unit under its title
+    assert book["分单位情况"]["A2"].value == book["汇总表"]["A2"].value == "（截至2024年9月　金额单位：万元）"
+    assert [c.value for c in next(book["分单位情况"].iter_rows(min_row=4, max_row=4))][0] == "101001 青溪县教育局"
 
 
 def test_summary_text_is_the_kind_extra():
@@ -259,7 +261,7 @@ def test_streamed_summary_equals_the_summary_of_all_rows():
     assert calls == [1, 1]
     assert _sheet_parts(xlsx) == _sheet_parts(render_xlsx(summary_workbook(whole)))
     ws = load_workbook(io.BytesIO(xlsx))["分单位情况"]
-    assert ws["A3"].value == "101001 青溪县教育局" and ws.max_row == 2 + 4
+    assert ws["A4"].value == "101001 青溪县教育局" and ws.max_row == 3 + 4
 
 
 def test_streamed_summary_leaves_out_a_unit_whose_rows_are_wrong():
