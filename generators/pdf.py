@@ -144,7 +144,10 @@ def face_metrics(family: str) -> FaceMetrics:
     the font file itself, once per family and process."""
     from fontTools.ttLib import TTFont
 
-    env = dict(os.environ, FONTCONFIG_FILE=str(FONTS_CONF))
+    # fc-match with the project's fonts.conf and nothing else of this process's environment
+    # (its caches under HOME, the program on PATH).
+    env = {"FONTCONFIG_FILE": str(FONTS_CONF), "PATH": os.environ.get("PATH", os.defpath),
+           "HOME": os.environ.get("HOME", "/tmp")}  # noqa: S108 - fontconfig's cache, not a temp file
     found = subprocess.run(["fc-match", "-f", "%{file}\n%{index}", family], capture_output=True, text=True,
                            env=env, check=True, timeout=30).stdout.split("\n")
     path, index = found[0], int(found[1] or 0)
