@@ -6,7 +6,8 @@ fonts only, embedded as subsets; nothing fetched from outside). One render per u
 per table and a merge: the page counter, the running header and the outline then come from the
 layout engine itself —
 
-* the unit's name on every page: a running string (`string-set`) shown in the top margin;
+* the unit's name on every page: a running string (`string-set`) shown in the top margin from page
+  2 on (page 1 names it above the title);
 * “第 N 页 共 M 页” at the foot of every page;
 * bookmarks (the PDF outline): one per document (h1), and one per level-1 heading of the report
   (h2), so a reader of the portal can jump to a project's table.
@@ -40,6 +41,8 @@ STYLESHEET = """
   @top-center { content: string(unit); font-family: "黑体"; font-size: 10pt; color: #333; }
   @bottom-center { content: "第 " counter(page) " 页　共 " counter(pages) " 页"; font-family: "宋体"; font-size: 9pt; }
 }
+/* Page 1 names the unit above the title (the .unit line that sets the string): no header there. */
+@page :first { @top-center { content: none; } }
 /* The 自评表 is a 9-column form: landscape pages keep its captions on one line. */
 @page table { size: A4 landscape; margin: 20mm 20mm 18mm 20mm; }
 section.table { page: table; }

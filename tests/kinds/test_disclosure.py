@@ -74,6 +74,8 @@ def test_unit_name_and_page_number_on_every_page(pdf_path):
     for number in range(1, total + 1):
         text = re.sub(r"\s", "", pdftotext(pdf_path, number))
         assert "青溪县水利局" in text, number
+        if number == 1:  # named once above the title (青溪县水利局2023年度…), not again in a header
+            assert text.index(REPORT_TITLE) == len("青溪县水利局"), text[:60]
         # the footer reads “第 N 页　共 M 页”; pdftotext may emit its two halves apart
         assert f"第{number}页" in text and f"共{total}页" in text, number
 
