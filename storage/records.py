@@ -238,15 +238,13 @@ def group_records(subs: Iterable[Submission], year: int, settings=None) -> list[
     return group(found)
 
 
-def counted_submissions(session: Session, kinds: Iterable[str], stored_unit: bool = False) -> list[Submission]:
-    """The submitted or approved documents of `kinds`, with their units, oldest first; with
-    `stored_unit`, only those stored under a unit (the unit they belong to, never one their data
-    merely names: what a public disclosure is built from)."""
+def counted_submissions(session: Session, kinds: Iterable[str]) -> list[Submission]:
+    """The submitted or approved documents of `kinds` stored under a unit (the unit they belong
+    to, never one their data merely names), with their units, oldest first."""
     stmt = (select(Submission).options(selectinload(Submission.unit))
-            .where(Submission.kind.in_(tuple(kinds)), Submission.status.in_(COUNTED_STATUSES))
+            .where(Submission.kind.in_(tuple(kinds)), Submission.status.in_(COUNTED_STATUSES),
+                   Submission.unit_id.is_not(None))
             .order_by(Submission.id))
-    if stored_unit:
-        stmt = stmt.where(Submission.unit_id.is_not(None))
     return list(session.scalars(stmt).all())
 
 

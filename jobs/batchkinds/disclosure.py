@@ -250,7 +250,7 @@ def from_stored(db, year: int, exclusions: Mapping[str, str] | None = None) -> I
 
     groups: dict[str, dict[str, Any]] = {}
     with db.read() as session:
-        for sub in counted_submissions(session, STORED_KINDS, stored_unit=True):
+        for sub in counted_submissions(session, STORED_KINDS):
             if not of_year(sub, year):
                 continue
             try:
